@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+/* xi_noop: hands the packet on. For chain-length benchmarks and as the
+ * builtin "noop" interceptor's stage. */
+
+SEC("xdp")
+int xi_noop(struct xdp_md *ctx)
+{
+	struct xi_pkt_ctx *pc = xi_scratch_get();
+
+	if (!pc)
+		return XDP_PASS;
+	return xi_next_stage(ctx, pc);
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xi_to_user (XI_STAGE_TO_USER): hands a packet whose chain goes on in
+ * userspace to `xicept run` through the AF_XDP socket of its rx queue, with
+ * struct xi_xsk_meta in front of the frame saying where to resume.
+ *
+ * The socket is looked up first, although bpf_redirect_map's flags could
+ * return the fallback action by themselves: a packet nobody will run must be
+ * counted as XI_REASON_NO_DAEMON, and the helper's fallback counts nothing.
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XI_XSKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xi_xsks SEC(".maps");
+
+static __always_inline int xi_meta_write(struct xdp_md *ctx, const struct xi_pkt_ctx *pc)
+{
+	struct xi_xsk_meta *m;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	m = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(m + 1) > data)
+		return -1;
+	m->now_ns = pc->now_ns;
+	m->magic = XI_XSK_META_MAGIC;
+	m->conn_id = pc->conn_id;
+	m->ssrc = pc->ssrc;
+	m->l3_off = pc->l3_off;
+	m->l4_off = pc->l4_off;
+	m->payload_off = pc->payload_off;
+	m->payload_len = pc->payload_len;
+	/* xi_next_stage moved pos past this stage: what ran before it is the
+	 * XDP part of the chain. */
+	m->resume = pc->pos ? pc->pos - 1 : 0;
+	m->is_rtcp = pc->is_rtcp;
+	m->pad[0] = 0;
+	m->pad[1] = 0;
+	return 0;
+}
+
+SEC("xdp")
+int xi_to_user(struct xdp_md *ctx)
+{
+	struct xi_pkt_ctx *pc = xi_scratch_get();
+	__u32 queue = ctx->rx_queue_index;
+
+	if (!pc)
+		return XDP_PASS;
+	/* No socket on this queue, or no room for the metadata (a driver
+	 * without metadata support): userspace cannot run this packet. */
+	if (!bpf_map_lookup_elem(&xi_xsks, &queue) || xi_meta_write(ctx, pc))
+		return xi_tail_call_failed(XI_STAGE_TO_USER);
+	return bpf_redirect_map(&xi_xsks, queue, 0);
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* Maps and helpers shared by every program of bpf/xicept.bpf.c. */
+#ifndef XI_BPF_COMMON_H
+#define XI_BPF_COMMON_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xicept/abi.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xi_iface_config);
+} xi_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XI_REASON__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xi_reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xi_pkt_ctx);
+} xi_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_FLOWS);
+	__type(key, struct xi_flow_key);
+	__type(value, struct xi_flow);
+} xi_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_conn);
+} xi_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_ssrc_filter);
+} xi_ssrc_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_ssrc_entry);
+} xi_ssrc_lists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_drop_count);
+} xi_ssrc_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_drop_count);
+} xi_conn_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_clock_rate);
+} xi_clock_rates SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_stream_stats);
+} xi_stream_stats SEC(".maps");
+
+/* Control-plane bookkeeping, pinned with the rest; no program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_conn_meta);
+} xi_conn_meta SEC(".maps");
+
+/* Stage programs, defined in their own files; xi_stages is filled with them
+ * at load time, so a loaded object is a working chain without further setup. */
+int xi_noop(struct xdp_md *ctx);
+int xi_ssrc_filter(struct xdp_md *ctx);
+int xi_header_stats(struct xdp_md *ctx);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XI_STAGES_SLOTS);
+	__uint(key_size, sizeof(__u32));   /* no BTF key: PROG_ARRAY refuses one */
+	__array(values, int (void *));
+} xi_stages SEC(".maps") = {
+	.values = {
+		[XI_STAGE_NOOP] = (void *)&xi_noop,
+		[XI_STAGE_SSRC_FILTER] = (void *)&xi_ssrc_filter,
+		[XI_STAGE_HEADER_STATS] = (void *)&xi_header_stats,
+	},
+};
+
+static __always_inline void xi_count(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&xi_reasons, &reason);
+
+	if (n)
+		*n += 1;   /* per-CPU slot: no other writer */
+}
+
+static __always_inline struct xi_pkt_ctx *xi_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xi_scratch, &zero);
+}
+
+static __always_inline int xi_xdp_action(__u32 act)
+{
+	return act == XI_ACT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int xi_tail_call_failed(__u32 stage)
+{
+	struct xi_iface_config *cfg;
+	__u32 zero = 0;
+
+	if (stage != XI_STAGE_TO_USER) {
+		xi_count(XI_REASON_TAILCALL_FAIL);
+		return XDP_PASS;
+	}
+	xi_count(XI_REASON_NO_DAEMON);
+	cfg = bpf_map_lookup_elem(&xi_config, &zero);
+	return cfg ? xi_xdp_action(cfg->no_daemon) : XDP_PASS;
+}
+
+/* Every stage ends here: run the next stage of this packet's chain, or return
+ * the chain's verdict after the last one. */
+static __always_inline int xi_next_stage(struct xdp_md *ctx, struct xi_pkt_ctx *pc)
+{
+	__u32 pos = pc->pos;
+
+	if (pos >= pc->n_stages || pos >= XI_CHAIN_STAGES_MAX) {
+		xi_count(XI_REASON_CHAIN_END);
+		return xi_xdp_action(pc->verdict);
+	}
+	pc->pos = pos + 1;
+	bpf_tail_call(ctx, &xi_stages, pc->stages[pos]);
+	return xi_tail_call_failed(pc->stages[pos]);
+}
+
+/* Finds the value under key, creating it zeroed first if needed. NULL only
+ * when the map is full. */
+static __always_inline void *xi_lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* -EEXIST from a racing CPU is fine: the lookup below finds its entry. */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+#endif

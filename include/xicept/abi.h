@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ABI between the XDP fast path (bpf/xicept.bpf.c) and userspace: every
+ * map key, map value, enum and constant both sides use, declared once.
+ *
+ * One BPF object is loaded per interface; its maps are pinned under
+ * /sys/fs/bpf/xicept/<ifname>/, so "per interface" below means "per loaded
+ * object" and no map is keyed by ifindex.
+ *
+ * Packet path. xi_entry parses Ethernet (up to two 802.1Q/802.1ad tags),
+ * IPv4 (options skipped; fragments not parsed further) or IPv6 (at most
+ * XI_IPV6_EXT_MAX extension headers skipped) and UDP, then looks the flow up
+ * in xi_flows: the exact 5-tuple first, then the same key with the remote
+ * side zeroed (a wildcard: one local port serving many peers). A hit gives a
+ * connection id and its xi_conns entry. The UDP payload is classified per
+ * RFC 7983 (first byte: STUN 0-3, DTLS 20-63, RTP/RTCP 128-191) and RTCP is
+ * told from RTP by the second byte 192-223 (RFC 5761). RTP and RTCP start the
+ * connection's chain: xi_entry fills the per-CPU scratch (struct xi_pkt_ctx)
+ * and tail-calls xi_stages[stages[0]]; every stage tail-calls the next, and
+ * after the last one the chain's verdict is returned.
+ *
+ * Every packet xi_entry sees is counted once in xi_reasons under the reason
+ * that decided its fate (enum xi_reason); stages add XI_REASON_SSRC_DROP,
+ * XI_REASON_TAILCALL_FAIL, XI_REASON_STATS_FULL and XI_REASON_CHAIN_END.
+ *
+ * Verdicts:
+ *   not a well-formed UDP datagram (any reason before UNKNOWN_FLOW): pass,
+ *     because the kernel stack owns everything that is not ours;
+ *   unknown flow, or a flow whose connection is missing: unknown_flow policy;
+ *   known flow, payload not RTP/RTCP (or RTP/RTCP too short): non_rtp policy;
+ *   RTP/RTCP: the chain's; a stage may drop; the end of the chain returns
+ *     xi_conn.verdict; a failed tail call (empty slot) passes, except to
+ *     XI_STAGE_TO_USER, which follows the no_daemon policy.
+ * Policies and verdicts are enum xi_action, whose zero value is pass, so a
+ * zeroed config or connection passes everything.
+ *
+ * Byte order: flow keys carry addresses and ports in network order, exactly
+ * as on the wire. Everything else (ids, SSRCs, sequence numbers) is host order.
+ */
+#ifndef XICEPT_ABI_H
+#define XICEPT_ABI_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>   /* struct bpf_spin_lock */
+
+#define XI_ABI_VERSION         1
+
+#define XI_CHAIN_STAGES_MAX    16     /* stage ids in one connection's chain */
+#define XI_STAGES_SLOTS        16     /* xi_stages PROG_ARRAY size */
+#define XI_VLAN_MAX            2      /* 802.1Q and QinQ */
+#define XI_IPV6_EXT_MAX        6      /* extension headers skipped before giving up */
+
+/* Default map sizes; the control plane may resize them before load. */
+#define XI_MAX_FLOWS           16384
+#define XI_MAX_CONNS           4096
+#define XI_MAX_STREAMS         16384  /* (conn, ssrc) pairs in every per-stream map */
+
+/* RFC 3550 A.1 constants. */
+#define XI_RTP_SEQ_MOD         (1u << 16)
+#define XI_MAX_DROPOUT         3000
+#define XI_MAX_MISORDER        100
+#define XI_MIN_SEQUENTIAL      2
+
+/* Stage ids index xi_stages. XI_STAGE_TO_USER is reserved for the AF_XDP
+ * redirect that ends an XDP prefix followed by userspace elements. */
+enum xi_stage_id {
+	XI_STAGE_NOOP = 0,
+	XI_STAGE_SSRC_FILTER = 1,
+	XI_STAGE_HEADER_STATS = 2,
+	XI_STAGE_TO_USER = 3,
+	XI_STAGE__MAX,
+};
+
+enum xi_action {
+	XI_ACT_PASS = 0,
+	XI_ACT_DROP = 1,
+};
+
+/* Indexes of xi_reasons. Append only: the numbers are ABI. */
+enum xi_reason {
+	XI_REASON_NOT_IP = 0,        /* ethertype not IPv4/IPv6 (ARP, a third VLAN tag, ...) */
+	XI_REASON_TRUNCATED = 1,     /* frame shorter than a header or a declared length */
+	XI_REASON_BAD_IP = 2,        /* IP version mismatch, IHL < 5, tot_len < IHL */
+	XI_REASON_FRAGMENT = 3,      /* IPv4 MF/offset or IPv6 fragment header */
+	XI_REASON_IPV6_EXT_LIMIT = 4,/* more than XI_IPV6_EXT_MAX extension headers */
+	XI_REASON_NOT_UDP = 5,
+	XI_REASON_BAD_UDP = 6,       /* UDP length < 8 or past the IP payload */
+	XI_REASON_UNKNOWN_FLOW = 7,
+	XI_REASON_NO_CONN = 8,       /* flow found, its connection is not in xi_conns */
+	XI_REASON_STUN = 9,          /* known flow, RFC 7983 classes: */
+	XI_REASON_DTLS = 10,
+	XI_REASON_OTHER = 11,        /* empty payload, ZRTP, TURN channel, anything else */
+	XI_REASON_BAD_RTP = 12,      /* RTP/RTCP range, header inconsistent with the length */
+	XI_REASON_RTP = 13,          /* entered its connection's chain */
+	XI_REASON_RTCP = 14,
+	XI_REASON_SSRC_DROP = 15,    /* dropped by ssrc-filter */
+	XI_REASON_TAILCALL_FAIL = 16,/* empty xi_stages slot: passed */
+	XI_REASON_STATS_FULL = 17,   /* a per-stream map was full: not counted there */
+	XI_REASON_CHAIN_END = 18,    /* ran every stage of its chain */
+	XI_REASON_NO_DAEMON = 19,    /* XI_STAGE_TO_USER slot empty: no_daemon policy */
+	XI_REASON__MAX,
+};
+
+/* xi_config flags. */
+#define XI_IFACE_F_TEST_CLOCK  0x1u   /* arrival time is test_clock_ns, not bpf_ktime_get_ns() */
+
+/* xi_config: ARRAY, one entry (key 0). */
+struct xi_iface_config {
+	__u32 unknown_flow;     /* enum xi_action */
+	__u32 non_rtp;          /* enum xi_action */
+	__u32 flags;            /* XI_IFACE_F_* */
+	/* enum xi_action for a chain that reaches XI_STAGE_TO_USER while that
+	 * slot is empty: its userspace part has no daemon to run it. */
+	__u32 no_daemon;
+	/* Test hook: with XI_IFACE_F_TEST_CLOCK, every packet's arrival time.
+	 * Tests and the differential check set it before each test run so that
+	 * jitter and arrival times are reproducible by the C twins. */
+	__u64 test_clock_ns;
+};
+
+enum xi_family {
+	XI_FAMILY_IPV4 = 4,
+	XI_FAMILY_IPV6 = 6,
+};
+
+/* xi_flows key. IPv4 addresses sit in bytes 0-3, bytes 4-15 zero. Ingress:
+ * local is the destination, remote the source. The wildcard entry of a local
+ * address and port has remote_addr and remote_port all zero. pad must be zero:
+ * the whole struct is hashed. */
+struct xi_flow_key {
+	__u8 family;            /* enum xi_family */
+	__u8 pad[3];
+	__be16 local_port;
+	__be16 remote_port;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+};
+
+/* xi_flows value (HASH, XI_MAX_FLOWS). */
+struct xi_flow {
+	__u32 conn_id;
+};
+
+/* xi_conns value (HASH keyed by __u32 conn_id, XI_MAX_CONNS). */
+struct xi_conn {
+	__u32 conn_id;             /* the key again, for readable dumps */
+	__u32 default_clock_rate;  /* Hz, for SSRCs with no xi_clock_rates entry */
+	__u8 n_stages;             /* valid entries of stages[]: the XDP part of the chain */
+	__u8 verdict;              /* enum xi_action returned after the last stage */
+	__u8 pad[2];
+	__u8 stages[XI_CHAIN_STAGES_MAX];  /* enum xi_stage_id, in order */
+};
+
+/* xi_scratch (PERCPU_ARRAY, one entry): what one packet carries from stage to
+ * stage. xi_entry rewrites it whole for every packet it starts, so nothing
+ * carries over between packets or test-run repetitions; the chain is copied
+ * here so a connection updated mid-packet does not change this packet's path. */
+struct xi_pkt_ctx {
+	__u64 now_ns;              /* arrival time */
+	__u32 conn_id;
+	__u32 ssrc;                /* RTP SSRC, or the sender SSRC of RTCP */
+	__u32 rtp_timestamp;
+	__u32 default_clock_rate;
+	__u16 seq;
+	__u16 l3_off;              /* offsets from the start of the frame */
+	__u16 l4_off;
+	__u16 payload_off;         /* UDP payload */
+	__u16 payload_len;
+	__u16 rtp_hdr_len;         /* fixed header + CSRCs + extension */
+	__u16 rtp_pad_len;         /* padding bytes at the end, P bit */
+	__u8 is_rtcp;
+	__u8 payload_type;
+	__u8 marker;
+	__u8 pos;                  /* next entry of stages[] to run */
+	__u8 n_stages;
+	__u8 verdict;
+	__u8 stages[XI_CHAIN_STAGES_MAX];
+};
+
+/* Key of every per-stream map. */
+struct xi_stream_key {
+	__u32 conn_id;
+	__u32 ssrc;
+};
+
+/* ssrc-filter. xi_ssrc_filters (HASH by __u32 conn_id) holds the mode; a
+ * connection without an entry, or with XI_SSRC_MODE_OFF, passes everything.
+ * xi_ssrc_lists (HASH by xi_stream_key) holds the listed SSRCs. */
+enum xi_ssrc_mode {
+	XI_SSRC_MODE_OFF = 0,
+	XI_SSRC_MODE_ALLOW = 1,    /* pass listed SSRCs, drop the rest */
+	XI_SSRC_MODE_DENY = 2,     /* drop listed SSRCs, pass the rest */
+};
+
+struct xi_ssrc_filter {
+	__u32 mode;                /* enum xi_ssrc_mode */
+};
+
+struct xi_ssrc_entry {
+	__u32 ssrc;                /* the key's ssrc again, for readable dumps */
+};
+
+/* xi_ssrc_drops (HASH by xi_stream_key) and xi_conn_drops (HASH by __u32
+ * conn_id): packets dropped by ssrc-filter; atomic adds, exact. */
+struct xi_drop_count {
+	__u64 packets;
+	__u64 bytes;               /* their UDP payload bytes */
+};
+
+/* xi_clock_rates (HASH by xi_stream_key): written by bind_remote_stream. */
+struct xi_clock_rate {
+	__u32 clock_rate;          /* Hz */
+};
+
+/*
+ * header-stats, xi_stream_stats (HASH by xi_stream_key). Every field is
+ * updated under lock, so the counts are exact however many CPUs receive the
+ * stream. The entry is created by the first RTP or RTCP packet of the SSRC.
+ *
+ * RTCP packets count in packets and rtcp_packets of their sender SSRC only.
+ * RTP packets count in packets, rtp_packets, header_bytes (fixed header,
+ * CSRCs, extension and padding, as W3C headerBytesReceived), payload_bytes
+ * (the rest), markers and payload_type (the last one seen), run the RFC 3550
+ * A.1 sequence tracking and the A.8 jitter estimate.
+ *
+ * A.1 deviates from the RFC's code in one place: during probation "seq ==
+ * max_seq + 1" is computed modulo 2^16, so a source may start at 65535.
+ * expected and lost are A.3's, recomputed after every accepted packet.
+ *
+ * A.8: arrival time in RTP units is now_ns * clock_rate / 1e9 (mod 2^32),
+ * clock_rate being the stream's xi_clock_rates entry or the connection's
+ * default. jitter_q4 is the RFC's jitter scaled by 16 (J += |D| - (J + 8)/16),
+ * jitter = jitter_q4 >> 4. Every RTP packet updates it, accepted by A.1 or not;
+ * with clock_rate 0 it is not updated.
+ */
+struct xi_stream_stats {
+	struct bpf_spin_lock lock;
+	__u32 ssrc;
+	__u32 conn_id;
+	__u32 clock_rate;          /* rate used for the last jitter update */
+	__u64 packets;
+	__u64 rtp_packets;
+	__u64 rtcp_packets;
+	__u64 header_bytes;
+	__u64 payload_bytes;
+	__u64 markers;
+	__u64 first_arrival_ns;
+	__u64 last_arrival_ns;
+	/* RFC 3550 A.1 */
+	__u32 seq_started;         /* 1 after the first RTP packet */
+	__u32 max_seq;             /* highest seq seen, 16 bits */
+	__u32 cycles;              /* sequence wraps, times 2^16 */
+	__u32 base_seq;
+	__u32 bad_seq;
+	__u32 probation;
+	__u32 received;            /* packets A.1 accepted */
+	__u32 ext_max_seq;         /* cycles + max_seq */
+	__u32 expected;            /* A.3: ext_max_seq - base_seq + 1 */
+	__s32 lost;                /* A.3: expected - received (not clamped) */
+	/* RFC 3550 A.8 */
+	__u32 transit;             /* arrival - timestamp of the last RTP packet */
+	__u32 jitter_q4;
+	__u32 jitter;
+	__u8 payload_type;
+	__u8 transit_valid;
+	__u8 pad[2];
+};
+
+/*
+ * xi_conn_meta (HASH by __u32 conn_id): a connection's spec as the control
+ * plane was given it, so that any later process can rebuild its chain from
+ * the pins. No program reads it. The sizes match XI_CONN_MAX_STREAMS and
+ * XI_CHAIN_TEXT_MAX of dataplane.h.
+ */
+#define XI_CONN_META_STREAMS   16
+#define XI_CONN_META_CHAIN_MAX 512
+
+struct xi_conn_meta_endpoint {
+	__u8 family;               /* enum xi_family, 0: none (wildcard remote) */
+	__u8 pad;
+	__u16 port;                /* host order */
+	__u8 addr[16];             /* IPv4 in bytes 0-3 */
+};
+
+struct xi_conn_meta_stream {
+	__u32 ssrc;
+	__u32 clock_rate;
+	__u8 payload_type;
+	__u8 pad[3];
+};
+
+struct xi_conn_meta {
+	__u32 conn_id;
+	__u32 n_streams;
+	struct xi_conn_meta_endpoint local;
+	struct xi_conn_meta_endpoint remote;
+	struct xi_conn_meta_stream streams[XI_CONN_META_STREAMS];
+	char chain[XI_CONN_META_CHAIN_MAX];   /* NUL-terminated chain text */
+};
+
+/*
+ * XI_STAGE_TO_USER (bpf/to_user.bpf.c, program xi_to_user): ends the XDP part
+ * of a chain that goes on in userspace. `xicept run` puts the program into
+ * the slot while it runs and its AF_XDP sockets into xi_xsks (XSKMAP, key: rx
+ * queue index); with the slot empty, or no socket for the packet's queue, the
+ * packet gets the no_daemon policy and counts as XI_REASON_NO_DAEMON.
+ * A redirected frame carries struct xi_xsk_meta as XDP metadata: in the UMEM
+ * it sits right before the frame. 32 bytes, the most XDP metadata may take.
+ */
+#define XI_XSKS_MAX            64     /* rx queues one interface may serve */
+#define XI_XSK_META_MAGIC      0x78697831u   /* "xix1" */
+
+struct xi_xsk_meta {
+	__u64 now_ns;              /* arrival, as header-stats saw it */
+	__u32 magic;               /* XI_XSK_META_MAGIC */
+	__u32 conn_id;
+	__u32 ssrc;                /* RTP SSRC, or the sender SSRC of RTCP */
+	__u16 l3_off;              /* offsets from the start of the frame */
+	__u16 l4_off;
+	__u16 payload_off;
+	__u16 payload_len;
+	__u8 resume;               /* chain elements XDP ran: userspace starts here */
+	__u8 is_rtcp;
+	__u8 pad[2];
+};
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The chain's layout, shared by chain.c and registry.c only: the registry
+ * fills each slot's factory and config copy while it builds.
+ */
+#ifndef XICEPT_CHAIN_INTERNAL_H
+#define XICEPT_CHAIN_INTERNAL_H
+
+#include <stddef.h>
+#include <xicept/registry.h>
+
+#define XI_HIDDEN __attribute__((visibility("hidden")))
+
+struct xi_chain_slot {
+	struct xi_interceptor *ic;
+	const struct xi_factory *factory; /* NULL unless built by a registry */
+	void *config;                     /* the chain's own copy, or NULL */
+};
+
+struct xi_chain {
+	struct xi_interceptor self;       /* the chain viewed as one interceptor */
+	size_t n;
+	struct xi_chain_slot *slots;
+};
+
+/* n empty slots; NULL + errno. */
+XI_HIDDEN struct xi_chain *xi_chain_alloc(size_t n);
+/* Frees configs and the chain without closing any interceptor. */
+XI_HIDDEN void xi_chain_discard(struct xi_chain *chain);
+
+#endif

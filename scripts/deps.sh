@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, everything xicept needs to build, test,
+# demo and benchmark. Idempotent: packages already present are skipped, and
+# apt is only consulted when something is missing.
+set -euo pipefail
+
+pkgs=(
+  # build
+  make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
+  libxdp-dev liburcu-dev libjansson-dev libmicrohttpd-dev libpcap-dev
+  # tests
+  libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux jq tshark
+  # real RTP peers for integration tests and the demo
+  ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # pion peer for benchmarks
+  golang-go golang-github-pion-interceptor-dev
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: must run as root to install packages" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

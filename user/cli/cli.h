@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the xicept CLI's command files. Every command gets argv with its
+ * own name at argv[0] and returns the process exit status: 0, CLI_EXIT_FAIL
+ * for a runtime error, CLI_EXIT_USAGE for a malformed command line.
+ */
+#ifndef XICEPT_CLI_H
+#define XICEPT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <getopt.h>
+
+#include <xicept/dataplane.h>
+#include <xicept/catalog.h>
+
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
+#define CLI_EXIT_USAGE 2
+
+/* Every command accepts these two; -v may come before or after the command. */
+#define CLI_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+
+extern bool cli_verbose;
+
+/* Turns libbpf's and libxdp's messages on (-v) or off (the default). */
+void cli_set_verbose(bool on);
+
+/* "xicept: <problem>" on stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "xicept: <problem>" and a --help hint for cmd on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Handles the option characters every command shares: 'v', 'h', '?' and ':'
+ * (option strings start with ':' so a missing value is told apart). Returns
+ * -1 when the caller should go on parsing, else the exit status. */
+int cli_common_opt(int c, char **argv, const char *cmd, const char *usage);
+
+/* 0 when running as root, else an error line and CLI_EXIT_FAIL. */
+int cli_require_root(void);
+/* 0 when ifname names an interface of this network namespace. */
+int cli_require_ifname(const char *ifname);
+
+int cli_parse_mode(const char *s, enum xi_xdp_mode *ret);
+int cli_parse_policy(const char *s, enum xi_policy *ret);
+const char *cli_mode_name(enum xi_xdp_mode mode);
+const char *cli_policy_name(enum xi_policy policy);
+/* A connection id: decimal or 0x hex, below XI_CONN_ANY. */
+int cli_parse_conn_id(const char *s, uint32_t *ret);
+
+/* The catalog of every built-in interceptor; an error line and NULL on failure. */
+struct xi_catalog *cli_catalog(void);
+/* Checks a chain text against the catalog: names (with the catalog's
+ * suggestion), keys and values. 0, or an error line and CLI_EXIT_FAIL. */
+int cli_check_chain(struct xi_catalog *cat, const char *chain, const char *what);
+/* Re-opens an attached interface with messages for the usual failures. */
+int cli_open(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **ret);
+/* The canonical text of a chain, so equal chains compare equal; -EINVAL. */
+int cli_chain_canonical(const char *chain, char *buf, size_t size);
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_conn(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+
+#endif

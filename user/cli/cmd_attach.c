@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* xicept attach / detach: the lifetime of an interface's programs and pins. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char attach_usage[] =
+	"Usage: xicept attach IFNAME [--mode native|skb] [--policy pass|drop]\n"
+	"                     [--non-rtp pass|drop] [--no-daemon pass|drop]\n"
+	"\n"
+	"Loads the entry program and the stage programs, pins their maps under\n"
+	XI_PIN_ROOT "/IFNAME/ and attaches them to IFNAME.\n"
+	"\n"
+	"  -m, --mode MODE       native (driver) or skb (generic) XDP; default native\n"
+	"  -p, --policy POLICY   what happens to packets of no known connection; default pass\n"
+	"      --non-rtp POLICY  STUN, DTLS and other non-RTP on a connection; default pass\n"
+	"      --no-daemon POLICY  stateful chains while no userspace engine runs; default pass\n"
+	"  -v, --verbose         show libbpf's messages\n";
+
+static const char detach_usage[] =
+	"Usage: xicept detach IFNAME\n"
+	"\n"
+	"Removes the programs, every connection and every pin of IFNAME, leaving the\n"
+	"interface as it was before 'xicept attach'.\n";
+
+enum { OPT_NON_RTP = 256, OPT_NO_DAEMON };
+
+static int policy_arg(const char *opt, const char *value, enum xi_policy *ret)
+{
+	if (cli_parse_policy(value, ret))
+		return cli_usage_error("attach", "invalid %s '%s' (expected pass or drop)",
+				       opt, value);
+	return -1;
+}
+
+static int attach_parse(int argc, char **argv, struct xi_attach_opts *opts)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "non-rtp", required_argument, NULL, OPT_NON_RTP },
+		{ "no-daemon", required_argument, NULL, OPT_NO_DAEMON },
+		CLI_COMMON_LONGOPTS, { 0 }
+	};
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":m:p:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (cli_parse_mode(optarg, &opts->mode))
+				return cli_usage_error("attach", "invalid mode '%s' (expected native or skb)",
+						       optarg);
+			break;
+		case 'p':
+			rc = policy_arg("policy", optarg, &opts->unknown_flow);
+			if (rc >= 0)
+				return rc;
+			break;
+		case OPT_NON_RTP:
+			rc = policy_arg("non-rtp policy", optarg, &opts->non_rtp);
+			if (rc >= 0)
+				return rc;
+			break;
+		case OPT_NO_DAEMON:
+			rc = policy_arg("no-daemon policy", optarg, &opts->no_daemon);
+			if (rc >= 0)
+				return rc;
+			break;
+		default:
+			rc = cli_common_opt(c, argv, "attach", attach_usage);
+			if (rc >= 0)
+				return rc;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("attach", argc == optind ? "attach needs an interface name"
+								  : "attach takes one interface name");
+	return -1;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct xi_attach_opts opts = { .sz = sizeof(opts) };
+	struct xi_dataplane *dp = NULL;
+	struct xi_catalog *cat;
+	const char *ifname;
+	int rc;
+
+	rc = attach_parse(argc, argv, &opts);
+	if (rc >= 0)
+		return rc;
+	ifname = argv[optind];
+	if (cli_require_root() || cli_require_ifname(ifname))
+		return CLI_EXIT_FAIL;
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = xi_dataplane_attach(ifname, &opts, cat, &dp);
+	xi_dataplane_close(dp);
+	xi_catalog_free(cat);
+	switch (rc) {
+	case 0:
+		printf("%s: attached (%s mode, unknown flows %s)\n", ifname,
+		       cli_mode_name(opts.mode), cli_policy_name(opts.unknown_flow));
+		return CLI_EXIT_OK;
+	case -EEXIST:
+		return cli_fail("%s is already attached (run 'xicept detach %s' first)",
+				ifname, ifname);
+	case -ENODEV:
+		return cli_fail("no such interface '%s'", ifname);
+	case -EOPNOTSUPP:
+		return cli_fail("cannot attach to %s in %s mode: not supported by the driver (try --mode skb)",
+				ifname, cli_mode_name(opts.mode));
+	default:
+		return cli_fail("cannot attach to %s: %s%s", ifname, strerror(-rc),
+				cli_verbose ? "" : " (-v shows libbpf's messages)");
+	}
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	const char *ifname;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		rc = cli_common_opt(c, argv, "detach", detach_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("detach", argc == optind ? "detach needs an interface name"
+								  : "detach takes one interface name");
+	ifname = argv[optind];
+	if (cli_require_root())
+		return CLI_EXIT_FAIL;
+	/* No interface check: pins may outlive a deleted interface and still
+	 * need removing. */
+	rc = xi_dataplane_detach(ifname);
+	if (rc == -ENOENT)
+		return cli_fail("%s is not attached", ifname);
+	if (rc)
+		return cli_fail("cannot detach %s: %s", ifname, strerror(-rc));
+	printf("%s: detached\n", ifname);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+/* xicept conn add / del / list: connections and their chains on an interface. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char conn_usage[] =
+	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
+	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
+	"       xicept conn del IFNAME ID\n"
+	"       xicept conn list IFNAME [--json]\n";
+
+static const char add_usage[] =
+	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
+	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
+	"\n"
+	"Adds a connection and prints its id. Packets to --local (from --remote, or\n"
+	"from any peer without it) run through CHAIN, e.g.\n"
+	"  --chain 'ssrc-filter mode=allow ssrc=0x1234 ! header-stats'\n"
+	"\n"
+	"  -l, --local IP:PORT     the local endpoint: 10.0.0.2:5004 or [fd00::2]:5004\n"
+	"  -r, --remote IP:PORT    the peer; default any\n"
+	"  -c, --chain CHAIN       interceptors joined by ' ! ' ('xicept registry list')\n"
+	"  -s, --stream SPEC       SSRC:PT:CLOCKRATE, e.g. 0x1234:96:90000; repeat or\n"
+	"                          separate with commas for several\n";
+
+static const char del_usage[] =
+	"Usage: xicept conn del IFNAME ID\n"
+	"\n"
+	"Removes connection ID and exactly its entries from IFNAME's maps.\n";
+
+static const char list_usage[] =
+	"Usage: xicept conn list IFNAME [--json]\n"
+	"\n"
+	"Lists the connections of IFNAME: id, endpoints, chain and streams.\n";
+
+/* Adds every comma-separated stream of text to spec. */
+static int add_streams(struct xi_conn_spec *spec, const char *text)
+{
+	char buf[512], *save = NULL, *tok;
+	struct xi_err err = { 0 };
+
+	if (strlen(text) >= sizeof(buf))
+		return cli_fail("invalid stream list: too long");
+	strcpy(buf, text);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (spec->n_streams == XI_CONN_MAX_STREAMS)
+			return cli_fail("too many streams (at most %d)", XI_CONN_MAX_STREAMS);
+		if (xi_stream_spec_parse(tok, &spec->streams[spec->n_streams], &err))
+			return cli_fail("--stream: %s", err.msg);
+		spec->n_streams++;
+	}
+	return 0;
+}
+
+static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const char **ret_local,
+		     const char **ret_remote, const char **ret_chain)
+{
+	static const struct option longopts[] = {
+		{ "local", required_argument, NULL, 'l' },
+		{ "remote", required_argument, NULL, 'r' },
+		{ "chain", required_argument, NULL, 'c' },
+		{ "stream", required_argument, NULL, 's' },
+		CLI_COMMON_LONGOPTS, { 0 }
+	};
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":l:r:c:s:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			*ret_local = optarg;
+			break;
+		case 'r':
+			*ret_remote = optarg;
+			break;
+		case 'c':
+			*ret_chain = optarg;
+			break;
+		case 's':
+			if (add_streams(spec, optarg))
+				return CLI_EXIT_FAIL;
+			break;
+		default:
+			rc = cli_common_opt(c, argv, "conn add", add_usage);
+			if (rc >= 0)
+				return rc;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("conn add", argc == optind ? "conn add needs an interface name"
+								  : "conn add takes one interface name");
+	if (!*ret_local)
+		return cli_usage_error("conn add", "--local IP:PORT is required");
+	if (!*ret_chain)
+		return cli_usage_error("conn add", "--chain is required");
+	return -1;
+}
+
+/* Checks everything that needs no kernel state, so bad input changes nothing. */
+static int add_validate(struct xi_catalog *cat, struct xi_conn_spec *spec, const char *local,
+			const char *remote, const char *chain)
+{
+	struct xi_err err = { 0 };
+
+	if (xi_endpoint_parse(local, &spec->local, &err))
+		return cli_fail("--local: %s", err.msg);
+	if (remote && strcmp(remote, "*") && xi_endpoint_parse(remote, &spec->remote, &err))
+		return cli_fail("--remote: %s", err.msg);
+	if (strlen(chain) >= sizeof(spec->chain))
+		return cli_fail("--chain: longer than %d bytes", XI_CHAIN_TEXT_MAX - 1);
+	strcpy(spec->chain, chain);
+	return cli_check_chain(cat, chain, NULL);
+}
+
+static int conn_add(int argc, char **argv)
+{
+	const char *local = NULL, *remote = NULL, *chain = NULL, *ifname;
+	struct xi_conn_spec spec = { 0 };
+	struct xi_dataplane *dp = NULL;
+	struct xi_catalog *cat = NULL;
+	struct xi_err err = { 0 };
+	uint32_t id;
+	int rc;
+
+	rc = add_parse(argc, argv, &spec, &local, &remote, &chain);
+	if (rc >= 0)
+		return rc;
+	ifname = argv[optind];
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = add_validate(cat, &spec, local, remote, chain);
+	if (!rc)
+		rc = cli_require_root() || cli_require_ifname(ifname) || cli_open(ifname, cat, &dp);
+	if (!rc) {
+		rc = xi_dataplane_conn_add(dp, &spec, &id, &err);
+		if (rc)
+			rc = cli_fail("cannot add the connection to %s: %s", ifname,
+				      err.msg[0] ? err.msg : strerror(-rc));
+		else
+			printf("%u\n", id);
+	}
+	xi_dataplane_close(dp);
+	xi_catalog_free(cat);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int conn_del(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	struct xi_dataplane *dp = NULL;
+	struct xi_catalog *cat;
+	struct xi_err err = { 0 };
+	const char *ifname;
+	uint32_t id;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		rc = cli_common_opt(c, argv, "conn del", del_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("conn del", "conn del needs an interface name and a connection id");
+	ifname = argv[optind];
+	if (cli_parse_conn_id(argv[optind + 1], &id))
+		return cli_fail("invalid connection id '%s'", argv[optind + 1]);
+	if (cli_require_root())
+		return CLI_EXIT_FAIL;
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = cli_open(ifname, cat, &dp);
+	if (!rc) {
+		rc = xi_dataplane_conn_del(dp, id, &err);
+		if (rc == -ENOENT)
+			rc = cli_fail("%s has no connection %u", ifname, id);
+		else if (rc)
+			rc = cli_fail("cannot delete connection %u of %s: %s", id, ifname,
+				      err.msg[0] ? err.msg : strerror(-rc));
+	}
+	xi_dataplane_close(dp);
+	xi_catalog_free(cat);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static void stream_text(const struct xi_stream_spec *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "0x%08x:%u:%u", s->ssrc, s->payload_type, s->clock_rate);
+}
+
+static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec)
+{
+	char local[64], remote[64], stream[48];
+	json_t *o = json_object(), *streams = json_array();
+
+	xi_endpoint_format(&spec->local, local, sizeof(local));
+	xi_endpoint_format(&spec->remote, remote, sizeof(remote));
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "local", json_string(local));
+	json_object_set_new(o, "remote", json_string(remote));
+	json_object_set_new(o, "chain", json_string(spec->chain));
+	for (size_t i = 0; i < spec->n_streams; i++) {
+		stream_text(&spec->streams[i], stream, sizeof(stream));
+		json_array_append_new(streams, json_string(stream));
+	}
+	json_object_set_new(o, "streams", streams);
+	return o;
+}
+
+static void conn_print(uint32_t id, const struct xi_conn_spec *spec)
+{
+	char local[64], remote[64], stream[48];
+
+	xi_endpoint_format(&spec->local, local, sizeof(local));
+	xi_endpoint_format(&spec->remote, remote, sizeof(remote));
+	printf("%-5u %-24s %-24s %s\n", id, local, remote, spec->chain);
+	for (size_t i = 0; i < spec->n_streams; i++) {
+		stream_text(&spec->streams[i], stream, sizeof(stream));
+		printf("%-5s stream %s\n", "", stream);
+	}
+}
+
+static int list_print(const char *ifname, struct xi_dataplane *dp, bool json)
+{
+	json_t *doc = NULL, *conns = NULL;
+	struct xi_conn_spec spec;
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = xi_dataplane_conn_ids(dp, &ids, &n);
+	if (rc)
+		return cli_fail("cannot list the connections of %s: %s", ifname, strerror(-rc));
+	if (json) {
+		doc = json_object();
+		conns = json_array();
+		json_object_set_new(doc, "interface", json_string(ifname));
+		json_object_set(doc, "connections", conns);
+	} else if (n) {
+		printf("%-5s %-24s %-24s %s\n", "ID", "LOCAL", "REMOTE", "CHAIN");
+	} else {
+		printf("%s: no connections\n", ifname);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = xi_dataplane_conn_get(dp, ids[i], &spec);
+		if (rc)
+			rc = cli_fail("cannot read connection %u of %s: %s", ids[i], ifname,
+				      strerror(-rc));
+		else if (json)
+			json_array_append_new(conns, conn_json(ids[i], &spec));
+		else
+			conn_print(ids[i], &spec);
+	}
+	if (json && !rc) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	}
+	json_decref(conns);
+	json_decref(doc);
+	free(ids);
+	return rc;
+}
+
+static int conn_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
+	struct xi_dataplane *dp = NULL;
+	struct xi_catalog *cat;
+	bool json = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		rc = cli_common_opt(c, argv, "conn list", list_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("conn list", "conn list needs one interface name");
+	if (cli_require_root())
+		return CLI_EXIT_FAIL;
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = cli_open(argv[optind], cat, &dp);
+	if (!rc)
+		rc = list_print(argv[optind], dp, json);
+	xi_dataplane_close(dp);
+	xi_catalog_free(cat);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cmd_conn(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		rc = cli_common_opt(c, argv, "conn", conn_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (optind >= argc)
+		return cli_usage_error("conn", "conn needs a subcommand: add, del or list");
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	if (!strcmp(argv[0], "add"))
+		return conn_add(argc, argv);
+	if (!strcmp(argv[0], "del"))
+		return conn_del(argc, argv);
+	if (!strcmp(argv[0], "list"))
+		return conn_list(argc, argv);
+	return cli_usage_error("conn", "unknown conn subcommand '%s'", argv[0]);
+}

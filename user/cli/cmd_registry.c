@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/* xicept registry list: every interceptor the catalog knows, with its keys. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <xicept/config.h>
+#include "cli.h"
+
+static const char registry_usage[] =
+	"Usage: xicept registry list [--json]\n"
+	"\n"
+	"Lists every interceptor name with its kind (xdp: runs in the kernel;\n"
+	"userspace: runs in the AF_XDP engine), a description and its config keys.\n";
+
+static const char *const type_names[] = {
+	[XI_CFG_U32] = "u32",         [XI_CFG_U64] = "u64",
+	[XI_CFG_BOOL] = "bool",       [XI_CFG_STRING] = "string",
+	[XI_CFG_ENUM] = "enum",       [XI_CFG_U32_LIST] = "u32-list",
+	[XI_CFG_DURATION] = "duration", [XI_CFG_SIZE] = "size",
+};
+
+static const char *type_name(enum xi_config_type t)
+{
+	return (unsigned)t < sizeof(type_names) / sizeof(type_names[0]) && type_names[t]
+		       ? type_names[t] : "?";
+}
+
+static bool is_numeric(enum xi_config_type t)
+{
+	return t == XI_CFG_U32 || t == XI_CFG_U64 || t == XI_CFG_DURATION || t == XI_CFG_SIZE ||
+	       t == XI_CFG_U32_LIST;
+}
+
+static json_t *key_json(const struct xi_config_key *k)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(k->name));
+	json_object_set_new(o, "type", json_string(type_name(k->type)));
+	json_object_set_new(o, "default", k->def ? json_string(k->def) : json_null());
+	json_object_set_new(o, "required", json_boolean(k->flags & XI_CFG_F_REQUIRED));
+	json_object_set_new(o, "help", json_string(k->help ? k->help : ""));
+	if (k->choices) {
+		json_t *c = json_array();
+
+		for (size_t i = 0; k->choices[i]; i++)
+			json_array_append_new(c, json_string(k->choices[i]));
+		json_object_set_new(o, "choices", c);
+	}
+	if (k->max && is_numeric(k->type)) {
+		json_object_set_new(o, "min", json_integer((json_int_t)k->min));
+		json_object_set_new(o, "max", json_integer((json_int_t)k->max));
+	}
+	if (k->flags & XI_CFG_F_POW2)
+		json_object_set_new(o, "power_of_two", json_true());
+	return o;
+}
+
+static json_t *factory_json(const struct xi_factory *f)
+{
+	json_t *o = json_object(), *keys = json_array();
+
+	json_object_set_new(o, "name", json_string(f->name));
+	json_object_set_new(o, "kind", json_string(xi_kind_name(f->kind)));
+	json_object_set_new(o, "description", json_string(f->description ? f->description : ""));
+	if (f->kind == XI_KIND_XDP && f->xdp_prog)
+		json_object_set_new(o, "xdp_prog", json_string(f->xdp_prog));
+	for (const struct xi_config_key *k = f->keys; k && k->name; k++)
+		json_array_append_new(keys, key_json(k));
+	json_object_set_new(o, "keys", keys);
+	return o;
+}
+
+/* "enum(allow|deny)" or "u32 1..64": what an operator may write. */
+static void key_type_text(const struct xi_config_key *k, char *buf, size_t size)
+{
+	size_t at = (size_t)snprintf(buf, size, "%s", type_name(k->type));
+
+	if (k->choices) {
+		for (size_t i = 0; k->choices[i] && at < size; i++)
+			at += (size_t)snprintf(buf + at, size - at, "%s%s", i ? "|" : "(",
+					       k->choices[i]);
+		if (at < size)
+			snprintf(buf + at, size - at, ")");
+	} else if (k->max && is_numeric(k->type) && k->type != XI_CFG_DURATION &&
+		   k->type != XI_CFG_SIZE) {
+		snprintf(buf + at, size - at, " %" PRIu64 "..%" PRIu64, k->min, k->max);
+	}
+}
+
+static void factory_print(const struct xi_factory *f)
+{
+	char type[128];
+
+	printf("%-22s %-10s %s\n", f->name, xi_kind_name(f->kind),
+	       f->description ? f->description : "");
+	for (const struct xi_config_key *k = f->keys; k && k->name; k++) {
+		key_type_text(k, type, sizeof(type));
+		printf("    %-20s %-26s %-14s %s\n", k->name, type,
+		       k->flags & XI_CFG_F_REQUIRED ? "(required)" : k->def ? k->def : "-",
+		       k->help ? k->help : "");
+	}
+}
+
+static int registry_list(struct xi_catalog *cat, bool json)
+{
+	json_t *arr = json ? json_array() : NULL;
+	struct xi_catalog_entry *e;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = xi_catalog_names(cat, &names, &n);
+	if (rc)
+		return cli_fail("cannot list interceptors: %s", strerror(-rc));
+	if (!json)
+		printf("%-22s %-10s %s\n    %-20s %-26s %-14s %s\n", "NAME", "KIND", "DESCRIPTION",
+		       "KEY", "TYPE", "DEFAULT", "HELP");
+	for (size_t i = 0; i < n; i++) {
+		/* A name may be unregistered between names() and lookup(); skip it. */
+		if (xi_catalog_lookup(cat, names[i], &e))
+			continue;
+		if (json)
+			json_array_append_new(arr, factory_json(xi_catalog_entry_factory(e)));
+		else
+			factory_print(xi_catalog_entry_factory(e));
+		xi_catalog_entry_put(e);
+	}
+	if (json) {
+		json_t *doc = json_pack("{s:o}", "interceptors", arr);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	xi_strv_free(names, n);
+	return 0;
+}
+
+int cmd_registry(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
+	struct xi_catalog *cat;
+	bool json = false;
+	int c, rc;
+
+	/* Options may follow "list" too: parse the whole line, then check the words. */
+	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		rc = cli_common_opt(c, argv, "registry", registry_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (optind >= argc)
+		return cli_usage_error("registry", "registry needs a subcommand: list");
+	if (strcmp(argv[optind], "list"))
+		return cli_usage_error("registry", "unknown registry subcommand '%s'", argv[optind]);
+	if (argc - optind != 1)
+		return cli_usage_error("registry", "registry list takes no arguments");
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = registry_list(cat, json);
+	xi_catalog_free(cat);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/* xicept stats: per-SSRC counters of header-stats and ssrc-filter, and the
+ * interface's reason counters, as tables or as one stable JSON document. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char stats_usage[] =
+	"Usage: xicept stats IFNAME [--conn ID] [--json] [--watch SECONDS]\n"
+	"\n"
+	"Shows, per connection and SSRC, the counters of header-stats and\n"
+	"ssrc-filter, then IFNAME's counters by reason.\n"
+	"\n"
+	"  -c, --conn ID          only this connection\n"
+	"  -j, --json             one JSON document: connections[] of {id, local,\n"
+	"                         remote, chain, ssrcs[]}, each SSRC an object with\n"
+	"                         ssrc, packets, bytes, payload_bytes, lost,\n"
+	"                         ext_highest_seq, jitter, dropped; and reasons{}\n"
+	"  -w, --watch SECONDS    redraw every SECONDS until interrupted (with --json:\n"
+	"                         one document per line)\n";
+
+struct stats_opts {
+	const char *ifname;
+	uint32_t conn;          /* XI_CONN_ANY: all */
+	bool json;
+	double watch;           /* 0: once */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static json_t *ssrc_json(const struct xi_ssrc_stats *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
+	json_object_set_new(o, "packets", json_integer((json_int_t)s->packets));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
+	json_object_set_new(o, "payload_bytes", json_integer((json_int_t)s->payload_bytes));
+	json_object_set_new(o, "lost", json_integer(s->lost));
+	json_object_set_new(o, "ext_highest_seq", json_integer(s->ext_highest_seq));
+	json_object_set_new(o, "jitter", json_integer(s->jitter));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
+	json_object_set_new(o, "dropped_bytes", json_integer((json_int_t)s->dropped_bytes));
+	json_object_set_new(o, "rtp_packets", json_integer((json_int_t)s->rtp_packets));
+	json_object_set_new(o, "rtcp_packets", json_integer((json_int_t)s->rtcp_packets));
+	json_object_set_new(o, "header_bytes", json_integer((json_int_t)s->header_bytes));
+	json_object_set_new(o, "expected", json_integer((json_int_t)s->expected));
+	json_object_set_new(o, "markers", json_integer((json_int_t)s->markers));
+	json_object_set_new(o, "payload_type", json_integer(s->payload_type));
+	json_object_set_new(o, "clock_rate", json_integer(s->clock_rate));
+	return o;
+}
+
+struct snapshot {
+	uint32_t *ids;
+	size_t n_ids;
+	struct xi_conn_spec *specs;
+	struct xi_ssrc_stats *stats;
+	size_t n_stats;
+	uint64_t *reasons;
+	size_t n_reasons;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->ids);
+	free(s->specs);
+	free(s->stats);
+	free(s->reasons);
+	memset(s, 0, sizeof(*s));
+}
+
+static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, struct snapshot *s)
+{
+	int rc;
+
+	if (o->conn != XI_CONN_ANY) {
+		s->ids = malloc(sizeof(*s->ids));
+		if (!s->ids)
+			return -ENOMEM;
+		s->ids[0] = o->conn;
+		s->n_ids = 1;
+	} else {
+		rc = xi_dataplane_conn_ids(dp, &s->ids, &s->n_ids);
+		if (rc)
+			return rc;
+	}
+	s->specs = calloc(s->n_ids ? s->n_ids : 1, sizeof(*s->specs));
+	s->n_reasons = xi_reason_count();
+	s->reasons = calloc(s->n_reasons ? s->n_reasons : 1, sizeof(*s->reasons));
+	if (!s->specs || !s->reasons)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_ids; i++) {
+		rc = xi_dataplane_conn_get(dp, s->ids[i], &s->specs[i]);
+		if (rc)
+			return rc;
+	}
+	rc = xi_dataplane_ssrc_stats(dp, o->conn, &s->stats, &s->n_stats);
+	if (!rc)
+		rc = xi_dataplane_reasons(dp, s->reasons, s->n_reasons);
+	return rc;
+}
+
+static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *s)
+{
+	json_t *doc = json_object(), *conns = json_array(), *reasons = json_object();
+	char local[64], remote[64];
+
+	json_object_set_new(doc, "interface", json_string(o->ifname));
+	for (size_t i = 0; i < s->n_ids; i++) {
+		json_t *c = json_object(), *ssrcs = json_array();
+
+		xi_endpoint_format(&s->specs[i].local, local, sizeof(local));
+		xi_endpoint_format(&s->specs[i].remote, remote, sizeof(remote));
+		json_object_set_new(c, "id", json_integer(s->ids[i]));
+		json_object_set_new(c, "local", json_string(local));
+		json_object_set_new(c, "remote", json_string(remote));
+		json_object_set_new(c, "chain", json_string(s->specs[i].chain));
+		for (size_t k = 0; k < s->n_stats; k++)
+			if (s->stats[k].conn_id == s->ids[i])
+				json_array_append_new(ssrcs, ssrc_json(&s->stats[k]));
+		json_object_set_new(c, "ssrcs", ssrcs);
+		json_array_append_new(conns, c);
+	}
+	json_object_set_new(doc, "connections", conns);
+	for (size_t r = 0; r < s->n_reasons; r++)
+		json_object_set_new(reasons, xi_reason_name(r),
+				    json_integer((json_int_t)s->reasons[r]));
+	json_object_set_new(doc, "reasons", reasons);
+	return doc;
+}
+
+static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
+{
+	char local[64], remote[64];
+
+	for (size_t i = 0; i < s->n_ids; i++) {
+		xi_endpoint_format(&s->specs[i].local, local, sizeof(local));
+		xi_endpoint_format(&s->specs[i].remote, remote, sizeof(remote));
+		printf("%s connection %u: %s <- %s: %s\n", o->ifname, s->ids[i], local, remote,
+		       s->specs[i].chain);
+		printf("  %-10s %10s %12s %12s %8s %10s %8s %10s\n", "SSRC", "PKTS", "BYTES",
+		       "PAYLOAD", "LOST", "EXT-SEQ", "JITTER", "DROPPED");
+		for (size_t k = 0; k < s->n_stats; k++) {
+			const struct xi_ssrc_stats *st = &s->stats[k];
+
+			if (st->conn_id != s->ids[i])
+				continue;
+			printf("  0x%08x %10llu %12llu %12llu %8lld %10u %8u %10llu\n", st->ssrc,
+			       (unsigned long long)st->packets, (unsigned long long)st->bytes,
+			       (unsigned long long)st->payload_bytes, (long long)st->lost,
+			       st->ext_highest_seq, st->jitter, (unsigned long long)st->dropped);
+		}
+		printf("\n");
+	}
+	if (!s->n_ids)
+		printf("%s: no connections\n\n", o->ifname);
+	printf("%s reasons:\n", o->ifname);
+	for (size_t r = 0; r < s->n_reasons; r++)
+		printf("  %-20s %llu\n", xi_reason_name(r), (unsigned long long)s->reasons[r]);
+}
+
+/* Without a terminal to redraw, each snapshot gets a header line instead. */
+static void watch_stamp(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	strftime(buf, sizeof(buf), "%H:%M:%S", localtime_r(&t, &tm));
+	printf("--- %s\n", buf);
+}
+
+static int stats_once(struct xi_dataplane *dp, const struct stats_opts *o)
+{
+	struct snapshot s = { 0 };
+	int rc;
+
+	rc = snapshot_take(dp, o, &s);
+	if (rc == -ENOENT && o->conn != XI_CONN_ANY)
+		rc = cli_fail("%s has no connection %u", o->ifname, o->conn);
+	else if (rc)
+		rc = cli_fail("cannot read the counters of %s: %s", o->ifname, strerror(-rc));
+	else if (o->json) {
+		json_t *doc = snapshot_json(o, &s);
+
+		/* Watching prints one compact document per line, so it stays parsable. */
+		json_dumpf(doc, stdout, JSON_PRESERVE_ORDER | (o->watch > 0 ? JSON_COMPACT
+									    : JSON_INDENT(2)));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		if (o->watch > 0 && isatty(STDOUT_FILENO))
+			fputs("\033[H\033[2J", stdout);
+		else if (o->watch > 0)
+			watch_stamp();
+		snapshot_print(o, &s);
+	}
+	fflush(stdout);
+	snapshot_free(&s);
+	return rc;
+}
+
+static void sleep_interruptibly(double seconds)
+{
+	struct timespec ts = { .tv_sec = (time_t)seconds,
+			       .tv_nsec = (long)((seconds - floor(seconds)) * 1e9) };
+
+	/* No SA_RESTART: a signal ends the sleep early and stop is then set. */
+	while (!stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int stats_watch(struct xi_dataplane *dp, const struct stats_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int rc = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop && !rc) {
+		rc = stats_once(dp, o);
+		if (!rc && o->watch > 0)
+			sleep_interruptibly(o->watch);
+		if (o->watch <= 0)
+			break;
+	}
+	return rc;
+}
+
+static int stats_parse(int argc, char **argv, struct stats_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "conn", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		CLI_COMMON_LONGOPTS, { 0 }
+	};
+	char *end;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":c:jw:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (cli_parse_conn_id(optarg, &o->conn))
+				return cli_fail("invalid connection id '%s'", optarg);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'w':
+			errno = 0;
+			o->watch = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->watch >= 0.01 && o->watch <= 86400))
+				return cli_usage_error("stats", "invalid --watch '%s' (seconds, 0.01 to 86400)",
+						       optarg);
+			break;
+		default:
+			rc = cli_common_opt(c, argv, "stats", stats_usage);
+			if (rc >= 0)
+				return rc;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("stats", "stats needs one interface name");
+	o->ifname = argv[optind];
+	return -1;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	struct stats_opts o = { .conn = XI_CONN_ANY };
+	struct xi_dataplane *dp = NULL;
+	struct xi_catalog *cat;
+	int rc;
+
+	rc = stats_parse(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (cli_require_root())
+		return CLI_EXIT_FAIL;
+	cat = cli_catalog();
+	if (!cat)
+		return CLI_EXIT_FAIL;
+	rc = cli_open(o.ifname, cat, &dp);
+	if (!rc)
+		rc = stats_watch(dp, &o);
+	xi_dataplane_close(dp);
+	xi_catalog_free(cat);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

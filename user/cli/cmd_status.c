@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/* xicept status: what is attached where, read back from the pins. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char status_usage[] =
+	"Usage: xicept status [--json]\n"
+	"\n"
+	"Shows every attached interface: XDP mode, policies, the kernel ids of its\n"
+	"programs and its connections.\n";
+
+/* The kernel's name of a program id, so operators can match bpftool's output. */
+static void prog_name(uint32_t id, char *buf, size_t size)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd;
+
+	snprintf(buf, size, "?");
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(buf, size, "%s", info.name);
+	close(fd);
+}
+
+static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids)
+{
+	json_t *o = json_object(), *progs = json_array(), *conns = json_array();
+	char name[BPF_OBJ_NAME_LEN];
+
+	json_object_set_new(o, "interface", json_string(in->ifname));
+	json_object_set_new(o, "ifindex", json_integer(in->ifindex));
+	json_object_set_new(o, "mode", json_string(cli_mode_name(in->mode)));
+	json_object_set_new(o, "policy", json_string(cli_policy_name(in->unknown_flow)));
+	json_object_set_new(o, "non_rtp", json_string(cli_policy_name(in->non_rtp)));
+	json_object_set_new(o, "no_daemon", json_string(cli_policy_name(in->no_daemon)));
+	prog_name(in->entry_prog_id, name, sizeof(name));
+	json_array_append_new(progs, json_pack("{s:s, s:I, s:s}", "role", "entry", "id",
+					       (json_int_t)in->entry_prog_id, "name", name));
+	for (size_t i = 0; i < in->n_stage_progs && i < 16; i++) {
+		if (!in->stage_prog_ids[i])
+			continue;
+		prog_name(in->stage_prog_ids[i], name, sizeof(name));
+		json_array_append_new(progs, json_pack("{s:s, s:I, s:I, s:s}", "role", "stage",
+						       "stage", (json_int_t)i, "id",
+						       (json_int_t)in->stage_prog_ids[i], "name",
+						       name));
+	}
+	json_object_set_new(o, "programs", progs);
+	for (size_t i = 0; i < n_ids; i++)
+		json_array_append_new(conns, json_integer(ids[i]));
+	json_object_set_new(o, "connections", conns);
+	return o;
+}
+
+static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids)
+{
+	char name[BPF_OBJ_NAME_LEN];
+
+	printf("%s (ifindex %d): %s mode, unknown flows %s, non-RTP %s, no daemon %s\n",
+	       in->ifname, in->ifindex, cli_mode_name(in->mode), cli_policy_name(in->unknown_flow),
+	       cli_policy_name(in->non_rtp), cli_policy_name(in->no_daemon));
+	prog_name(in->entry_prog_id, name, sizeof(name));
+	printf("  entry   id %-6u %s\n", in->entry_prog_id, name);
+	for (size_t i = 0; i < in->n_stage_progs && i < 16; i++) {
+		if (!in->stage_prog_ids[i])
+			continue;
+		prog_name(in->stage_prog_ids[i], name, sizeof(name));
+		printf("  stage %zu id %-6u %s\n", i, in->stage_prog_ids[i], name);
+	}
+	printf("  connections: %zu", n_ids);
+	for (size_t i = 0; i < n_ids; i++)
+		printf("%s%u", i ? ", " : " (ids ", ids[i]);
+	printf("%s\n", n_ids ? ")" : "");
+}
+
+/* One interface into arr (JSON) or onto stdout. */
+static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
+{
+	struct xi_dataplane_info info = { 0 };
+	struct xi_dataplane *dp = NULL;
+	uint32_t *ids = NULL;
+	size_t n_ids = 0;
+	int rc;
+
+	/* Another process may detach between the listing and this open. */
+	rc = xi_dataplane_open(ifname, cat, &dp);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return cli_fail("cannot open %s: %s", ifname, strerror(-rc));
+	rc = xi_dataplane_info(dp, &info);
+	if (!rc)
+		rc = xi_dataplane_conn_ids(dp, &ids, &n_ids);
+	if (rc)
+		rc = cli_fail("cannot read the state of %s: %s", ifname, strerror(-rc));
+	else if (arr)
+		json_array_append_new(arr, iface_json(&info, ids, n_ids));
+	else
+		iface_print(&info, ids, n_ids);
+	free(ids);
+	xi_dataplane_close(dp);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
+	json_t *doc = NULL, *arr = NULL;
+	struct xi_catalog *cat;
+	char **names = NULL;
+	bool json = false;
+	size_t n = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		rc = cli_common_opt(c, argv, "status", status_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (optind != argc)
+		return cli_usage_error("status", "status takes no arguments");
+	if (cli_require_root())
+		return CLI_EXIT_FAIL;
+	rc = xi_dataplane_list(&names, &n);
+	if (rc == -ENOENT)
+		rc = 0;   /* nothing was ever attached: no pin root yet */
+	if (rc)
+		return cli_fail("cannot list attached interfaces: %s", strerror(-rc));
+	cat = cli_catalog();
+	if (!cat) {
+		xi_strv_free(names, n);
+		return CLI_EXIT_FAIL;
+	}
+	if (json) {
+		doc = json_object();
+		arr = json_array();
+		json_object_set(doc, "interfaces", arr);
+	} else if (!n) {
+		printf("no interface attached\n");
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = iface_status(cat, names[i], arr);
+	if (json && !rc) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	}
+	json_decref(arr);
+	json_decref(doc);
+	xi_catalog_free(cat);
+	xi_strv_free(names, n);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
