@@ -4,6 +4,7 @@
 # in user/cli/), BPF programs in bpf/ (rules in bpf/bpf.mk), tests in tests/.
 # Everything generated goes to $(BUILD), which git ignores.
 
+SHELL    := /bin/bash
 CC       := clang
 AR       ?= ar
 BUILD    ?= build
@@ -17,7 +18,7 @@ VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS   ?= -O2 -gdwarf-4   # valgrind 3.19 cannot read the DWARF 5 that clang 14 emits by default
 XCFLAGS  := -std=gnu11 -fPIC $(WARN) -Iinclude -I. -I$(BUILD)/gen -D_GNU_SOURCE
-LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lmicrohttpd -lpthread -lm
+LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lpthread -lm
 TESTLIBS := -lcmocka $(LIBS)
 
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -146,8 +147,10 @@ $(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) $(HDRS)
 
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory test-unit test-asan test-valgrind test-tsan test-shared test-bpf test-fuzz test-integration
-	@echo "make test: all suites passed"
+	@mkdir -p $(BUILD)
+	@set -o pipefail; $(MAKE) --no-print-directory test-unit test-asan test-valgrind test-tsan \
+	    test-shared test-bpf test-fuzz test-integration 2>&1 | tee $(BUILD)/test.log; \
+	  rc=$$?; bash scripts/test-summary.sh $(BUILD)/test.log; exit $$rc
 
 define run_each
 	@set -e; for t in $(1); do echo "== $(2)$$t"; $(3) $$t; done

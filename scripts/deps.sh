@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
   # build
   make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
-  libxdp-dev liburcu-dev libjansson-dev libmicrohttpd-dev libpcap-dev
+  libxdp-dev liburcu-dev libjansson-dev libpcap-dev
   # tests
   libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux jq tshark
   # real RTP peers for integration tests and the demo
