@@ -29,6 +29,7 @@ LIB_SRCS := $(sort $(wildcard registry/*.c user/*.c))
 CLI_SRCS := $(sort $(wildcard user/cli/*.c))
 TOOL_SRCS:= $(sort $(wildcard scripts/tools/*.c))
 HDRS     := $(wildcard include/xicept/*.h registry/*.h user/*.h user/cli/*.h)
+TEST_HDRS:= $(wildcard tests/*/*.h)
 
 UNIT_TESTS  := $(sort $(wildcard tests/registry/test_*.c tests/user/test_*.c))
 BPF_TESTS   := $(sort $(wildcard tests/bpf/test_*.c))
@@ -125,21 +126,21 @@ $(BUILD)/tools/%: scripts/tools/%.c $(LIB_A) $(HDRS)
 
 # Tests link the static library: that also proves self-registration survives
 # a static link. Each tests/<dir>/test_x.c is one program.
-$(BUILD)/bin/tests/%: tests/%.c $(LIB_A) $(HDRS)
+$(BUILD)/bin/tests/%: tests/%.c $(LIB_A) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests -o $@ $< $(LIB_A) $(TESTLIBS)
-$(BUILD)/asan/bin/tests/%: tests/%.c $(LIB_A_ASAN) $(HDRS)
+$(BUILD)/asan/bin/tests/%: tests/%.c $(LIB_A_ASAN) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -O1 -gdwarf-4 $(ASAN) $(XCFLAGS) -Itests -o $@ $< $(LIB_A_ASAN) $(TESTLIBS)
-$(BUILD)/tsan/bin/tests/%: tests/%.c $(LIB_A_TSAN) $(HDRS)
+$(BUILD)/tsan/bin/tests/%: tests/%.c $(LIB_A_TSAN) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -O1 -gdwarf-4 $(TSAN) $(XCFLAGS) -Itests -o $@ $< $(LIB_A_TSAN) $(TESTLIBS)
-$(BUILD)/fuzz/bin/tests/%: tests/%.c $(LIB_A_FUZZ) $(HDRS)
+$(BUILD)/fuzz/bin/tests/%: tests/%.c $(LIB_A_FUZZ) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -fsanitize=fuzzer,address,undefined $(XCFLAGS) -o $@ $< $(LIB_A_FUZZ) $(LIBS)
 # shared_*.c: the same, against libxicept.so (a static pattern rule, so it
 # wins over the generic one above).
-$(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) $(HDRS)
+$(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests -o $@ $< -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -l:libxicept.so $(TESTLIBS)
 

@@ -178,20 +178,42 @@ static void chain_unbind(struct xi_chain *chain, size_t from, enum bind_op op,
 		unbind_one(chain->slots[i].ic, op, info);
 }
 
-int xi_chain_bind_remote_stream_from(struct xi_chain *chain, size_t from,
-				     const struct xi_stream_info *info,
-				     struct xi_reader next, struct xi_reader *ret)
+/* chain_bind for the binds that wrap a reader, and for those that wrap a writer. */
+static int chain_bind_reader(struct xi_chain *chain, size_t from, enum bind_op op,
+			     const struct xi_stream_info *info, struct xi_reader next,
+			     struct xi_reader *ret)
 {
-	union bind_io io, out;
+	union bind_io io = { .r = next }, out;
 	int rc;
 
 	if (!ret)
 		return -EINVAL;
-	io.r = next;
-	rc = chain_bind(chain, from, BIND_REMOTE_STREAM, info, io, &out);
+	rc = chain_bind(chain, from, op, info, io, &out);
 	if (rc == 0)
 		*ret = out.r;
 	return rc;
+}
+
+static int chain_bind_writer(struct xi_chain *chain, size_t from, enum bind_op op,
+			     const struct xi_stream_info *info, struct xi_writer next,
+			     struct xi_writer *ret)
+{
+	union bind_io io = { .w = next }, out;
+	int rc;
+
+	if (!ret)
+		return -EINVAL;
+	rc = chain_bind(chain, from, op, info, io, &out);
+	if (rc == 0)
+		*ret = out.w;
+	return rc;
+}
+
+int xi_chain_bind_remote_stream_from(struct xi_chain *chain, size_t from,
+				     const struct xi_stream_info *info,
+				     struct xi_reader next, struct xi_reader *ret)
+{
+	return chain_bind_reader(chain, from, BIND_REMOTE_STREAM, info, next, ret);
 }
 
 void xi_chain_unbind_remote_stream_from(struct xi_chain *chain, size_t from,
@@ -203,47 +225,20 @@ void xi_chain_unbind_remote_stream_from(struct xi_chain *chain, size_t from,
 int xi_chain_bind_rtcp_reader_from(struct xi_chain *chain, size_t from,
 				   struct xi_reader next, struct xi_reader *ret)
 {
-	union bind_io io, out;
-	int rc;
-
-	if (!ret)
-		return -EINVAL;
-	io.r = next;
-	rc = chain_bind(chain, from, BIND_RTCP_READER, NULL, io, &out);
-	if (rc == 0)
-		*ret = out.r;
-	return rc;
+	return chain_bind_reader(chain, from, BIND_RTCP_READER, NULL, next, ret);
 }
 
 int xi_chain_bind_rtcp_writer_from(struct xi_chain *chain, size_t from,
 				   struct xi_writer next, struct xi_writer *ret)
 {
-	union bind_io io, out;
-	int rc;
-
-	if (!ret)
-		return -EINVAL;
-	io.w = next;
-	rc = chain_bind(chain, from, BIND_RTCP_WRITER, NULL, io, &out);
-	if (rc == 0)
-		*ret = out.w;
-	return rc;
+	return chain_bind_writer(chain, from, BIND_RTCP_WRITER, NULL, next, ret);
 }
 
 int xi_chain_bind_local_stream_from(struct xi_chain *chain, size_t from,
 				    const struct xi_stream_info *info,
 				    struct xi_writer next, struct xi_writer *ret)
 {
-	union bind_io io, out;
-	int rc;
-
-	if (!ret)
-		return -EINVAL;
-	io.w = next;
-	rc = chain_bind(chain, from, BIND_LOCAL_STREAM, info, io, &out);
-	if (rc == 0)
-		*ret = out.w;
-	return rc;
+	return chain_bind_writer(chain, from, BIND_LOCAL_STREAM, info, next, ret);
 }
 
 void xi_chain_unbind_local_stream_from(struct xi_chain *chain, size_t from,

@@ -47,28 +47,27 @@ static int attr_slot(struct xi_attributes *attrs, uint32_t key, struct xi_attr *
 	return 0;
 }
 
-int xi_attributes_set_u64(struct xi_attributes *attrs, uint32_t key, uint64_t value)
+/* Puts v's type and value in key's slot, a new one if key is absent. */
+static int attr_set(struct xi_attributes *attrs, uint32_t key, struct xi_attr v)
 {
 	struct xi_attr *a;
 	int err = attr_slot(attrs, key, &a);
 
 	if (err)
 		return err;
-	a->type = XI_ATTR_U64;
-	a->u64 = value;
+	v.key = key;
+	*a = v;
 	return 0;
+}
+
+int xi_attributes_set_u64(struct xi_attributes *attrs, uint32_t key, uint64_t value)
+{
+	return attr_set(attrs, key, (struct xi_attr){ .type = XI_ATTR_U64, .u64 = value });
 }
 
 int xi_attributes_set_ptr(struct xi_attributes *attrs, uint32_t key, void *value)
 {
-	struct xi_attr *a;
-	int err = attr_slot(attrs, key, &a);
-
-	if (err)
-		return err;
-	a->type = XI_ATTR_PTR;
-	a->ptr = value;
-	return 0;
+	return attr_set(attrs, key, (struct xi_attr){ .type = XI_ATTR_PTR, .ptr = value });
 }
 
 static int attr_get(const struct xi_attributes *attrs, uint32_t key,

@@ -23,7 +23,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
@@ -34,6 +33,7 @@
 #include <xicept/stream.h>
 
 #include "user/rtp_seq.h"
+#include "user/stateful.h"
 
 /* Pairs in one NACK packet: 12 + 4 * 256 bytes stays below any MTU, so a
  * long loss list becomes several packets rather than one that cannot be sent. */
@@ -68,22 +68,16 @@ struct receive_log {
 };
 
 struct nack_stream {
-	struct nack_stream *next;
+	struct xi_stateful_stream base;
 	struct nack_gen *gen;
-	uint32_t ssrc;
-	struct xi_reader reader;     /* the reader this stream wraps */
 	struct receive_log log;
 };
 
 struct nack_gen {
 	struct xi_interceptor ic;
 	struct nack_cfg cfg;
-	pthread_mutex_t lock;
-	struct nack_stream *streams;
-	bool have_writer;
-	struct xi_writer writer;
-	bool armed;
-	uint64_t due_ns;
+	struct xi_stateful st;
+	struct xi_stateful_tick tick;
 	uint16_t *missing;           /* scratch for poll, size entries */
 };
 
@@ -251,7 +245,7 @@ static int nack_emit(struct nack_gen *g, uint32_t media_ssrc, const uint16_t *se
 		if (len < 0)
 			return len;
 		xi_attributes_reset(&attrs);
-		w = xi_writer_write(g->writer, buf, (size_t)len, &attrs);
+		w = xi_writer_write(g->st.writer, buf, (size_t)len, &attrs);
 		if (w < 0 && !first)
 			first = (int)w;
 		seqs += take;
@@ -260,18 +254,24 @@ static int nack_emit(struct nack_gen *g, uint32_t media_ssrc, const uint16_t *se
 	return first;
 }
 
+static struct nack_stream *stream_of(struct xi_stateful_stream *node)
+{
+	return xi_container_of(node, struct nack_stream, base);
+}
+
 static int nack_run(struct nack_gen *g)
 {
 	int first = 0;
 
-	for (struct nack_stream *s = g->streams; s; s = s->next) {
+	for (struct xi_stateful_stream *node = g->st.streams; node; node = node->next) {
+		struct nack_stream *s = stream_of(node);
 		size_t n = log_missing(&s->log, g->cfg.skip_last_n, g->missing);
 		int rc;
 
 		n = log_limit_nacks(&s->log, g->cfg.max_nacks, g->missing, n);
 		if (!n)
 			continue;
-		rc = nack_emit(g, s->ssrc, g->missing, n);
+		rc = nack_emit(g, node->ssrc, g->missing, n);
 		if (rc < 0 && !first)
 			first = rc;
 	}
@@ -290,16 +290,16 @@ static ssize_t nack_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attribut
 	struct nack_stream *s = ctx;
 	const struct xi_rtp_header *hdr;
 	struct xi_rtp_header local;
-	ssize_t n = xi_reader_read(s->reader, buf, cap, attrs);
+	ssize_t n = xi_reader_read(s->base.reader, buf, cap, attrs);
 
 	/* Not RTP of this stream (RTX on a shared reader, garbage): not ours to
 	 * judge, it passes on untouched. */
 	if (n <= 0 || xi_rtp_seq_header(attrs, buf, (size_t)n, &local, &hdr) ||
-	    hdr->ssrc != s->ssrc)
+	    hdr->ssrc != s->base.ssrc)
 		return n;
-	pthread_mutex_lock(&s->gen->lock);
+	pthread_mutex_lock(&s->gen->st.lock);
 	log_add(&s->log, hdr->seq);
-	pthread_mutex_unlock(&s->gen->lock);
+	pthread_mutex_unlock(&s->gen->st.lock);
 	return n;
 }
 
@@ -313,14 +313,6 @@ static bool nack_wants(const struct nack_cfg *cfg, const struct xi_stream_info *
 		return false;
 	return cfg->streams == NACK_STREAMS_ALL ||
 	       xi_stream_info_has_feedback(info, "nack", "");
-}
-
-/* Bind order is report order, so what goes out is predictable. */
-static void stream_append(struct nack_stream **head, struct nack_stream *s)
-{
-	while (*head)
-		head = &(*head)->next;
-	*head = s;
 }
 
 static int nack_bind_remote_stream(struct xi_interceptor *ic,
@@ -346,18 +338,16 @@ static int nack_bind_remote_stream(struct xi_interceptor *ic,
 		return rc;
 	}
 	s->gen = g;
-	s->ssrc = info->ssrc;
-	s->reader = next;
-	pthread_mutex_lock(&g->lock);
-	stream_append(&g->streams, s);
-	pthread_mutex_unlock(&g->lock);
+	xi_stateful_add(&g->st, &s->base, info->ssrc, next);
 	ret->read = nack_read;
 	ret->ctx = s;
 	return 0;
 }
 
-static void stream_free(struct nack_stream *s)
+static void stream_free(struct xi_stateful_stream *node)
 {
+	struct nack_stream *s = stream_of(node);
+
 	free(s->log.bits);
 	free(s->log.nacked);
 	free(s);
@@ -366,37 +356,13 @@ static void stream_free(struct nack_stream *s)
 static void nack_unbind_remote_stream(struct xi_interceptor *ic,
 				      const struct xi_stream_info *info)
 {
-	struct nack_gen *g = gen_of(ic);
-	struct nack_stream **pp, *s = NULL;
-
-	if (!info)
-		return;
-	pthread_mutex_lock(&g->lock);
-	for (pp = &g->streams; *pp; pp = &(*pp)->next) {
-		if ((*pp)->ssrc == info->ssrc) {
-			s = *pp;
-			*pp = s->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&g->lock);
-	if (s)
-		stream_free(s);
+	xi_stateful_unbind(&gen_of(ic)->st, info);
 }
 
 static int nack_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
 				 struct xi_writer *ret)
 {
-	struct nack_gen *g = gen_of(ic);
-
-	if (!ret)
-		return -EINVAL;
-	pthread_mutex_lock(&g->lock);
-	g->writer = next;
-	g->have_writer = true;
-	pthread_mutex_unlock(&g->lock);
-	*ret = next;
-	return 0;
+	return xi_stateful_bind_rtcp_writer(&gen_of(ic)->st, next, ret);
 }
 
 /* The first poll starts the clock; NACKs go out once per interval after it. */
@@ -405,16 +371,10 @@ static int nack_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	struct nack_gen *g = gen_of(ic);
 	int rc = 0;
 
-	pthread_mutex_lock(&g->lock);
-	if (!g->armed) {
-		g->armed = true;
-		g->due_ns = now_ns + g->cfg.interval_ns;
-	} else if (now_ns >= g->due_ns) {
-		g->due_ns = now_ns + g->cfg.interval_ns;
-		if (g->have_writer)
-			rc = nack_run(g);
-	}
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_lock(&g->st.lock);
+	if (xi_stateful_tick_due(&g->tick, now_ns, g->cfg.interval_ns) && g->st.have_writer)
+		rc = nack_run(g);
+	pthread_mutex_unlock(&g->st.lock);
 	return rc;
 }
 
@@ -422,13 +382,7 @@ static int nack_close(struct xi_interceptor *ic)
 {
 	struct nack_gen *g = gen_of(ic);
 
-	while (g->streams) {
-		struct nack_stream *s = g->streams;
-
-		g->streams = s->next;
-		stream_free(s);
-	}
-	pthread_mutex_destroy(&g->lock);
+	xi_stateful_fini(&g->st);
 	free(g->missing);
 	free(g);
 	return 0;
@@ -443,18 +397,6 @@ static const struct xi_interceptor_ops nack_ops = {
 };
 
 /* ---- factory ---- */
-
-static uint32_t random_ssrc(void)
-{
-	uint32_t v = 0;
-
-	/* getrandom cannot fail for 4 bytes once the pool is ready; a zero
-	 * from a failed call is caught by the loop. */
-	while (v == 0)
-		if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-			v = 0x9e3779b9u;
-	return v;
-}
 
 static int nack_new(const struct xi_factory *f, const void *config,
 		    const struct xi_build_ctx *ctx, struct xi_interceptor **ret)
@@ -476,10 +418,10 @@ static int nack_new(const struct xi_factory *f, const void *config,
 		free(g);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&g->lock, NULL);
+	xi_stateful_init(&g->st, stream_free);
 	g->cfg = *cfg;
 	if (g->cfg.sender_ssrc == 0)
-		g->cfg.sender_ssrc = random_ssrc();
+		g->cfg.sender_ssrc = xi_random_ssrc(0x9e3779b9u);
 	g->ic.ops = &nack_ops;
 	g->ic.name = f ? f->name : "nack-generator";
 	*ret = &g->ic;

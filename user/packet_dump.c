@@ -34,6 +34,8 @@
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
+#include "user/stateful.h"
+
 #define DUMP_DIR_MAX      256
 #define DUMP_SNAPLEN      262144    /* libpcap's own maximum */
 #define PCAP_FILE_HDR     24
@@ -52,25 +54,21 @@ struct dump_cfg {
 };
 
 struct dump_stream {
-	struct dump_stream *next;
+	struct xi_stateful_stream base;
 	struct dump_gen *gen;
-	uint32_t ssrc;
-	struct xi_reader reader;
 };
 
 struct dump_gen {
 	struct xi_interceptor ic;
 	struct dump_cfg cfg;
 	uint32_t conn_id;
-	pthread_mutex_t lock;
+	struct xi_stateful st;       /* its lock covers the files too */
 	pcap_t *dead;                /* only holds the link type and snaplen */
 	pcap_dumper_t *dumper;       /* NULL after a failed rotation */
 	unsigned file_no;            /* of the file open now */
 	uint64_t file_size;          /* bytes in it, headers included */
 	int error;                   /* first write error since the last poll */
 	uint16_t ip_id;
-	struct dump_stream *streams;
-	struct xi_reader rtcp_reader;
 	uint8_t frame[SYNTH_HDRS + UDP_MAX_PAYLOAD];
 };
 
@@ -189,14 +187,14 @@ static void dump_packet(struct dump_gen *g, const uint8_t *pkt, size_t len,
 	void *frame = NULL;
 	uint64_t frame_len = 0;
 
-	pthread_mutex_lock(&g->lock);
+	pthread_mutex_lock(&g->st.lock);
 	if (attrs && xi_attributes_get_ptr(attrs, XI_ATTR_FRAME, &frame) == 0 && frame &&
 	    xi_attributes_get_u64(attrs, XI_ATTR_FRAME_LEN, &frame_len) == 0 &&
 	    frame_len > 0 && frame_len <= DUMP_SNAPLEN)
 		dump_record(g, frame, (size_t)frame_len);
 	else if (len <= UDP_MAX_PAYLOAD)
 		dump_record(g, g->frame, synth_frame(g, pkt, len, port));
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&g->st.lock);
 }
 
 /* ---- interceptor ops ---- */
@@ -209,7 +207,7 @@ static struct dump_gen *gen_of(struct xi_interceptor *ic)
 static ssize_t dump_read_rtp(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
 {
 	struct dump_stream *s = ctx;
-	ssize_t n = xi_reader_read(s->reader, buf, cap, attrs);
+	ssize_t n = xi_reader_read(s->base.reader, buf, cap, attrs);
 
 	if (n > 0)
 		dump_packet(s->gen, buf, (size_t)n, attrs, PORT_RTP);
@@ -219,19 +217,11 @@ static ssize_t dump_read_rtp(void *ctx, uint8_t *buf, size_t cap, struct xi_attr
 static ssize_t dump_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
 {
 	struct dump_gen *g = ctx;
-	ssize_t n = xi_reader_read(g->rtcp_reader, buf, cap, attrs);
+	ssize_t n = xi_reader_read(g->st.rtcp_reader, buf, cap, attrs);
 
 	if (n > 0)
 		dump_packet(g, buf, (size_t)n, attrs, PORT_RTCP);
 	return n;
-}
-
-/* Bind order is report order, so what goes out is predictable. */
-static void stream_append(struct dump_stream **head, struct dump_stream *s)
-{
-	while (*head)
-		head = &(*head)->next;
-	*head = s;
 }
 
 static int dump_bind_remote_stream(struct xi_interceptor *ic,
@@ -247,34 +237,21 @@ static int dump_bind_remote_stream(struct xi_interceptor *ic,
 	if (!s)
 		return -ENOMEM;
 	s->gen = g;
-	s->ssrc = info->ssrc;
-	s->reader = next;
-	pthread_mutex_lock(&g->lock);
-	stream_append(&g->streams, s);
-	pthread_mutex_unlock(&g->lock);
+	xi_stateful_add(&g->st, &s->base, info->ssrc, next);
 	ret->read = dump_read_rtp;
 	ret->ctx = s;
 	return 0;
 }
 
+static void stream_free(struct xi_stateful_stream *node)
+{
+	free(xi_container_of(node, struct dump_stream, base));
+}
+
 static void dump_unbind_remote_stream(struct xi_interceptor *ic,
 				      const struct xi_stream_info *info)
 {
-	struct dump_gen *g = gen_of(ic);
-	struct dump_stream **pp, *s = NULL;
-
-	if (!info)
-		return;
-	pthread_mutex_lock(&g->lock);
-	for (pp = &g->streams; *pp; pp = &(*pp)->next) {
-		if ((*pp)->ssrc == info->ssrc) {
-			s = *pp;
-			*pp = s->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&g->lock);
-	free(s);
+	xi_stateful_unbind(&gen_of(ic)->st, info);
 }
 
 static int dump_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
@@ -282,12 +259,7 @@ static int dump_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader nex
 {
 	struct dump_gen *g = gen_of(ic);
 
-	if (!ret)
-		return -EINVAL;
-	g->rtcp_reader = next;
-	ret->read = dump_read_rtcp;
-	ret->ctx = g;
-	return 0;
+	return xi_stateful_bind_rtcp_reader(&g->st, next, dump_read_rtcp, g, ret);
 }
 
 /* Flushes, retries a file that failed to open, and reports the first error
@@ -297,28 +269,22 @@ static int dump_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	struct dump_gen *g = gen_of(ic);
 	int rc;
 
-	pthread_mutex_lock(&g->lock);
+	pthread_mutex_lock(&g->st.lock);
 	if (!g->dumper)
 		note_error(g, dump_open(g, g->file_no + 1));
 	else if (pcap_dump_flush(g->dumper) != 0)
 		note_error(g, -EIO);
 	rc = g->error;
 	g->error = 0;
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&g->st.lock);
 	return rc;
 }
 
 static void dump_free(struct dump_gen *g)
 {
-	while (g->streams) {
-		struct dump_stream *s = g->streams;
-
-		g->streams = s->next;
-		free(s);
-	}
+	xi_stateful_fini(&g->st);
 	if (g->dead)
 		pcap_close(g->dead);
-	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
 
@@ -355,7 +321,7 @@ static int dump_new(const struct xi_factory *f, const void *config,
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	pthread_mutex_init(&g->lock, NULL);
+	xi_stateful_init(&g->st, stream_free);
 	g->cfg = *cfg;
 	g->conn_id = ctx ? ctx->conn_id : 0;
 	g->dead = pcap_open_dead(DLT_EN10MB, DUMP_SNAPLEN);

@@ -19,7 +19,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <xicept/attributes.h>
@@ -32,6 +31,7 @@
 #include <xicept/stream.h>
 
 #include "user/rtp_seq.h"
+#include "user/stateful.h"
 
 #define NS_PER_S   1000000000ull
 #define RR_BUF_LEN (8 + 24 * XI_RTCP_MAX_COUNT)
@@ -42,11 +42,9 @@ struct rr_cfg {
 };
 
 struct rr_stream {
-	struct rr_stream *next;
+	struct xi_stateful_stream base;
 	struct rr_gen *gen;
-	uint32_t ssrc;
 	uint32_t clock_rate;
-	struct xi_reader reader;
 	struct xi_rtp_seq seq;
 	bool have_sr;
 	uint32_t lsr;                /* middle 32 bits of the SR's NTP time */
@@ -56,13 +54,8 @@ struct rr_stream {
 struct rr_gen {
 	struct xi_interceptor ic;
 	struct rr_cfg cfg;
-	pthread_mutex_t lock;
-	struct rr_stream *streams;
-	bool have_writer;
-	struct xi_writer writer;
-	struct xi_reader rtcp_reader;
-	bool armed;
-	uint64_t due_ns;
+	struct xi_stateful st;
+	struct xi_stateful_tick tick;
 	/* RTCP parsed here when the reader gets no attributes to cache it in:
 	 * a compound is kilobytes, too big for every reader's stack. */
 	struct xi_rtcp_compound scratch;
@@ -91,12 +84,10 @@ static uint32_t ns_to_rtp_units(uint64_t ns, uint32_t rate)
 	return (uint32_t)((ns / NS_PER_S) * rate + (ns % NS_PER_S) * rate / NS_PER_S);
 }
 
-static struct rr_stream *stream_find(struct rr_gen *g, uint32_t ssrc)
+/* NULL stays NULL, so a failed lookup can be passed straight through. */
+static struct rr_stream *stream_of(struct xi_stateful_stream *node)
 {
-	for (struct rr_stream *s = g->streams; s; s = s->next)
-		if (s->ssrc == ssrc)
-			return s;
-	return NULL;
+	return node ? xi_container_of(node, struct rr_stream, base) : NULL;
 }
 
 /* ---- reading ---- */
@@ -117,20 +108,20 @@ static ssize_t rr_read_rtp(void *ctx, uint8_t *buf, size_t cap, struct xi_attrib
 	struct rr_stream *s = ctx;
 	const struct xi_rtp_header *hdr;
 	struct xi_rtp_header local;
-	ssize_t n = xi_reader_read(s->reader, buf, cap, attrs);
+	ssize_t n = xi_reader_read(s->base.reader, buf, cap, attrs);
 
 	if (n <= 0 || xi_rtp_seq_header(attrs, buf, (size_t)n, &local, &hdr) ||
-	    hdr->ssrc != s->ssrc)
+	    hdr->ssrc != s->base.ssrc)
 		return n;
-	pthread_mutex_lock(&s->gen->lock);
+	pthread_mutex_lock(&s->gen->st.lock);
 	stream_account(s, hdr, arrival_ns(attrs));
-	pthread_mutex_unlock(&s->gen->lock);
+	pthread_mutex_unlock(&s->gen->st.lock);
 	return n;
 }
 
 static void sr_note(struct rr_gen *g, const struct xi_rtcp_sr *sr, uint64_t now_ns)
 {
-	struct rr_stream *s = stream_find(g, sr->ssrc);
+	struct rr_stream *s = stream_of(xi_stateful_find(&g->st, sr->ssrc));
 
 	if (!s)
 		return;
@@ -143,14 +134,14 @@ static ssize_t rr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attri
 {
 	struct rr_gen *g = ctx;
 	const struct xi_rtcp_compound *c = &g->scratch;
-	ssize_t n = xi_reader_read(g->rtcp_reader, buf, cap, attrs);
+	ssize_t n = xi_reader_read(g->st.rtcp_reader, buf, cap, attrs);
 	uint64_t now;
 	int rc;
 
 	if (n <= 0)
 		return n;
 	now = arrival_ns(attrs);
-	pthread_mutex_lock(&g->lock);
+	pthread_mutex_lock(&g->st.lock);
 	if (attrs)
 		rc = xi_attributes_rtcp(attrs, buf, (size_t)n, &c);
 	else
@@ -158,7 +149,7 @@ static ssize_t rr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attri
 	for (size_t i = 0; rc == 0 && i < c->n; i++)
 		if (c->pkts[i].kind == XI_RTCP_KIND_SR)
 			sr_note(g, &c->pkts[i].sr, now);
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_unlock(&g->st.lock);
 	return n;
 }
 
@@ -168,7 +159,7 @@ static void block_fill(struct rr_stream *s, uint64_t now_ns,
 		       struct xi_rtcp_report_block *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->ssrc = s->ssrc;
+	b->ssrc = s->base.ssrc;
 	b->fraction_lost = xi_rtp_seq_fraction_lost(&s->seq);
 	b->cumulative_lost = xi_rtp_seq_cumulative_lost(&s->seq);
 	b->ext_highest_seq = xi_rtp_seq_ext_highest(&s->seq);
@@ -190,7 +181,7 @@ static int rr_send(struct rr_gen *g, const struct xi_rtcp_report_block *blocks, 
 
 	if (len < 0)
 		return len;
-	w = xi_writer_write(g->writer, buf, (size_t)len, &attrs);
+	w = xi_writer_write(g->st.writer, buf, (size_t)len, &attrs);
 	return w < 0 ? (int)w : 0;
 }
 
@@ -201,7 +192,9 @@ static int rr_run(struct rr_gen *g, uint64_t now_ns)
 	size_t n = 0;
 	int first = 0, rc;
 
-	for (struct rr_stream *s = g->streams; s; s = s->next) {
+	for (struct xi_stateful_stream *node = g->st.streams; node; node = node->next) {
+		struct rr_stream *s = stream_of(node);
+
 		if (!s->seq.started || !s->seq.received)
 			continue;
 		block_fill(s, now_ns, &blocks[n++]);
@@ -222,14 +215,6 @@ static int rr_run(struct rr_gen *g, uint64_t now_ns)
 
 /* ---- interceptor ops ---- */
 
-/* Bind order is report order, so what goes out is predictable. */
-static void stream_append(struct rr_stream **head, struct rr_stream *s)
-{
-	while (*head)
-		head = &(*head)->next;
-	*head = s;
-}
-
 static int rr_bind_remote_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
 				 struct xi_reader next, struct xi_reader *ret)
 {
@@ -242,35 +227,22 @@ static int rr_bind_remote_stream(struct xi_interceptor *ic, const struct xi_stre
 	if (!s)
 		return -ENOMEM;
 	s->gen = g;
-	s->ssrc = info->ssrc;
 	s->clock_rate = info->clock_rate;
-	s->reader = next;
-	pthread_mutex_lock(&g->lock);
-	stream_append(&g->streams, s);
-	pthread_mutex_unlock(&g->lock);
+	xi_stateful_add(&g->st, &s->base, info->ssrc, next);
 	ret->read = rr_read_rtp;
 	ret->ctx = s;
 	return 0;
 }
 
+static void stream_free(struct xi_stateful_stream *node)
+{
+	free(stream_of(node));
+}
+
 static void rr_unbind_remote_stream(struct xi_interceptor *ic,
 				    const struct xi_stream_info *info)
 {
-	struct rr_gen *g = gen_of(ic);
-	struct rr_stream **pp, *s = NULL;
-
-	if (!info)
-		return;
-	pthread_mutex_lock(&g->lock);
-	for (pp = &g->streams; *pp; pp = &(*pp)->next) {
-		if ((*pp)->ssrc == info->ssrc) {
-			s = *pp;
-			*pp = s->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&g->lock);
-	free(s);
+	xi_stateful_unbind(&gen_of(ic)->st, info);
 }
 
 static int rr_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
@@ -278,27 +250,13 @@ static int rr_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
 {
 	struct rr_gen *g = gen_of(ic);
 
-	if (!ret)
-		return -EINVAL;
-	g->rtcp_reader = next;
-	ret->read = rr_read_rtcp;
-	ret->ctx = g;
-	return 0;
+	return xi_stateful_bind_rtcp_reader(&g->st, next, rr_read_rtcp, g, ret);
 }
 
 static int rr_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
 			       struct xi_writer *ret)
 {
-	struct rr_gen *g = gen_of(ic);
-
-	if (!ret)
-		return -EINVAL;
-	pthread_mutex_lock(&g->lock);
-	g->writer = next;
-	g->have_writer = true;
-	pthread_mutex_unlock(&g->lock);
-	*ret = next;
-	return 0;
+	return xi_stateful_bind_rtcp_writer(&gen_of(ic)->st, next, ret);
 }
 
 /* The first poll starts the clock; a report goes out once per interval after it. */
@@ -307,16 +265,10 @@ static int rr_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	struct rr_gen *g = gen_of(ic);
 	int rc = 0;
 
-	pthread_mutex_lock(&g->lock);
-	if (!g->armed) {
-		g->armed = true;
-		g->due_ns = now_ns + g->cfg.interval_ns;
-	} else if (now_ns >= g->due_ns) {
-		g->due_ns = now_ns + g->cfg.interval_ns;
-		if (g->have_writer)
-			rc = rr_run(g, now_ns);
-	}
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_lock(&g->st.lock);
+	if (xi_stateful_tick_due(&g->tick, now_ns, g->cfg.interval_ns) && g->st.have_writer)
+		rc = rr_run(g, now_ns);
+	pthread_mutex_unlock(&g->st.lock);
 	return rc;
 }
 
@@ -324,13 +276,7 @@ static int rr_close(struct xi_interceptor *ic)
 {
 	struct rr_gen *g = gen_of(ic);
 
-	while (g->streams) {
-		struct rr_stream *s = g->streams;
-
-		g->streams = s->next;
-		free(s);
-	}
-	pthread_mutex_destroy(&g->lock);
+	xi_stateful_fini(&g->st);
 	free(g);
 	return 0;
 }
@@ -346,16 +292,6 @@ static const struct xi_interceptor_ops rr_ops = {
 
 /* ---- factory ---- */
 
-static uint32_t random_ssrc(void)
-{
-	uint32_t v = 0;
-
-	while (v == 0)
-		if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-			v = 0x7f4a7c15u;
-	return v;
-}
-
 static int rr_new(const struct xi_factory *f, const void *config,
 		  const struct xi_build_ctx *ctx, struct xi_interceptor **ret)
 {
@@ -367,10 +303,10 @@ static int rr_new(const struct xi_factory *f, const void *config,
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	pthread_mutex_init(&g->lock, NULL);
+	xi_stateful_init(&g->st, stream_free);
 	g->cfg = *cfg;
 	if (g->cfg.sender_ssrc == 0)
-		g->cfg.sender_ssrc = random_ssrc();
+		g->cfg.sender_ssrc = xi_random_ssrc(0x7f4a7c15u);
 	g->ic.ops = &rr_ops;
 	g->ic.name = f ? f->name : "receiver-report";
 	*ret = &g->ic;

@@ -18,60 +18,27 @@
 #include <xicept/rtp.h>
 #include <xicept/stream.h>
 
+#define FIX_SINK_MAX 16
+#include "fixtures.h"
+
 #define MEDIA    0x0a0b0c0du
 #define OTHER    0x01020304u
 #define SENDER   0x5e5e5e5eu
 #define MS       1000000ull
-#define OUT_MAX  16
-
-struct source {
-	uint8_t pkt[256];
-	size_t len;
-};
-
-struct sink {
-	size_t n;
-	size_t len[OUT_MAX];
-	uint8_t pkt[OUT_MAX][1500];
-};
 
 struct rig {
 	struct xi_catalog *cat;
 	struct xi_chain *chain;
 	struct xi_interceptor *ic;
-	struct source src;
-	struct sink out;
+	struct fix_source src;
+	struct fix_sink out;
 	uint64_t now;
 };
-
-static ssize_t source_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
-{
-	struct source *s = ctx;
-
-	if (s->len > cap)
-		return -ENOSPC;
-	memcpy(buf, s->pkt, s->len);
-	return (ssize_t)s->len;
-}
-
-static ssize_t sink_write(void *ctx, const uint8_t *pkt, size_t len,
-			  struct xi_attributes *attrs)
-{
-	struct sink *s = ctx;
-
-	assert_non_null(attrs);
-	assert_true(s->n < OUT_MAX);
-	assert_true(len <= sizeof(s->pkt[0]));
-	memcpy(s->pkt[s->n], pkt, len);
-	s->len[s->n++] = len;
-	return (ssize_t)len;
-}
 
 /* Builds the chain, binds the sink and arms the timer at t = 0. */
 static struct rig *rig_new(const char *text)
 {
 	struct rig *r = calloc(1, sizeof(*r));
-	struct xi_writer w, wret;
 	struct xi_err err = { 0 };
 
 	assert_non_null(r);
@@ -79,9 +46,7 @@ static struct rig *rig_new(const char *text)
 	assert_non_null(r->cat);
 	assert_int_equal(xi_catalog_build(r->cat, text, NULL, &r->chain, &err), 0);
 	r->ic = xi_chain_interceptor(r->chain);
-	w.write = sink_write;
-	w.ctx = &r->out;
-	assert_int_equal(xi_interceptor_bind_rtcp_writer(r->ic, w, &wret), 0);
+	fix_sink_bind(&r->out, r->ic);
 	assert_int_equal(xi_interceptor_poll(r->ic, 0), 0);
 	return r;
 }
@@ -109,7 +74,7 @@ static struct xi_reader rig_stream(struct rig *r, uint32_t ssrc, const char *fb_
 				   const char *fb_param)
 {
 	struct xi_stream_info info = info_of(ssrc, fb_type, fb_param);
-	struct xi_reader rd = { source_read, &r->src }, ret;
+	struct xi_reader rd = fix_source_reader(&r->src), ret;
 
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &info, rd, &ret), 0);
 	return ret;
@@ -117,14 +82,10 @@ static struct xi_reader rig_stream(struct rig *r, uint32_t ssrc, const char *fb_
 
 static void rtp_in(struct rig *r, struct xi_reader rd, uint32_t ssrc, uint16_t seq)
 {
-	struct xi_rtp_header h = { .payload_type = 96, .seq = seq, .ssrc = ssrc };
 	struct xi_attributes attrs = { 0 };
-	uint8_t buf[256];
 
-	r->src.len = (size_t)xi_rtp_header_write(&h, NULL, 0, r->src.pkt, sizeof(r->src.pkt));
-	assert_int_equal(r->src.len, 12);
-	assert_int_equal(xi_reader_read(rd, buf, sizeof(buf), &attrs), 12);
-	assert_memory_equal(buf, r->src.pkt, 12);
+	fix_rtp_make(&r->src, ssrc, seq, 0, 0, 0);
+	fix_read_through(&r->src, rd, &attrs);
 }
 
 static void rtp_run(struct rig *r, struct xi_reader rd, uint16_t from, uint16_t to)
@@ -426,21 +387,21 @@ static void test_stream_filter(void **state)
 	struct rig *r = rig_new(NACK_CHAIN);
 	struct xi_stream_info plain = info_of(OTHER, NULL, NULL);
 	struct xi_stream_info pli = info_of(OTHER, "nack", "pli");
-	struct xi_reader rd = { source_read, &r->src }, ret;
+	struct xi_reader rd = fix_source_reader(&r->src), ret;
 
 	/* Without plain "nack" feedback the stream is not wrapped at all. */
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &plain, rd, &ret), 0);
-	assert_ptr_equal(ret.read, source_read);
+	assert_ptr_equal(ret.read, fix_source_read);
 	assert_ptr_equal(ret.ctx, &r->src);
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &pli, rd, &ret), 0);
-	assert_ptr_equal(ret.read, source_read);
+	assert_ptr_equal(ret.read, fix_source_read);
 	rig_free(r);
 
 	r = rig_new(NACK_CHAIN " streams=all ssrc=0x0a0b0c0d");
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &plain, rd, &ret), 0);
-	assert_ptr_equal(ret.read, source_read);	/* not in the ssrc list */
+	assert_ptr_equal(ret.read, fix_source_read);	/* not in the ssrc list */
 	ret = rig_stream(r, MEDIA, NULL, NULL);
-	assert_ptr_not_equal(ret.read, source_read);
+	assert_ptr_not_equal(ret.read, fix_source_read);
 	rtp_in(r, ret, MEDIA, 1);
 	rtp_in(r, ret, MEDIA, 3);
 	tick(r);

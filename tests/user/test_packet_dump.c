@@ -23,6 +23,8 @@
 #include <xicept/rtp.h>
 #include <xicept/stream.h>
 
+#include "fixtures.h"
+
 #define SSRC     0x0badcafeu
 #define CONN_ID  7
 #define PAYLOAD  100
@@ -30,29 +32,14 @@
 #define HDRS     42               /* Ethernet + IPv4 + UDP */
 #define REC_LEN  (16 + HDRS + RTP_LEN)
 
-struct source {
-	uint8_t pkt[2048];
-	size_t len;
-};
-
 struct rig {
 	char dir[64];
 	struct xi_catalog *cat;
 	struct xi_chain *chain;
 	struct xi_interceptor *ic;
-	struct source src;
+	struct fix_source src;
 	struct xi_reader rtp, rtcp;
 };
-
-static ssize_t source_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
-{
-	struct source *s = ctx;
-
-	if (s->len > cap)
-		return -ENOSPC;
-	memcpy(buf, s->pkt, s->len);
-	return (ssize_t)s->len;
-}
 
 static int rig_build(struct rig *r, const char *keys, struct xi_err *err)
 {
@@ -67,7 +54,7 @@ static struct rig *rig_new(const char *keys)
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	struct xi_stream_info info = { .ssrc = SSRC, .clock_rate = 90000 };
-	struct xi_reader rd;
+	struct xi_reader rd = fix_source_reader(&r->src);
 	struct xi_err err = { 0 };
 
 	assert_non_null(r);
@@ -77,8 +64,6 @@ static struct rig *rig_new(const char *keys)
 	assert_non_null(r->cat);
 	assert_int_equal(rig_build(r, keys, &err), 0);
 	r->ic = xi_chain_interceptor(r->chain);
-	rd.read = source_read;
-	rd.ctx = &r->src;
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &info, rd, &r->rtp), 0);
 	assert_int_equal(xi_interceptor_bind_rtcp_reader(r->ic, rd, &r->rtcp), 0);
 	return r;
@@ -130,31 +115,17 @@ static size_t count_files(const struct rig *r)
 	return n;
 }
 
-static void rtp_make(struct rig *r, uint16_t seq)
+static void rtp_make(struct fix_source *src, uint16_t seq)
 {
-	struct xi_rtp_header h = { .payload_type = 96, .seq = seq, .timestamp = seq * 3000u,
-				   .ssrc = SSRC };
-
-	assert_int_equal(xi_rtp_header_write(&h, NULL, 0, r->src.pkt, sizeof(r->src.pkt)), 12);
-	memset(r->src.pkt + 12, (int)(seq & 0xff), PAYLOAD);
-	r->src.len = RTP_LEN;
-}
-
-/* Reads the source packet through rd and checks it passed unchanged. */
-static void read_through(struct rig *r, struct xi_reader rd, struct xi_attributes *attrs)
-{
-	uint8_t buf[2048];
-
-	assert_int_equal(xi_reader_read(rd, buf, sizeof(buf), attrs), (ssize_t)r->src.len);
-	assert_memory_equal(buf, r->src.pkt, r->src.len);
+	fix_rtp_make(src, SSRC, seq, seq * 3000u, PAYLOAD, (uint8_t)(seq & 0xff));
 }
 
 static void rtp_in(struct rig *r, uint16_t seq)
 {
 	struct xi_attributes attrs = { 0 };
 
-	rtp_make(r, seq);
-	read_through(r, r->rtp, &attrs);
+	rtp_make(&r->src, seq);
+	fix_read_through(&r->src, r->rtp, &attrs);
 }
 
 static size_t rtcp_make(struct rig *r, uint32_t media)
@@ -224,11 +195,11 @@ static size_t check_rtp_file(const struct rig *r, unsigned n, uint16_t first)
 	pcap_t *p = open_file(r, n);
 	uint8_t want[RTP_LEN];
 	size_t count = 0;
-	struct rig tmp;
+	struct fix_source tmp;
 
 	while (pcap_next_ex(p, &h, &data) == 1) {
 		rtp_make(&tmp, (uint16_t)(first + count));
-		memcpy(want, tmp.src.pkt, RTP_LEN);
+		memcpy(want, tmp.pkt, RTP_LEN);
 		assert_int_equal(h->caplen, h->len);
 		assert_synth(data, h->caplen, want, RTP_LEN, 5004);
 		count++;
@@ -252,17 +223,17 @@ static void test_rtp_and_rtcp_round_trip(void **state)
 		rtp_in(r, 1000 + s);
 	rtcp_make(r, SSRC);
 	memcpy(rtcp, r->src.pkt, 12);
-	read_through(r, r->rtcp, NULL);
+	fix_read_through(&r->src, r->rtcp, NULL);
 	rig_close(r);
 	assert_int_equal(count_files(r), 1);
 
 	p = open_file(r, 0);
 	while (pcap_next_ex(p, &h, &data) == 1) {
 		if (n < 10) {
-			struct rig tmp;
+			struct fix_source tmp;
 
 			rtp_make(&tmp, (uint16_t)(1000 + n));
-			assert_synth(data, h->caplen, tmp.src.pkt, RTP_LEN, 5004);
+			assert_synth(data, h->caplen, tmp.pkt, RTP_LEN, 5004);
 			/* The IP id counts up, so tools see distinct datagrams. */
 			assert_int_equal(be16(data + 18), n);
 		} else {
@@ -284,13 +255,13 @@ static void test_frame_attribute_written_as_is(void **state)
 	uint8_t frame[HDRS + RTP_LEN];
 	pcap_t *p;
 
-	rtp_make(r, 5);
+	rtp_make(&r->src, 5);
 	for (size_t i = 0; i < HDRS; i++)
 		frame[i] = (uint8_t)(0xc0 + i);
 	memcpy(frame + HDRS, r->src.pkt, RTP_LEN);
 	assert_int_equal(xi_attributes_set_ptr(&attrs, XI_ATTR_FRAME, frame), 0);
 	assert_int_equal(xi_attributes_set_u64(&attrs, XI_ATTR_FRAME_LEN, sizeof(frame)), 0);
-	read_through(r, r->rtp, &attrs);
+	fix_read_through(&r->src, r->rtp, &attrs);
 	rig_close(r);
 
 	p = open_file(r, 0);
@@ -377,7 +348,7 @@ static void test_tshark_decodes(void **state)
 	for (uint16_t s = 0; s < 25; s++)
 		rtp_in(r, 65530 + s);
 	rtcp_make(r, SSRC);
-	read_through(r, r->rtcp, NULL);
+	fix_read_through(&r->src, r->rtcp, NULL);
 	rig_close(r);
 	file_path(r, 0, path, sizeof(path));
 	snprintf(cmd, sizeof(cmd),

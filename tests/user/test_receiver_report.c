@@ -20,62 +20,28 @@
 
 #include "user/rtp_seq.h"
 
+#define FIX_SINK_MAX 8
+#include "fixtures.h"
+
 #define SSRC_A   0x11111111u
 #define SSRC_B   0x22222222u
 #define REPORTER 0xfeedbeefu
 #define SEC      1000000000ull
-#define OUT_MAX  8
 
 /* ---- a chain with a packet source and an RTCP sink ---- */
-
-struct source {
-	uint8_t pkt[1500];
-	size_t len;
-};
-
-struct sink {
-	size_t n;
-	size_t len[OUT_MAX];
-	uint8_t pkt[OUT_MAX][1500];
-};
 
 struct rig {
 	struct xi_catalog *cat;
 	struct xi_chain *chain;
 	struct xi_interceptor *ic;
-	struct source src;
-	struct sink out;
+	struct fix_source src;
+	struct fix_sink out;
 	struct xi_reader rtcp_in;
 };
-
-static ssize_t source_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
-{
-	struct source *s = ctx;
-
-	if (s->len > cap)
-		return -ENOSPC;
-	memcpy(buf, s->pkt, s->len);
-	return (ssize_t)s->len;
-}
-
-static ssize_t sink_write(void *ctx, const uint8_t *pkt, size_t len,
-			  struct xi_attributes *attrs)
-{
-	struct sink *s = ctx;
-
-	assert_non_null(attrs);
-	assert_true(s->n < OUT_MAX);
-	assert_true(len <= sizeof(s->pkt[0]));
-	memcpy(s->pkt[s->n], pkt, len);
-	s->len[s->n++] = len;
-	return (ssize_t)len;
-}
 
 static struct rig *rig_new(const char *text)
 {
 	struct rig *r = calloc(1, sizeof(*r));
-	struct xi_writer w, wret;
-	struct xi_reader rd;
 	struct xi_err err = { 0 };
 
 	assert_non_null(r);
@@ -83,12 +49,9 @@ static struct rig *rig_new(const char *text)
 	assert_non_null(r->cat);
 	assert_int_equal(xi_catalog_build(r->cat, text, NULL, &r->chain, &err), 0);
 	r->ic = xi_chain_interceptor(r->chain);
-	w.write = sink_write;
-	w.ctx = &r->out;
-	assert_int_equal(xi_interceptor_bind_rtcp_writer(r->ic, w, &wret), 0);
-	rd.read = source_read;
-	rd.ctx = &r->src;
-	assert_int_equal(xi_interceptor_bind_rtcp_reader(r->ic, rd, &r->rtcp_in), 0);
+	fix_sink_bind(&r->out, r->ic);
+	assert_int_equal(xi_interceptor_bind_rtcp_reader(r->ic, fix_source_reader(&r->src),
+							 &r->rtcp_in), 0);
 	return r;
 }
 
@@ -102,7 +65,7 @@ static void rig_free(struct rig *r)
 static struct xi_reader rig_stream(struct rig *r, uint32_t ssrc, uint32_t clock_rate)
 {
 	struct xi_stream_info info = { .ssrc = ssrc, .clock_rate = clock_rate };
-	struct xi_reader rd = { source_read, &r->src }, ret;
+	struct xi_reader rd = fix_source_reader(&r->src), ret;
 
 	assert_int_equal(xi_interceptor_bind_remote_stream(r->ic, &info, rd, &ret), 0);
 	return ret;
@@ -112,18 +75,11 @@ static struct xi_reader rig_stream(struct rig *r, uint32_t ssrc, uint32_t clock_
 static void rtp_in(struct rig *r, struct xi_reader rd, uint32_t ssrc, uint16_t seq,
 		   uint32_t ts, uint64_t arrival_ns)
 {
-	struct xi_rtp_header h = { .payload_type = 96, .seq = seq, .timestamp = ts,
-				   .ssrc = ssrc };
 	struct xi_attributes attrs = { 0 };
-	uint8_t buf[1500];
-	int hl = xi_rtp_header_write(&h, NULL, 0, r->src.pkt, sizeof(r->src.pkt));
 
-	assert_int_equal(hl, 12);
-	memset(r->src.pkt + hl, 0xab, 100);
-	r->src.len = (size_t)hl + 100;
+	fix_rtp_make(&r->src, ssrc, seq, ts, 100, 0xab);
 	assert_int_equal(xi_attributes_set_u64(&attrs, XI_ATTR_ARRIVAL_NS, arrival_ns), 0);
-	assert_int_equal(xi_reader_read(rd, buf, sizeof(buf), &attrs), (ssize_t)r->src.len);
-	assert_memory_equal(buf, r->src.pkt, r->src.len);
+	fix_read_through(&r->src, rd, &attrs);
 }
 
 /* Arms the timer at t and fires it one interval (1 s) later. */
@@ -326,14 +282,12 @@ static void sr_in(struct rig *r, uint32_t ssrc, uint64_t ntp, uint64_t arrival_n
 {
 	struct xi_rtcp_sr sr = { .ssrc = ssrc, .ntp = ntp, .rtp_ts = 1234 };
 	struct xi_attributes attrs = { 0 };
-	uint8_t buf[1500];
 	int len = xi_rtcp_sr_write(&sr, NULL, 0, r->src.pkt, sizeof(r->src.pkt));
 
 	assert_int_equal(len, 28);
 	r->src.len = (size_t)len;
 	assert_int_equal(xi_attributes_set_u64(&attrs, XI_ATTR_ARRIVAL_NS, arrival_ns), 0);
-	assert_int_equal(xi_reader_read(r->rtcp_in, buf, sizeof(buf), &attrs), len);
-	assert_memory_equal(buf, r->src.pkt, (size_t)len);
+	fix_read_through(&r->src, r->rtcp_in, &attrs);
 }
 
 static void test_lsr_dlsr(void **state)
