@@ -68,7 +68,7 @@ FUZZ_SECONDS ?= 300
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
 
 .PHONY: all deps lib cli tools bpf test test-unit test-asan test-valgrind test-tsan test-shared \
-        test-bpf test-fuzz test-integration fuzz demo bench bench-bpf install clean help
+        test-bpf test-fuzz test-integration fuzz demo bench bench-bpf bench-user install clean help
 
 all: lib cli tools
 
@@ -183,7 +183,11 @@ demo: deps
 	bash scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all bench-bpf
+	@$(MAKE) --no-print-directory all bench-bpf bench-user
+
+# The userspace chain against pion/interceptor doing the same work.
+bench-user: $(BUILD)/bin/tests/user/bench_user
+	bash scripts/bench/bench-user.sh $(BUILD)/bin/tests/user/bench_user
 
 # ---- install ----
 

@@ -7,6 +7,11 @@
  * The socket is looked up first, although bpf_redirect_map's flags could
  * return the fallback action by themselves: a packet nobody will run must be
  * counted as XI_REASON_NO_DAEMON, and the helper's fallback counts nothing.
+ *
+ * Unlike the other stages, xi_stages does not get this program at load:
+ * the empty slot is how XDP knows no daemon runs, and `xicept run` fills it
+ * (user/xsk_engine.c). The lookup covers a daemon that died without
+ * emptying it: its sockets left xi_xsks with the process.
  */
 
 struct {

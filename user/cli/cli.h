@@ -67,5 +67,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -240,6 +240,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "registry", cmd_registry },
 	{ "apply", cmd_apply },
+	{ "run", cmd_run },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xi_to_user (XI_STAGE_TO_USER) under BPF_PROG_TEST_RUN: with an AF_XDP
+ * socket in xi_xsks the packet is redirected with struct xi_xsk_meta in
+ * front of the unchanged frame; without one it gets the no_daemon policy and
+ * counts as XI_REASON_NO_DAEMON.
+ *
+ * The socket is a real one, bound in copy mode to queue 0 of a veth of our
+ * own (xiu<pid>a/b), made by the group setup and removed by the teardown.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_xdp.h>
+#include <cmocka.h>
+
+#include <xdp/xsk.h>
+
+#include "bpf/xi_tb.h"
+
+#define CONN 9
+#define NOW_NS 123456789012ull
+#define FRAMES 64u
+
+static struct {
+	struct tb *tb;
+	char ifname[IF_NAMESIZE], peer[IF_NAMESIZE];
+	void *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+} fx;
+
+static int run_cmd(const char *fmt, const char *a, const char *b)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	return system(cmd);
+}
+
+static int group_teardown(void **state)
+{
+	if (fx.xsk)
+		xsk_socket__delete(fx.xsk);
+	if (fx.umem)
+		xsk_umem__delete(fx.umem);
+	if (fx.area)
+		munmap(fx.area, FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
+	run_cmd("ip link del %s 2>/dev/null%s", fx.ifname, "");
+	tb_close(fx.tb);
+	return 0;
+}
+
+static int xsk_open(void)
+{
+	struct xsk_umem_config ucfg = { .fill_size = FRAMES, .comp_size = FRAMES,
+					.frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE };
+	struct xsk_socket_config scfg = { .rx_size = FRAMES, .tx_size = FRAMES,
+					  .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+					  .bind_flags = XDP_COPY };
+	size_t len = FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE;
+
+	fx.area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fx.area == MAP_FAILED) {
+		fx.area = NULL;
+		return -1;
+	}
+	if (xsk_umem__create(&fx.umem, fx.area, len, &fx.fill, &fx.comp, &ucfg)) {
+		fx.umem = NULL;
+		return -1;
+	}
+	if (xsk_socket__create(&fx.xsk, fx.ifname, 0, fx.umem, &fx.rx, &fx.tx, &scfg)) {
+		fx.xsk = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	snprintf(fx.ifname, sizeof(fx.ifname), "xiu%da", (int)getpid() % 100000);
+	snprintf(fx.peer, sizeof(fx.peer), "xiu%db", (int)getpid() % 100000);
+	fx.tb = tb_open();
+	if (!fx.tb || run_cmd("ip link add %s type veth peer name %s", fx.ifname, fx.peer) ||
+	    run_cmd("ip link set %s up && ip link set %s up", fx.ifname, fx.peer) || xsk_open()) {
+		group_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every test starts from: the slot filled, no socket, pass policy, a
+ * connection whose chain is header-stats then userspace. */
+static int setup(void **state)
+{
+	const uint8_t stages[] = { XI_STAGE_HEADER_STATS, XI_STAGE_TO_USER };
+	struct xi_flow_key k = tb_key4(TB_LOCAL4, 5004, NULL, 0);
+	int prog = bpf_program__fd(fx.tb->skel->progs.xi_to_user);
+	uint32_t slot = XI_STAGE_TO_USER, q = 0;
+	uint64_t zeros[fx.tb->ncpu];
+
+	memset(zeros, 0, sizeof(zeros));
+	for (uint32_t r = 0; r < XI_REASON__MAX; r++)
+		bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_reasons), &r, zeros, BPF_ANY);
+	bpf_map_delete_elem(tb_fd(fx.tb->skel->maps.xi_xsks), &q);
+	assert_int_equal(tb_config(fx.tb, XI_ACT_PASS, XI_ACT_PASS, XI_IFACE_F_TEST_CLOCK, NOW_NS), 0);
+	assert_int_equal(bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_stages), &slot, &prog,
+					     BPF_ANY), 0);
+	assert_int_equal(tb_flow(fx.tb, &k, CONN), 0);
+	assert_int_equal(tb_conn(fx.tb, CONN, stages, 2, XI_ACT_PASS, 90000), 0);
+	return 0;
+}
+
+static void socket_add(void)
+{
+	uint32_t q = 0;
+	int fd = xsk_socket__fd(fx.xsk);
+
+	assert_int_equal(bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_xsks), &q, &fd, BPF_ANY), 0);
+}
+
+static int set_no_daemon(uint32_t act)
+{
+	struct xi_iface_config c = { .no_daemon = act, .flags = XI_IFACE_F_TEST_CLOCK,
+				     .test_clock_ns = NOW_NS };
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_config), &zero, &c, BPF_ANY);
+}
+
+/* Runs xi_entry over frame; the output (metadata included) in out. */
+static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *ret_out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = PKT_MAX + 256);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(fx.tb->skel->progs.xi_entry), &o);
+
+	assert_int_equal(err, 0);
+	*ret_out_len = o.data_size_out;
+	return (int)o.retval;
+}
+
+/* Exactly these reasons moved, by one each. */
+static void expect_reasons(uint32_t a, uint32_t b)
+{
+	for (uint32_t r = 0; r < XI_REASON__MAX; r++)
+		assert_int_equal(tb_reason(fx.tb, r), r == a || r == b ? 1 : 0);
+}
+
+static size_t rtp_frame(uint8_t *f, int n_vlans, uint32_t ssrc, uint16_t seq, size_t *ret_pl)
+{
+	struct rtp_spec r = { .ssrc = ssrc, .seq = seq, .pt = 96, .ext_words = -1, .body = 100 };
+	uint8_t pl[256];
+	struct pkt_spec s;
+
+	*ret_pl = rtp_build(pl, &r);
+	s = tb_spec4(pl, *ret_pl);
+	s.n_vlans = n_vlans;
+	return pkt_build(f, &s);
+}
+
+static void test_no_socket_follows_no_daemon_policy(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	uint32_t out_len;
+	size_t pl, len = rtp_frame(f, 0, 0x1111, 7, &pl);
+
+	assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	expect_reasons(XI_REASON_RTP, XI_REASON_NO_DAEMON);
+	/* No metadata was added for a packet nobody will read. */
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, f, len);
+
+	assert_int_equal(set_no_daemon(XI_ACT_DROP), 0);
+	assert_int_equal(run(f, len, out, &out_len), XDP_DROP);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_NO_DAEMON), 2);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_RTP), 2);
+	/* header-stats ran before the hand-off either way. */
+	{
+		struct xi_stream_stats st;
+
+		assert_int_equal(tb_stats(fx.tb, CONN, 0x1111, &st), 0);
+		assert_int_equal(st.rtp_packets, 2);
+	}
+}
+
+static void check_meta(const uint8_t *out, uint32_t out_len, const uint8_t *f, size_t len,
+		       uint32_t ssrc, uint16_t l3_off, size_t pl, uint8_t is_rtcp)
+{
+	struct xi_xsk_meta m;
+
+	assert_int_equal(out_len, len + sizeof(m));
+	memcpy(&m, out, sizeof(m));
+	assert_int_equal(m.magic, XI_XSK_META_MAGIC);
+	assert_int_equal(m.conn_id, CONN);
+	assert_int_equal(m.ssrc, ssrc);
+	assert_int_equal(m.now_ns, NOW_NS);
+	assert_int_equal(m.l3_off, l3_off);
+	assert_int_equal(m.l4_off, l3_off + 20);
+	assert_int_equal(m.payload_off, l3_off + 28);
+	assert_int_equal(m.payload_len, pl);
+	assert_int_equal(m.resume, 1);   /* header-stats ran in XDP */
+	assert_int_equal(m.is_rtcp, is_rtcp);
+	assert_int_equal(m.pad[0] | m.pad[1], 0);
+	/* The frame itself is untouched. */
+	assert_memory_equal(out + sizeof(m), f, len);
+}
+
+static void test_socket_redirects_with_meta(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	uint32_t out_len;
+	size_t pl, len = rtp_frame(f, 0, 0x2222, 65535, &pl);
+
+	socket_add();
+	assert_int_equal(sizeof(struct xi_xsk_meta), 32);
+	assert_int_equal(run(f, len, out, &out_len), XDP_REDIRECT);
+	expect_reasons(XI_REASON_RTP, XI_REASON__MAX);
+	check_meta(out, out_len, f, len, 0x2222, 14, pl, 0);
+}
+
+static void test_meta_after_vlan_tags_and_for_rtcp(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256], pl[64];
+	uint32_t out_len;
+	size_t n, len = rtp_frame(f, 2, 0x3333, 1, &n);
+	struct pkt_spec s;
+
+	socket_add();
+	assert_int_equal(run(f, len, out, &out_len), XDP_REDIRECT);
+	check_meta(out, out_len, f, len, 0x3333, 22, n, 0);
+
+	n = rtcp_sr_build(pl, 0x4444);
+	s = tb_spec4(pl, n);
+	len = pkt_build(f, &s);
+	assert_int_equal(run(f, len, out, &out_len), XDP_REDIRECT);
+	check_meta(out, out_len, f, len, 0x4444, 14, n, 1);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_RTCP), 1);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_NO_DAEMON), 0);
+}
+
+/* The socket closing takes it out of the map: a daemon that died leaves the
+ * slot filled, and its packets still get the policy, counted. */
+static void test_socket_removed_falls_back(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	uint32_t out_len, q = 0;
+	size_t pl, len = rtp_frame(f, 0, 0x5555, 9, &pl);
+
+	socket_add();
+	assert_int_equal(run(f, len, out, &out_len), XDP_REDIRECT);
+	assert_int_equal(bpf_map_delete_elem(tb_fd(fx.tb->skel->maps.xi_xsks), &q), 0);
+	assert_int_equal(set_no_daemon(XI_ACT_DROP), 0);
+	assert_int_equal(run(f, len, out, &out_len), XDP_DROP);
+	assert_int_equal(out_len, len);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_RTP), 2);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_NO_DAEMON), 1);
+}
+
+/* Packets that are not RTP/RTCP of a known flow never reach the stage. */
+static void test_unknown_flow_not_redirected(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	uint32_t out_len;
+	size_t pl, len = rtp_frame(f, 0, 0x6666, 9, &pl);
+
+	socket_add();
+	f[14 + 20 + 3] ^= 1;   /* destination port 5004 -> 5005 */
+	assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	expect_reasons(XI_REASON_UNKNOWN_FLOW, XI_REASON__MAX);
+	assert_int_equal(out_len, len);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_no_socket_follows_no_daemon_policy, setup),
+		cmocka_unit_test_setup(test_socket_redirects_with_meta, setup),
+		cmocka_unit_test_setup(test_meta_after_vlan_tags_and_for_rtcp, setup),
+		cmocka_unit_test_setup(test_socket_removed_falls_back, setup),
+		cmocka_unit_test_setup(test_unknown_flow_not_redirected, setup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# Sourced by the t7x tests of `xicept run` after lib.sh: the daemon, and a
+# byte-exact UDP sender and receiver (python3) for "same datagrams" checks.
+
+# run_start: `xicept run $TB_RX_IF` in the rx namespace, ready on return.
+# nsenter execs, so RUN_PID is the daemon itself (tb_rx would fork a shell).
+run_start() {
+  RUN_LOG=$T_TMP/run.log
+  nsenter --net="/run/netns/$TB_RX_NS" -- "$XICEPT" run "$TB_RX_IF" 2>>"$RUN_LOG" &
+  RUN_PID=$!
+  T_PIDS+=("$RUN_PID")
+  for _ in $(seq 100); do
+    grep -q "running on $TB_RX_IF" "$RUN_LOG" 2>/dev/null && return 0
+    kill -0 "$RUN_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "xicept run did not start: $(cat "$RUN_LOG")"
+}
+
+# run_stop [SIGNAL]: the daemon must exit with status 0 within one second.
+run_stop() {
+  local sig=${1:-TERM} t0 t1 rc
+  t0=$(date +%s%N)
+  kill -"$sig" "$RUN_PID" || fail "xicept run is not running"
+  wait "$RUN_PID"
+  rc=$?
+  t1=$(date +%s%N)
+  expect_eq "$rc" 0 "xicept run exit status after SIG$sig ($(tail -3 "$RUN_LOG"))"
+  [ $(((t1 - t0) / 1000000)) -lt 1000 ] || fail "xicept run took $(((t1 - t0) / 1000000)) ms to stop"
+  t_ok
+}
+
+# reason NAME: one per-interface counter from 'xicept stats --json'.
+reason() {
+  xi stats "$TB_RX_IF" --json >"$T_TMP/reasons.json" || fail "xicept stats failed"
+  jq -r --arg r "$1" '.reasons[$r] // "missing"' "$T_TMP/reasons.json"
+}
+
+# udp_recv PORT FILE: in the rx namespace, writes one line of hex per
+# datagram received on $TB_RX_IP:PORT until 1.5 s pass without one (10 s
+# at most before the first). Ready when FILE.ready exists.
+udp_recv() {
+  tb_rx python3 - "$TB_RX_IP" "$1" "$2" <<'PY' &
+import socket, sys
+ip, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.bind((ip, port))
+open(out + ".ready", "w").close()
+s.settimeout(10)
+with open(out, "w") as f:
+    while True:
+        try:
+            d = s.recv(65535)
+        except socket.timeout:
+            break
+        f.write(d.hex() + "\n")
+        s.settimeout(1.5)
+PY
+  RECV_PID=$!
+  T_PIDS+=("$RECV_PID")
+  for _ in $(seq 100); do
+    [ -e "$2.ready" ] && return 0
+    sleep 0.05
+  done
+  fail "udp receiver on port $1 did not start"
+}
+
+# udp_send PORT FILE SSRC COUNT SEED [SRCPORT]: from the tx namespace, COUNT
+# RTP packets of SSRC (sequence 1000 up) with random payload bytes and
+# lengths (seeded), paced; one line of hex per datagram sent goes to FILE.
+udp_send() {
+  tb_tx python3 - "$TB_RX_IP" "$1" "$2" "$3" "$4" "$5" "${6:-0}" <<'PY' || fail "udp sender failed"
+import random, socket, struct, sys, time
+ip, port, out, ssrc, count, seed, sport = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
+    int(sys.argv[4], 0), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+rnd = random.Random(seed)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", sport))
+with open(out, "w") as f:
+    for i in range(count):
+        hdr = struct.pack("!BBHII", 0x80, 96 | (0x80 if i % 10 == 9 else 0),
+                          (1000 + i) & 0xffff, 3000 * i, ssrc)
+        body = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 1200)))
+        s.sendto(hdr + body, (ip, port))
+        f.write((hdr + body).hex() + "\n")
+        time.sleep(0.001)
+PY
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# packet-dump under `xicept run`: its pcap decodes in tshark with the
+# expected packet count, the frames as received (the sender's addresses),
+# and the RTP sequence numbers that were sent.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_engine.sh"
+t_setup
+
+IF=$TB_RX_IF
+mkdir -p "$T_TMP/dump"
+t_run xi attach "$IF"
+expect_eq "$T_RC" 0 "attach ($T_ERR)"
+t_run xi conn add "$IF" --local "$TB_RX_IP:5004" --chain "packet-dump dir=$T_TMP/dump"
+expect_eq "$T_RC" 0 "conn add ($T_ERR)"
+id=$T_OUT
+run_start
+sink_start 5004 --idle 1 --duration 20
+tb_tx "$SEND" --to "$TB_RX_IP:5004" --ssrc 0x7777 --seq 65500 --count 80 --skip 65530-65534 \
+  --rate 500 --from-port 6100 >"$T_TMP/send.json" || fail "xi-rtp-send"
+sink_wait 5004
+expect_eq "$(sink_get 5004 30583 packets)" 75 "packets at the receiver"
+run_stop TERM   # packet-dump flushes on close
+
+pcap=$T_TMP/dump/xicept-$id-0.pcap
+[ -s "$pcap" ] || fail "no pcap at $pcap: $(ls "$T_TMP/dump")"
+t_ok
+expect_eq "$(tshark -r "$pcap" -d udp.port==5004,rtp 2>/dev/null | wc -l)" 75 "frames in the pcap"
+expect_eq "$(tshark -r "$pcap" -d udp.port==5004,rtp -T fields -e ip.src -e udp.srcport \
+  -e ip.dst -e udp.dstport -e rtp.ssrc 2>/dev/null | sort -u)" \
+  "$TB_TX_IP	6100	$TB_RX_IP	5004	0x00007777" "addresses and SSRC"
+expect_eq "$(tshark -r "$pcap" -d udp.port==5004,rtp -T fields -e rtp.seq 2>/dev/null | xargs)" \
+  "$(python3 -c "print(' '.join(str((65500 + i) & 0xffff) for i in range(80) if not 30 <= i <= 34))")" \
+  "RTP sequence numbers in the pcap"

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xicept run: the AF_XDP engine in the foreground (user/xsk_engine.h). Logs
+ * to stderr with timestamps; SIGINT or SIGTERM stop it, exit status 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "user/xsk_engine.h"
+
+static const char run_usage[] =
+	"Usage: xicept run IFNAME [-v]\n"
+	"\n"
+	"Runs the userspace part of IFNAME's stateful chains (nack-generator,\n"
+	"receiver-report, packet-dump, and stateless elements placed after them)\n"
+	"in the foreground, until SIGINT or SIGTERM. XDP hands their packets to one\n"
+	"AF_XDP socket per receive queue; packets the chains let through go back\n"
+	"into this namespace's stack through a TUN device (xitunN, rp_filter off on\n"
+	"it), and emitted RTCP leaves through the sockets. Connections added,\n"
+	"changed or removed while it runs take effect within a second. While it\n"
+	"is not running, those packets get the interface's no-daemon policy.\n"
+	"\n"
+	"  -v, --verbose  show libbpf's and libxdp's messages\n";
+
+static struct xi_engine *volatile run_engine;
+static volatile sig_atomic_t run_stop;
+
+static void run_on_signal(int sig)
+{
+	run_stop = 1;
+	xi_engine_stop(run_engine);
+}
+
+static void run_log(void *user, const char *msg)
+{
+	struct timeval tv;
+	struct tm tm;
+	char when[32];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ xicept run[%d]: %s\n", when, (long)(tv.tv_usec / 1000),
+		(int)getpid(), msg);
+}
+
+static void run_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run_logf(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run_log(NULL, msg);
+}
+
+static int run_signals(void)
+{
+	struct sigaction sa = { .sa_handler = run_on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static int run_open_fail(const char *ifname, int rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return cli_fail("%s is not attached, or was attached by a xicept without "
+				"AF_XDP support (run 'xicept attach %s' first)", ifname, ifname);
+	case -EBUSY:
+		return cli_fail("%s: a receive queue already has an AF_XDP socket "
+				"(is another 'xicept run %s' running?)", ifname, ifname);
+	default:
+		return cli_fail("cannot start on %s: %s%s", ifname, strerror(-rc),
+				cli_verbose ? "" : " (-v shows libbpf's and libxdp's messages)");
+	}
+}
+
+static void run_summary(struct xi_engine *e)
+{
+	struct xi_engine_stats s;
+
+	xi_engine_stats(e, &s);
+	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu dropped, "
+		 "%llu chain errors, %llu RTCP emitted (%llu failed), %llu TUN errors",
+		 (unsigned long long)s.rx_frames, (unsigned long long)s.chains.delivered,
+		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.dropped,
+		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
+		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.tun_errors);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	struct xi_engine_opts opts = { .sz = sizeof(opts), .log = run_log };
+	struct xi_engine *e = NULL;
+	const char *ifname;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		rc = cli_common_opt(c, argv, "run", run_usage);
+		if (rc >= 0)
+			return rc;
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("run", argc == optind ? "run needs an interface name"
+							      : "run takes one interface name");
+	ifname = argv[optind];
+	if (cli_require_root() || cli_require_ifname(ifname))
+		return CLI_EXIT_FAIL;
+	rc = run_signals();
+	if (rc)
+		return cli_fail("cannot install signal handlers: %s", strerror(-rc));
+	rc = xi_engine_new(ifname, &opts, &e);
+	if (rc)
+		return run_open_fail(ifname, rc);
+	run_engine = e;
+	run_logf("running on %s", ifname);
+	/* A signal that came while the engine was being made. */
+	if (run_stop)
+		xi_engine_stop(e);
+	rc = xi_engine_run(e);
+	run_engine = NULL;
+	run_summary(e);
+	xi_engine_free(e);
+	if (rc)
+		return cli_fail("%s: %s", ifname, strerror(-rc));
+	return CLI_EXIT_OK;
+}
