@@ -37,6 +37,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * (option strings start with ':' so a missing value is told apart). Returns
  * -1 when the caller should go on parsing, else the exit status. */
 int cli_common_opt(int c, char **argv, const char *cmd, const char *usage);
+/* The whole option loop of a command whose only own option is --json: -1 to
+ * go on (with *ret_json set and optind at the first operand), else the exit
+ * status. */
+int cli_json_opts(int argc, char **argv, const char *cmd, const char *usage, bool *ret_json);
 
 /* 0 when running as root, else an error line and CLI_EXIT_FAIL. */
 int cli_require_root(void);

@@ -269,23 +269,14 @@ static int list_print(const char *ifname, struct xi_dataplane *dp, bool json)
 
 static int conn_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
-	};
 	struct xi_dataplane *dp = NULL;
 	struct xi_catalog *cat;
 	bool json = false;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-			continue;
-		}
-		rc = cli_common_opt(c, argv, "conn list", list_usage);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_json_opts(argc, argv, "conn list", list_usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error("conn list", "conn list needs one interface name");
 	if (cli_require_root())

@@ -143,23 +143,14 @@ static int registry_list(struct xi_catalog *cat, bool json)
 
 int cmd_registry(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
-	};
 	struct xi_catalog *cat;
 	bool json = false;
-	int c, rc;
+	int rc;
 
 	/* Options may follow "list" too: parse the whole line, then check the words. */
-	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-			continue;
-		}
-		rc = cli_common_opt(c, argv, "registry", registry_usage);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_json_opts(argc, argv, "registry", registry_usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error("registry", "registry needs a subcommand: list");
 	if (strcmp(argv[optind], "list"))

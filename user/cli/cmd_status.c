@@ -115,25 +115,16 @@ static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
-	};
 	json_t *doc = NULL, *arr = NULL;
 	struct xi_catalog *cat;
 	char **names = NULL;
 	bool json = false;
 	size_t n = 0;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-			continue;
-		}
-		rc = cli_common_opt(c, argv, "status", status_usage);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_json_opts(argc, argv, "status", status_usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage_error("status", "status takes no arguments");
 	if (cli_require_root())

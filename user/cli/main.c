@@ -112,6 +112,26 @@ int cli_common_opt(int c, char **argv, const char *cmd, const char *usage)
 	}
 }
 
+int cli_json_opts(int argc, char **argv, const char *cmd, const char *usage, bool *ret_json)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
+	int c, rc;
+
+	*ret_json = false;
+	while ((c = getopt_long(argc, argv, ":jhv", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			*ret_json = true;
+			continue;
+		}
+		rc = cli_common_opt(c, argv, cmd, usage);
+		if (rc >= 0)
+			return rc;
+	}
+	return -1;
+}
+
 int cli_require_root(void)
 {
 	if (geteuid() != 0)
