@@ -17,6 +17,21 @@ run_start() {
   fail "xicept run did not start: $(cat "$RUN_LOG")"
 }
 
+# tx_capture_start FILTER: dumpcap on the sender's veth into $T_TMP/tx.pcapng,
+# ready on return. nsenter execs, so CAP is dumpcap itself; its 30 s
+# autostop bounds a stuck test.
+tx_capture_start() {
+  nsenter --net="/run/netns/$TB_TX_NS" -- dumpcap -q -i "$TB_TX_IF" -f "$1" \
+    -a duration:30 -w "$T_TMP/tx.pcapng" 2>"$T_TMP/dumpcap.err" &
+  CAP=$!
+  T_PIDS+=("$CAP")
+  for _ in $(seq 100); do
+    grep -q "Capturing on" "$T_TMP/dumpcap.err" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  fail "dumpcap did not start: $(cat "$T_TMP/dumpcap.err")"
+}
+
 # run_stop [SIGNAL]: the daemon must exit with status 0 within one second.
 run_stop() {
   local sig=${1:-TERM} t0 t1 rc

@@ -17,15 +17,7 @@ t_run xi conn add "$IF" --local "$TB_RX_IP:5004" --stream 0x1234:96:90000 \
 expect_eq "$T_RC" 0 "conn add ($T_ERR)"
 run_start
 
-# nsenter execs: CAP is dumpcap itself. The autostop bounds a stuck test.
-nsenter --net="/run/netns/$TB_TX_NS" -- dumpcap -q -i "$TB_TX_IF" -f "udp src port 5004" \
-  -a duration:30 -w "$T_TMP/tx.pcapng" 2>"$T_TMP/dumpcap.err" &
-CAP=$!
-T_PIDS+=("$CAP")
-for _ in $(seq 100); do
-  grep -q "Capturing on" "$T_TMP/dumpcap.err" 2>/dev/null && break
-  sleep 0.05
-done
+tx_capture_start "udp src port 5004"
 sink_start 5004 --idle 1 --duration 20
 tb_tx "$SEND" --to "$TB_RX_IP:5004" --ssrc 0x1234 --seq 100 --count 200 --skip "$SKIP" \
   --rate 400 --from-port 6000 >"$T_TMP/send.json" || fail "xi-rtp-send"

@@ -57,15 +57,8 @@ conn=$T_OUT
 run_start
 
 # Both directions on the sender's veth: media and RTX out (after the drop),
-# NACKs in. nsenter execs: CAP is dumpcap itself; the autostop bounds it.
-nsenter --net="/run/netns/$TB_TX_NS" -- dumpcap -q -i "$TB_TX_IF" -f "udp port $PORT" \
-  -a duration:30 -w "$T_TMP/tx.pcapng" 2>"$T_TMP/dumpcap.err" &
-CAP=$!
-T_PIDS+=("$CAP")
-for _ in $(seq 100); do
-  grep -q "Capturing on" "$T_TMP/dumpcap.err" 2>/dev/null && break
-  sleep 0.05
-done
+# NACKs in.
+tx_capture_start "udp port $PORT"
 udp_recv "$PORT" "$T_TMP/got"
 
 # rtpsession turns each NACKed sequence number into an upstream
