@@ -9,7 +9,7 @@ pkgs=(
   make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
   libxdp-dev liburcu-dev libjansson-dev libpcap-dev
   # tests
-  libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux jq python3 tshark
+  libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux procps jq python3 tshark
   # real RTP peers for integration tests and the demo
   ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # pion peer for benchmarks

@@ -2,19 +2,32 @@
 # Sourced by the t7x tests of `xicept run` after lib.sh: the daemon, and a
 # byte-exact UDP sender and receiver (python3) for "same datagrams" checks.
 
-# run_start: `xicept run $TB_RX_IF` in the rx namespace, ready on return.
+# run_start: `xicept run $TB_RX_IF` in the rx namespace, ready on return:
+# its handlers are installed once it says "running on", and the log is
+# appended to, so wait for one more such line than there was (a signal sent
+# before that line would hit a daemon that still ignores it).
 # nsenter execs, so RUN_PID is the daemon itself (tb_rx would fork a shell).
 run_start() {
+  local before
   RUN_LOG=$T_TMP/run.log
+  before=$(grep -c "running on $TB_RX_IF" "$RUN_LOG" 2>/dev/null)
+  before=${before:-0}
   nsenter --net="/run/netns/$TB_RX_NS" -- "$XICEPT" run "$TB_RX_IF" 2>>"$RUN_LOG" &
   RUN_PID=$!
   T_PIDS+=("$RUN_PID")
   for _ in $(seq 100); do
-    grep -q "running on $TB_RX_IF" "$RUN_LOG" 2>/dev/null && return 0
-    kill -0 "$RUN_PID" 2>/dev/null || break
+    [ "$(grep -c "running on $TB_RX_IF" "$RUN_LOG" 2>/dev/null)" -gt "$before" ] && return 0
+    run_alive || break
     sleep 0.05
   done
   fail "xicept run did not start: $(cat "$RUN_LOG")"
+}
+
+# run_alive: the daemon has not exited (a zombie counts as exited).
+run_alive() {
+  local stat
+  stat=$(ps -o stat= -p "$RUN_PID" 2>/dev/null)
+  [ -n "$stat" ] && [[ $stat != Z* ]]
 }
 
 # tx_capture_start FILTER: dumpcap on the sender's veth into $T_TMP/tx.pcapng,
@@ -37,6 +50,12 @@ run_stop() {
   local sig=${1:-TERM} t0 t1 rc
   t0=$(date +%s%N)
   kill -"$sig" "$RUN_PID" || fail "xicept run is not running"
+  # Bounded: a daemon that ignores the signal must fail the test, not hang it.
+  for _ in $(seq 40); do
+    run_alive || break
+    sleep 0.05
+  done
+  run_alive && fail "xicept run still runs 2 s after SIG$sig"
   wait "$RUN_PID"
   rc=$?
   t1=$(date +%s%N)
