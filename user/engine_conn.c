@@ -26,6 +26,7 @@
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
+#include "user/log.h"
 #include "user/dataplane_internal.h"
 #include "user/engine_conn.h"
 #include "user/udp_frame.h"
@@ -80,19 +81,7 @@ struct xi_econns {
 	uint8_t tx[FRAME_MAX];
 };
 
-static void tlog(struct xi_econns *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tlog(struct xi_econns *t, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (!t->cbs.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	t->cbs.log(t->cbs.user, msg);
-}
+#define tlog(t, ...) xi_logf((t)->cbs.log, (t)->cbs.user, __VA_ARGS__)
 
 /* ---- innermost reader and writer ---- */
 

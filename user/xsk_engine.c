@@ -34,6 +34,7 @@
 #include <xicept/catalog.h>
 #include <xicept/dataplane.h>
 
+#include "user/log.h"
 #include "user/dataplane_internal.h"
 #include "user/tun.h"
 #include "user/xsk_engine.h"
@@ -74,19 +75,7 @@ struct xi_engine {
 	struct xi_engine_stats stats;
 };
 
-static void elog(struct xi_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void elog(struct xi_engine *e, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (!e->opts.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	e->opts.log(e->opts.log_user, msg);
-}
+#define elog(e, ...) xi_logf((e)->opts.log, (e)->opts.log_user, __VA_ARGS__)
 
 static void engine_log(void *user, const char *msg)
 {

@@ -30,6 +30,7 @@
 #include <xicept/dataplane.h>
 
 #include "bpf/xi_pkt.h"
+#include "bpf/xi_sys.h"
 
 struct fixture {
 	char ifname[IF_NAMESIZE];
@@ -50,14 +51,6 @@ static const char *const pinned_progs[] = {
 	"xi_entry", "xi_noop", "xi_ssrc_filter", "xi_header_stats",
 	"xi_to_user",   /* pinned for `xicept run`, which fills its slot */
 };
-
-static int run_cmd(const char *fmt, const char *a, const char *b)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	return system(cmd);
-}
 
 static int group_teardown(void **state)
 {

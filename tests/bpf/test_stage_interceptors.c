@@ -30,6 +30,7 @@
 #include <xicept/stream.h>
 
 #include "bpf/xi_pkt.h"
+#include "bpf/xi_sys.h"
 #include "user/dataplane_internal.h"
 
 #define CONN 7
@@ -40,14 +41,6 @@ static struct {
 	struct xi_catalog *cat;
 	struct xi_dataplane *dp;
 } fx;
-
-static int run_cmd(const char *fmt, const char *a, const char *b)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	return system(cmd);
-}
 
 static int group_teardown(void **state)
 {

@@ -24,6 +24,7 @@
 #include <xdp/xsk.h>
 
 #include "bpf/xi_tb.h"
+#include "bpf/xi_sys.h"
 
 #define CONN 9
 #define NOW_NS 123456789012ull
@@ -38,14 +39,6 @@ static struct {
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp, rx;
 } fx;
-
-static int run_cmd(const char *fmt, const char *a, const char *b)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	return system(cmd);
-}
 
 static int group_teardown(void **state)
 {
