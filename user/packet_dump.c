@@ -34,6 +34,7 @@
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
+#include "user/udp_frame.h"
 #include "user/stateful.h"
 
 #define DUMP_DIR_MAX      256
@@ -115,17 +116,6 @@ static void note_error(struct dump_gen *g, int rc)
 
 /* ---- records ---- */
 
-static uint16_t ip4_checksum(const uint8_t *hdr)
-{
-	uint32_t sum = 0;
-
-	for (int i = 0; i < IP4_LEN; i += 2)
-		sum += (uint32_t)hdr[i] << 8 | hdr[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -152,7 +142,7 @@ static size_t synth_frame(struct dump_gen *g, const uint8_t *pkt, size_t len, ui
 	ip[9] = 17;                          /* UDP */
 	memcpy(ip + 12, (const uint8_t[]){ 192, 0, 2, 1 }, 4);
 	memcpy(ip + 16, (const uint8_t[]){ 192, 0, 2, 2 }, 4);
-	put16(ip + 10, ip4_checksum(ip));
+	put16(ip + 10, xi_csum_fold(xi_csum_add(0, ip, IP4_LEN)));
 	put16(udp, port);
 	put16(udp + 2, port);
 	put16(udp + 4, (uint16_t)(UDP_LEN + len));

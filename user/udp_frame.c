@@ -68,9 +68,6 @@ int xi_ip_datagram_len(const uint8_t *l3, size_t avail)
 	return n <= avail ? (int)n : -EBADMSG;
 }
 
-/* UDP checksum over the pseudo-header of the datagram at l3 (RFC 768 for
- * IPv4, RFC 8200 8.1 for IPv6: the upper-layer length is the UDP length
- * either way, and the extension headers are not part of it). */
 /* The one's-complement sum of the pseudo-header: IPv4's (zero, protocol,
  * length) and IPv6's (32-bit length, zeros, next header) give the same sum. */
 static uint32_t pseudo_sum(const uint8_t *l3, size_t udp_len)
@@ -85,6 +82,9 @@ static uint32_t pseudo_sum(const uint8_t *l3, size_t udp_len)
 	return xi_csum_add(sum, tail, sizeof(tail));
 }
 
+/* UDP checksum over the pseudo-header of the datagram at l3 (RFC 768 for
+ * IPv4, RFC 8200 8.1 for IPv6: the upper-layer length is the UDP length
+ * either way, and the extension headers are not part of it). */
 static uint16_t udp_csum(const uint8_t *l3, const uint8_t *udp, size_t udp_len)
 {
 	uint32_t sum = pseudo_sum(l3, udp_len);
