@@ -1,10 +1,17 @@
 # xicept — build, test, demo, bench.  `make help` lists the targets.
 #
-# Sources are found by wildcard: library code in registry/ and user/ (the CLI
-# in user/cli/), BPF programs in bpf/ (rules in bpf/bpf.mk), tests in tests/.
+# Sources are found by name: library code is every .c under registry/ and
+# user/ but the CLI (user/cli/); BPF programs are bpf/*.bpf.c and each
+# interceptor's <name>.bpf.c (rules in bpf/bpf.mk); tests mirror the tree
+# under tests/. Adding a file needs no edit here.
 # Everything generated goes to $(BUILD), which git ignores.
 
 SHELL    := /bin/bash
+# bpf/bpf.mk, included below, defines targets of its own: the goal of a bare
+# `make` must not depend on which rule happens to come first.
+.DEFAULT_GOAL := all
+# A recipe that fails midway must not leave a target that looks up to date.
+.DELETE_ON_ERROR:
 CC       := clang
 AR       ?= ar
 BUILD    ?= build
@@ -18,6 +25,13 @@ VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS   ?= -O2 -gdwarf-4   # valgrind 3.19 cannot read the DWARF 5 that clang 14 emits by default
 XCFLAGS  := -std=gnu11 -fPIC $(WARN) -Iinclude -I. -I$(BUILD)/gen -D_GNU_SOURCE
+# Each compile writes the headers it read to a .d file beside its output;
+# -MP adds an empty rule per header so a deleted header does not break make.
+DEPFLAGS  = -MMD -MP -MF $@.d -MT $@
+# Library (and CLI) objects export only what include/xicept/export.h marks
+# XI_API; scripts/libxicept.map versions those in libxicept.so.
+LIB_CFLAGS := -fvisibility=hidden
+LIB_MAP  := scripts/libxicept.map
 LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lpthread -lm
 TESTLIBS := -lcmocka $(LIBS)
 
@@ -25,14 +39,24 @@ ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 FUZZ     := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
-LIB_SRCS := $(sort $(wildcard registry/*.c user/*.c))
+find_src = $(sort $(shell find $(1) -name '$(2)' $(3) 2>/dev/null))
+
+LIB_SRCS := $(call find_src,registry user,*.c,-not -path 'user/cli/*' -not -name '*.bpf.c')
+
+# A build with stages from other folders (XI_EXTRA_STAGE_DIRS: the test-only
+# stage's): each folder's .c files join the library, its .bpf.c the BPF object
+# (bpf/bpf.mk), and its stages_extra.h adds its lines to XI_STAGES.
+XI_EXTRA_STAGE_DIRS ?=
+LIB_SRCS += $(foreach d,$(XI_EXTRA_STAGE_DIRS),$(filter-out %.bpf.c %_test.c,$(wildcard $(d)/*.c)))
+XCFLAGS  += $(foreach d,$(XI_EXTRA_STAGE_DIRS),-include $(d)/stages_extra.h)
+BPF_EXTRA_CFLAGS := $(foreach d,$(XI_EXTRA_STAGE_DIRS),-include $(d)/stages_extra.h)
 CLI_SRCS := $(sort $(wildcard user/cli/*.c))
 TOOL_SRCS:= $(sort $(wildcard scripts/tools/*.c))
-HDRS     := $(wildcard include/xicept/*.h registry/*.h user/*.h user/cli/*.h)
-TEST_HDRS:= $(wildcard tests/*/*.h)
 
-UNIT_TESTS  := $(sort $(wildcard tests/registry/test_*.c tests/user/test_*.c))
-BPF_TESTS   := $(sort $(wildcard tests/bpf/test_*.c))
+# test_*_xdp.c and tests/bpf/ need root and BPF_PROG_TEST_RUN.
+ALL_TESTS   := $(call find_src,tests/registry tests/user,test_*.c)
+UNIT_TESTS  := $(filter-out %_xdp.c,$(ALL_TESTS))
+BPF_TESTS   := $(sort $(wildcard tests/bpf/test_*.c) $(filter %_xdp.c,$(ALL_TESTS)))
 TSAN_TESTS  := $(sort $(wildcard tests/*/tsan_*.c))
 SHARED_TESTS:= $(sort $(wildcard tests/*/shared_*.c))
 FUZZERS     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -64,16 +88,20 @@ TSAN_BINS      := $(patsubst %.c,$(BUILD)/tsan/bin/%,$(TSAN_TESTS))
 SHARED_BINS    := $(patsubst %.c,$(BUILD)/bin/%,$(SHARED_TESTS))
 FUZZ_BINS      := $(patsubst %.c,$(BUILD)/fuzz/bin/%,$(FUZZERS))
 
+# Every .d under $(BUILD), not a list of targets, so that bench and
+# test-only builds get their header dependencies too.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
 FUZZ_SECONDS ?= 300
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
 
 .PHONY: all deps lib cli tools bpf test test-unit test-asan test-valgrind test-tsan test-shared \
-        test-bpf test-fuzz test-integration fuzz demo bench bench-bpf bench-user install clean help
+        test-bpf test-stage-probe test-fuzz test-integration fuzz demo bench bench-bpf bench-user install clean help
 
-all: lib cli tools
+all: lib cli bpf tools
 
 help:
-	@echo "make            build libxicept.a, libxicept.so, the xicept CLI and the BPF objects"
+	@echo "make            build libxicept.a, libxicept.so, the xicept CLI, the BPF objects and the test tools"
 	@echo "make demo       live demo on a veth testbed (installs what is missing)"
 	@echo "make test       every test: unit (plain, ASan+UBSan, valgrind), TSan, BPF, fuzz, integration"
 	@echo "make bench      benchmarks (bench-bpf and the userspace chain)"
@@ -89,25 +117,29 @@ cli: $(CLI)
 tools: $(TOOLS)
 bpf: $(BPF_SKELS)
 
-# Library objects include the generated skeletons, so they wait for them.
-$(BUILD)/obj/%.o: %.c $(HDRS) $(BPF_SKELS)
+# Header dependencies come from the .d files. The skeleton is generated, so
+# on a first build no .d file can say who includes it: every compile waits
+# for it (order-only), and only the objects whose .d names it are rebuilt
+# when it changes.
+$(BUILD)/obj/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
-$(BUILD)/asan/%.o: %.c $(HDRS) $(BPF_SKELS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/asan/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -gdwarf-4 $(ASAN) $(XCFLAGS) -c $< -o $@
-$(BUILD)/tsan/%.o: %.c $(HDRS) $(BPF_SKELS)
+	$(CC) -O1 -gdwarf-4 $(ASAN) $(XCFLAGS) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/tsan/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -gdwarf-4 $(TSAN) $(XCFLAGS) -c $< -o $@
-$(BUILD)/fuzz/%.o: %.c $(HDRS) $(BPF_SKELS)
+	$(CC) -O1 -gdwarf-4 $(TSAN) $(XCFLAGS) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/fuzz/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -gdwarf-4 $(FUZZ) $(XCFLAGS) -c $< -o $@
+	$(CC) -O1 -gdwarf-4 $(FUZZ) $(XCFLAGS) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
-$(LIB_SO): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libxicept.so.0 -o $@ $^ $(LIBS)
+$(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	$(CC) -shared -Wl,-soname,libxicept.so.0 -Wl,--version-script=$(LIB_MAP) \
+	    -o $@ $(LIB_OBJS) $(LIBS)
 	ln -sf libxicept.so $(BUILD)/libxicept.so.0
 $(LIB_A_ASAN): $(LIB_OBJS_ASAN)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -120,29 +152,29 @@ $(CLI): $(call obj,obj,$(CLI_SRCS)) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # Test and demo tools (RTP senders and sinks), one program per file.
-$(BUILD)/tools/%: scripts/tools/%.c $(LIB_A) $(HDRS)
+$(BUILD)/tools/%: scripts/tools/%.c $(LIB_A) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
 # Tests link the static library: that also proves self-registration survives
 # a static link. Each tests/<dir>/test_x.c is one program.
-$(BUILD)/bin/tests/%: tests/%.c $(LIB_A) $(HDRS) $(TEST_HDRS)
+$(BUILD)/bin/tests/%: tests/%.c $(LIB_A) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) -Itests -o $@ $< $(LIB_A) $(TESTLIBS)
-$(BUILD)/asan/bin/tests/%: tests/%.c $(LIB_A_ASAN) $(HDRS) $(TEST_HDRS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_A) $(TESTLIBS)
+$(BUILD)/asan/bin/tests/%: tests/%.c $(LIB_A_ASAN) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -gdwarf-4 $(ASAN) $(XCFLAGS) -Itests -o $@ $< $(LIB_A_ASAN) $(TESTLIBS)
-$(BUILD)/tsan/bin/tests/%: tests/%.c $(LIB_A_TSAN) $(HDRS) $(TEST_HDRS)
+	$(CC) -O1 -gdwarf-4 $(ASAN) $(XCFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_A_ASAN) $(TESTLIBS)
+$(BUILD)/tsan/bin/tests/%: tests/%.c $(LIB_A_TSAN) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -gdwarf-4 $(TSAN) $(XCFLAGS) -Itests -o $@ $< $(LIB_A_TSAN) $(TESTLIBS)
-$(BUILD)/fuzz/bin/tests/%: tests/%.c $(LIB_A_FUZZ) $(HDRS) $(TEST_HDRS)
+	$(CC) -O1 -gdwarf-4 $(TSAN) $(XCFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(LIB_A_TSAN) $(TESTLIBS)
+$(BUILD)/fuzz/bin/tests/%: tests/%.c $(LIB_A_FUZZ) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) -O1 -g -fsanitize=fuzzer,address,undefined $(XCFLAGS) -o $@ $< $(LIB_A_FUZZ) $(LIBS)
+	$(CC) -O1 -g -fsanitize=fuzzer,address,undefined $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A_FUZZ) $(LIBS)
 # shared_*.c: the same, against libxicept.so (a static pattern rule, so it
 # wins over the generic one above).
-$(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) $(HDRS) $(TEST_HDRS)
+$(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) | $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) -Itests -o $@ $< -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -l:libxicept.so $(TESTLIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -Itests -o $@ $< -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -l:libxicept.so $(TESTLIBS)
 
 # ---- tests ----
 
@@ -150,7 +182,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(BUILD)
 	@set -o pipefail; $(MAKE) --no-print-directory test-unit test-asan test-valgrind test-tsan \
-	    test-shared test-bpf test-fuzz test-integration 2>&1 | tee $(BUILD)/test.log; \
+	    test-shared test-bpf test-stage-probe test-fuzz test-integration 2>&1 | tee $(BUILD)/test.log; \
 	  rc=$$?; bash scripts/test-summary.sh $(BUILD)/test.log; exit $$rc
 
 define run_each
@@ -169,12 +201,23 @@ test-shared: $(SHARED_BINS)
 	$(call run_each,$^,[shared] ,)
 test-bpf: $(BPF_BINS)
 	$(call run_each,$^,[bpf] ,)
+
+# The test-only stage (tests/user/dataplane/probe_stage): the library and the
+# BPF object built again with its folder, nothing else changed, and its test
+# run against them (root).
+PROBE_DIR  := tests/user/dataplane/probe_stage
+PROBE_TEST := $(BUILD)/probe/bin/$(PROBE_DIR)/probe_test
+
+test-stage-probe:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/probe XI_EXTRA_STAGE_DIRS=$(PROBE_DIR) $(PROBE_TEST)
+	$(call run_each,$(PROBE_TEST),[bpf] ,)
 test-fuzz: $(FUZZ_BINS)
 	$(call run_each,$^,[fuzz 10s] ,scripts/run-fuzzer.sh 10)
 fuzz: $(FUZZ_BINS)
 	$(call run_each,$^,[fuzz $(FUZZ_SECONDS)s] ,scripts/run-fuzzer.sh $(FUZZ_SECONDS))
+# BUILD in the environment: scripts that honour it test this build.
 test-integration: all
-	$(call run_each,$(INTEGRATION),[integration] ,bash)
+	$(call run_each,$(INTEGRATION),[integration] ,BUILD=$(BUILD) bash)
 
 # ---- demo and benchmarks ----
 

@@ -1,26 +1,46 @@
 # BPF build rules, included by the Makefile. Defines BPF_SKELS.
 #
-# One object, bpf/xicept.bpf.c, #includes every stage file so that its maps
-# exist once and one skeleton covers them all. Built like libbpf-bootstrap,
-# from UAPI headers rather than vmlinux.h, so the build does not depend on the
-# running kernel.
+# One object, bpf/xicept.bpf.c: the entry and to_user programs of bpf/ plus
+# every interceptor's stage, user/interceptors/<name>/<name>.bpf.c, which
+# the generated xi_stage_srcs.h #includes, so that the shared maps exist
+# once and one skeleton covers them all. A new stage file is found by name.
+# Built like libbpf-bootstrap, from UAPI headers rather than vmlinux.h, so
+# the build does not depend on the running kernel; the target architecture
+# is the build machine's.
 
 BPF_CLANG  ?= clang
 BPFTOOL    ?= bpftool
-BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 \
-              -I/usr/include/x86_64-linux-gnu -Iinclude -Ibpf
-BPF_SRCS   := $(wildcard bpf/*.bpf.c bpf/*.h) include/xicept/abi.h
+BPF_ARCH   := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64.*/arm64/' \
+                -e 's/arm.*/arm/' -e 's/ppc64.*/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/' \
+                -e 's/loongarch64/loongarch/' -e 's/mips.*/mips/')
+BPF_MULTIARCH := $(shell gcc -dumpmachine 2>/dev/null)
+BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
+              $(if $(BPF_MULTIARCH),-I/usr/include/$(BPF_MULTIARCH)) -Iinclude -Ibpf -I. -I$(BUILD)/gen \
+              $(BPF_EXTRA_CFLAGS)
+# Extra folders of stages, for a build with a test-only stage (see Makefile).
+BPF_STAGE_SRCS := $(call find_src,user/interceptors $(XI_EXTRA_STAGE_DIRS),*.bpf.c)
+BPF_SRCS   := $(wildcard bpf/*.bpf.c bpf/*.h) include/xicept/abi.h $(BPF_STAGE_SRCS)
 
 BPF_OBJ    := $(BUILD)/bpf/xicept.bpf.o
 BPF_SKELS  := $(BUILD)/gen/xicept.skel.h
+BPF_STAGE_LIST := $(BUILD)/gen/xi_stage_srcs.h
 
-$(BPF_OBJ): $(BPF_SRCS)
+# Rewritten only when the list changes, so that it is a real prerequisite.
+$(BPF_STAGE_LIST): FORCE
+	@mkdir -p $(@D)
+	@printf '#include "%s"\n' $(BPF_STAGE_SRCS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(BPF_OBJ): $(BPF_SRCS) $(BPF_STAGE_LIST)
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c bpf/xicept.bpf.c -o $@
 
 $(BUILD)/gen/xicept.skel.h: $(BPF_OBJ)
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name xicept > $@.tmp && mv $@.tmp $@
+
+.PHONY: FORCE
+FORCE:
 
 # Benchmark of the XDP fast path (not part of make test): a table of ns per
 # packet from BPF_PROG_TEST_RUN, checked against the counters.

@@ -2,7 +2,7 @@
 /*
  * xi_entry: parse Ethernet/VLAN/IP/UDP, find the flow's connection, classify
  * the payload (RFC 7983, RFC 5761) and start the connection's chain. The C
- * twin is user/twin_entry.c; the reason checked first wins in both.
+ * twin is user/twin/entry.c; the reason checked first wins in both.
  */
 #include <linux/if_ether.h>
 #include <linux/ip.h>

@@ -10,7 +10,7 @@
  *
  * Unlike the other stages, xi_stages does not get this program at load:
  * the empty slot is how XDP knows no daemon runs, and `xicept run` fills it
- * (user/xsk_engine.c). The lookup covers a daemon that died without
+ * (user/engine/xsk.c). The lookup covers a daemon that died without
  * emptying it: its sockets left xi_xsks with the process.
  */
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Maps and helpers shared by every program of bpf/xicept.bpf.c. */
+/* Maps and helpers shared by every program of bpf/xicept.bpf.c. A stage's
+ * own maps are defined in its own file. */
 #ifndef XI_BPF_COMMON_H
 #define XI_BPF_COMMON_H
 
@@ -43,48 +44,6 @@ struct {
 	__type(value, struct xi_conn);
 } xi_conns SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_CONNS);
-	__type(key, __u32);
-	__type(value, struct xi_ssrc_filter);
-} xi_ssrc_filters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_STREAMS);
-	__type(key, struct xi_stream_key);
-	__type(value, struct xi_ssrc_entry);
-} xi_ssrc_lists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_STREAMS);
-	__type(key, struct xi_stream_key);
-	__type(value, struct xi_drop_count);
-} xi_ssrc_drops SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_CONNS);
-	__type(key, __u32);
-	__type(value, struct xi_drop_count);
-} xi_conn_drops SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_STREAMS);
-	__type(key, struct xi_stream_key);
-	__type(value, struct xi_clock_rate);
-} xi_clock_rates SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XI_MAX_STREAMS);
-	__type(key, struct xi_stream_key);
-	__type(value, struct xi_stream_stats);
-} xi_stream_stats SEC(".maps");
-
 /* Control-plane bookkeeping, pinned with the rest; no program touches it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -93,24 +52,19 @@ struct {
 	__type(value, struct xi_conn_meta);
 } xi_conn_meta SEC(".maps");
 
-/* Stage programs, defined in their own files; xi_stages is filled with them
- * at load time, so a loaded object is a working chain without further setup. */
-int xi_noop(struct xdp_md *ctx);
-int xi_ssrc_filter(struct xdp_md *ctx);
-int xi_header_stats(struct xdp_md *ctx);
+/* Stage programs, each in its own file. The loader fills xi_stages from the
+ * stage descriptors (user/dataplane/stage.h), so the slots are named in one
+ * list, XI_STAGES of abi.h. */
+#define XI_STAGE_DECLARE_(ID, slot, sym) int xi_##sym(struct xdp_md *ctx);
+XI_STAGES(XI_STAGE_DECLARE_)
+#undef XI_STAGE_DECLARE_
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, XI_STAGES_SLOTS);
 	__uint(key_size, sizeof(__u32));   /* no BTF key: PROG_ARRAY refuses one */
-	__array(values, int (void *));
-} xi_stages SEC(".maps") = {
-	.values = {
-		[XI_STAGE_NOOP] = (void *)&xi_noop,
-		[XI_STAGE_SSRC_FILTER] = (void *)&xi_ssrc_filter,
-		[XI_STAGE_HEADER_STATS] = (void *)&xi_header_stats,
-	},
-};
+	__uint(value_size, sizeof(__u32));
+} xi_stages SEC(".maps");
 
 static __always_inline void xi_count(__u32 reason)
 {

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The one BPF object of xicept: xi_entry, every stage program and the maps
- * they share (bpf/xi_common.h). Stages live in their own files, included here
- * so that one skeleton (xicept.skel.h) covers all of them and the maps exist
- * once. Contracts: include/xicept/abi.h.
+ * they share (bpf/xi_common.h). Each interceptor's stage lives beside its
+ * factory (user/interceptors/<name>/<name>.bpf.c); the build lists them in
+ * xi_stage_srcs.h, included here so that one skeleton (xicept.skel.h) covers
+ * all of them and the shared maps exist once. Contracts: include/xicept/abi.h.
  */
 #include "xi_common.h"
 
 #include "entry.bpf.c"
-#include "noop.bpf.c"
-#include "ssrc_filter.bpf.c"
-#include "header_stats.bpf.c"
 #include "to_user.bpf.c"
+#include "xi_stage_srcs.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

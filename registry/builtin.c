@@ -1,29 +1,32 @@
 // SPDX-License-Identifier: MIT
 /*
  * A static link only pulls in object files that something references, and a
- * built-in's constructor is referenced by nothing. xi_catalog_new_from_global
- * calls xi_builtins_keep, which reads every built-in's anchor: that reference
- * is what keeps each built-in, and its XI_CATALOG_REGISTER, in the program.
+ * built-in's constructor is referenced by nothing. This file uses every
+ * userspace-kind built-in's anchor (XI_CATALOG_USE, the same pair any
+ * third-party library uses) and every XDP stage's descriptor, which lives
+ * beside its factory; xi_catalog_new_from_global calls xi_builtins_keep,
+ * which pulls this file, and so every built-in and its XI_CATALOG_REGISTER,
+ * into the program.
  */
+#include <xicept/abi.h>
 #include <xicept/catalog.h>
 
 #include "registry/builtin.h"
 #include "registry/catalog_internal.h"
 
-#define XI_BUILTIN_DECLARE(sym) extern const char xi_anchor_##sym;
-XI_BUILTINS(XI_BUILTIN_DECLARE)
-#undef XI_BUILTIN_DECLARE
+XI_BUILTINS(XI_CATALOG_USE)
 
-#define XI_BUILTIN_ADDRESS(sym) &xi_anchor_##sym,
-static const char *const anchors[] = { XI_BUILTINS(XI_BUILTIN_ADDRESS) };
-#undef XI_BUILTIN_ADDRESS
+/* The type stays incomplete here: only the address is taken. */
+struct xi_stage_desc;
+#define XI_STAGE_USE_(ID, slot, sym)                                          \
+	extern const struct xi_stage_desc xi_stage_##sym;                     \
+	__attribute__((used)) static const struct xi_stage_desc *const xi__stage_##sym = &xi_stage_##sym;
+XI_STAGES(XI_STAGE_USE_)
+#undef XI_STAGE_USE_
 
+#define XI_BUILTIN_ONE(sym) +1
 unsigned xi_builtins_keep(void)
 {
-	unsigned n = 0;
-
-	/* volatile: the reads, and so the references, must not be folded away. */
-	for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++)
-		n += *(const volatile char *)anchors[i];
-	return n;
+	return 0 XI_BUILTINS(XI_BUILTIN_ONE);
 }
+#undef XI_BUILTIN_ONE

@@ -3,16 +3,19 @@
  * The name-keyed catalog of factories, in the manner of the kernel's
  * congestion-control registry: readers walk an RCU-published snapshot and
  * never block; writers serialize on a mutex, publish a new snapshot and wait
- * for a grace period before freeing the old one. Entries are refcounted, so a
- * replaced factory lives until the last chain built from it closes.
+ * for a grace period before freeing the old one. Entries are refcounted
+ * (entry.c), so a replaced factory lives until the last chain built from it
+ * closes.
+ *
+ * This file is the entries' life in one catalog: snapshots, register,
+ * replace, unregister, hooks, lookups and their counters. Suggestions, chain
+ * building and the global list sit beside it (catalog_*.c).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu/urcu-bp.h>
 
@@ -20,6 +23,8 @@
 #include <xicept/config.h>
 
 #include "registry/catalog_internal.h"
+#include "registry/config_internal.h"
+#include "registry/entry_internal.h"
 
 /*
  * ThreadSanitizer cannot see liburcu's grace period, so it would call the
@@ -46,13 +51,8 @@ void __tsan_release(void *addr);
 #endif
 
 /* Misses by name are a diagnostic: bound what a stream of bad names costs. */
-#define MISS_NAMES_MAX    256
-#define MISS_NAME_LEN_MAX 128
-
-struct xi_catalog_entry {
-	unsigned long refs;
-	const struct xi_factory *factory;
-};
+#define MISS_SLOTS    256
+#define MISS_NAME_MAX 128
 
 /* Immutable once published: sorted by name. */
 struct snapshot {
@@ -65,8 +65,13 @@ struct hook {
 	void *user;
 };
 
-struct miss {
-	char *name;
+enum miss_state { MISS_FREE, MISS_CLAIMED, MISS_READY };
+
+/* Claimed with a CAS and published with a release store, never freed before
+ * the catalog: readers count misses without a lock. */
+struct miss_slot {
+	unsigned char state;    /* enum miss_state */
+	char name[MISS_NAME_MAX];
 	uint64_t n;
 };
 
@@ -80,16 +85,32 @@ struct xi_catalog {
 	pthread_mutex_t notify_lock;
 	struct hook *hooks;
 	size_t n_hooks;
-	pthread_mutex_t miss_lock;
-	struct miss *misses;
-	size_t n_misses;
+	struct miss_slot *misses;       /* MISS_SLOTS, open addressing */
 	/* Touched by readers: atomics only. */
 	uint64_t lookups, n_missed, registrations;
 	uint64_t builds, build_failures, build_ns_total, build_ns_max;
 };
 
-/* A hook that tried to change its own catalog would wait on itself. */
-static __thread const struct xi_catalog *in_hook;
+/*
+ * The catalogs whose hooks are running on this thread, innermost first. A
+ * change to any of them would wait for its own notify_lock: with one frame
+ * only, a hook on A changing B whose hook changes A would hang.
+ */
+struct hook_frame {
+	const struct xi_catalog *cat;
+	const struct hook_frame *outer;
+};
+
+static __thread const struct hook_frame *hook_frames;
+
+static bool in_hooks_of(const struct xi_catalog *cat)
+{
+	for (const struct hook_frame *fr = hook_frames; fr; fr = fr->outer) {
+		if (fr->cat == cat)
+			return true;
+	}
+	return false;
+}
 
 static void count(uint64_t *c, uint64_t n)
 {
@@ -101,30 +122,9 @@ static uint64_t counter(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-/* ---- entries ---- */
+/* ---- factories ---- */
 
-const struct xi_factory *xi_catalog_entry_factory(const struct xi_catalog_entry *e)
-{
-	return e ? e->factory : NULL;
-}
-
-struct xi_catalog_entry *xi_catalog_entry_get(struct xi_catalog_entry *e)
-{
-	if (e)
-		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
-	return e;
-}
-
-void xi_catalog_entry_put(struct xi_catalog_entry *e)
-{
-	if (!e || __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	if (e->factory->release)
-		e->factory->release(e->factory);
-	free(e);
-}
-
-bool xi_name_valid(const char *name)
+static bool name_valid(const char *name)
 {
 	size_t i;
 
@@ -141,13 +141,19 @@ bool xi_name_valid(const char *name)
 	return true;
 }
 
-static int factory_check(const struct xi_factory *f)
+int xi_factory_check(const struct xi_factory *f, struct xi_err *err)
 {
-	if (!f || !xi_name_valid(f->name) || !f->new_interceptor)
-		return -EINVAL;
+	if (!f)
+		return xi_err_set(err, -EINVAL, "no factory");
+	if (!name_valid(f->name))
+		return xi_err_set(err, -EINVAL,
+				  "interceptor name '%s' is not [a-z][a-z0-9-]* shorter than %d",
+				  f->name ? f->name : "(null)", XI_NAME_MAX);
+	if (!f->new_interceptor)
+		return xi_err_set(err, -EINVAL, "%s: no new_interceptor", f->name);
 	if (f->kind != XI_KIND_USERSPACE && f->kind != XI_KIND_XDP)
-		return -EINVAL;
-	return xi_config_check(f, NULL);
+		return xi_err_set(err, -EINVAL, "%s: unknown kind %d", f->name, (int)f->kind);
+	return xi_config_check(f, err);
 }
 
 /* ---- snapshots ---- */
@@ -168,7 +174,7 @@ static size_t snapshot_find(const struct snapshot *s, const char *name, bool *re
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, s->e[mid]->factory->name);
+		int c = strcmp(name, xi_catalog_entry_factory(s->e[mid])->name);
 
 		if (c == 0) {
 			*ret_found = true;
@@ -250,12 +256,12 @@ static int snapshot_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 /* notify_lock held. */
 static void hooks_run(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name)
 {
-	const struct xi_catalog *outer = in_hook;
+	struct hook_frame frame = { cat, hook_frames };
 
-	in_hook = cat;
+	hook_frames = &frame;
 	for (size_t i = 0; i < cat->n_hooks; i++)
 		cat->hooks[i].fn(cat, ev, name, cat->hooks[i].user);
-	in_hook = outer;
+	hook_frames = frame.outer;
 }
 
 int xi_catalog_on_change(struct xi_catalog *cat, xi_catalog_hook_fn fn, void *user)
@@ -264,7 +270,7 @@ int xi_catalog_on_change(struct xi_catalog *cat, xi_catalog_hook_fn fn, void *us
 
 	if (!cat || !fn)
 		return -EINVAL;
-	if (in_hook == cat)
+	if (in_hooks_of(cat))
 		return -EDEADLK;
 	pthread_mutex_lock(&cat->notify_lock);
 	hooks = realloc(cat->hooks, (cat->n_hooks + 1) * sizeof(*hooks));
@@ -291,22 +297,20 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 
 	if (!cat || !name)
 		return -EINVAL;
-	if (in_hook == cat)
+	if (in_hooks_of(cat))
 		return -EDEADLK;
 	if (f) {
-		rc = factory_check(f);
+		rc = xi_factory_check(f, NULL);
+		if (!rc)
+			rc = xi_entry_new(f, &added);
 		if (rc)
 			return rc;
-		added = malloc(sizeof(*added));
-		if (!added)
-			return -ENOMEM;
-		*added = (struct xi_catalog_entry){ 1, f };
 	}
 	pthread_mutex_lock(&cat->lock);
 	rc = cat->frozen ? -EBUSY : snapshot_change(cat, ev, name, added, &dropped);
 	if (rc) {
 		pthread_mutex_unlock(&cat->lock);
-		free(added);    /* never published, so f was never ours to release */
+		xi_entry_discard(added);        /* never published: f was never ours */
 		return rc;
 	}
 	if (ev == XI_CATALOG_REGISTERED)
@@ -324,23 +328,6 @@ int xi_catalog_register(struct xi_catalog *cat, const struct xi_factory *f)
 	if (!f)
 		return -EINVAL;
 	return catalog_change(cat, XI_CATALOG_REGISTERED, f->name, f);
-}
-
-void xi_catalog_must_register(struct xi_catalog *cat, const struct xi_factory *f)
-{
-	const char *name = f && f->name ? f->name : "(null)";
-	int rc = xi_catalog_register(cat, f);
-
-	if (!rc)
-		return;
-	/* The one place the library prints: there is no caller left to tell. */
-	if (rc == -EEXIST)
-		fprintf(stderr, "xicept: duplicate interceptor '%s': the name is already registered\n",
-			name);
-	else
-		fprintf(stderr, "xicept: cannot register interceptor '%s': %s\n", name,
-			strerror(-rc));
-	abort();
 }
 
 int xi_catalog_replace(struct xi_catalog *cat, const struct xi_factory *f)
@@ -373,14 +360,16 @@ struct xi_catalog *xi_catalog_new(void)
 	if (!cat)
 		return NULL;
 	cat->snap = snapshot_new(0);
-	if (!cat->snap) {
+	cat->misses = calloc(MISS_SLOTS, sizeof(*cat->misses));
+	if (!cat->snap || !cat->misses) {
+		free(cat->snap);
+		free(cat->misses);
 		free(cat);
 		errno = ENOMEM;
 		return NULL;
 	}
 	pthread_mutex_init(&cat->lock, NULL);
 	pthread_mutex_init(&cat->notify_lock, NULL);
-	pthread_mutex_init(&cat->miss_lock, NULL);
 	return cat;
 }
 
@@ -391,60 +380,88 @@ void xi_catalog_free(struct xi_catalog *cat)
 	for (size_t i = 0; i < cat->snap->n; i++)
 		xi_catalog_entry_put(cat->snap->e[i]);
 	free(cat->snap);
-	for (size_t i = 0; i < cat->n_misses; i++)
-		free(cat->misses[i].name);
 	free(cat->misses);
 	free(cat->hooks);
 	pthread_mutex_destroy(&cat->lock);
 	pthread_mutex_destroy(&cat->notify_lock);
-	pthread_mutex_destroy(&cat->miss_lock);
 	free(cat);
 }
 
-/* ---- readers ---- */
+/* ---- misses by name ---- */
 
+static size_t miss_hash(const char *name)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % MISS_SLOTS;
+}
+
+/* false when another thread claimed the slot first. */
+static bool miss_claim(struct miss_slot *m, const char *name, size_t len)
+{
+	unsigned char expect = MISS_FREE;
+
+	if (!__atomic_compare_exchange_n(&m->state, &expect, MISS_CLAIMED, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	memcpy(m->name, name, len + 1);
+	__atomic_store_n(&m->state, MISS_READY, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * Linear probing from the name's hash; slots are never freed, so a free one
+ * ends the search. A slot another thread is still claiming is skipped, not
+ * waited for: the same name may then take two slots, which misses_for adds.
+ */
 static void miss_record(struct xi_catalog *cat, const char *name)
 {
-	size_t i;
+	size_t len = strlen(name), at = miss_hash(name);
 
 	count(&cat->n_missed, 1);
-	if (strlen(name) >= MISS_NAME_LEN_MAX)
+	if (len >= MISS_NAME_MAX)
 		return;
-	pthread_mutex_lock(&cat->miss_lock);
-	for (i = 0; i < cat->n_misses; i++) {
-		if (strcmp(cat->misses[i].name, name) == 0)
-			break;
-	}
-	if (i == cat->n_misses && i < MISS_NAMES_MAX) {
-		struct miss *m = realloc(cat->misses, (i + 1) * sizeof(*m));
-		char *copy = strdup(name);
+	for (size_t i = 0; i < MISS_SLOTS; i++) {
+		struct miss_slot *m = &cat->misses[(at + i) % MISS_SLOTS];
+		unsigned char st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
 
-		if (m)
-			cat->misses = m;
-		if (m && copy)
-			cat->misses[cat->n_misses++] = (struct miss){ copy, 0 };
-		else
-			free(copy);
+		if (st == MISS_FREE) {
+			if (miss_claim(m, name, len)) {
+				count(&m->n, 1);
+				return;
+			}
+			st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+		}
+		if (st == MISS_READY && strcmp(m->name, name) == 0) {
+			count(&m->n, 1);
+			return;
+		}
 	}
-	if (i < cat->n_misses)
-		cat->misses[i].n++;
-	pthread_mutex_unlock(&cat->miss_lock);
 }
 
 uint64_t xi_catalog_misses_for(struct xi_catalog *cat, const char *name)
 {
 	uint64_t n = 0;
+	size_t at;
 
-	if (!cat || !name)
+	if (!cat || !name || strlen(name) >= MISS_NAME_MAX)
 		return 0;
-	pthread_mutex_lock(&cat->miss_lock);
-	for (size_t i = 0; i < cat->n_misses; i++) {
-		if (strcmp(cat->misses[i].name, name) == 0)
-			n = cat->misses[i].n;
+	at = miss_hash(name);
+	for (size_t i = 0; i < MISS_SLOTS; i++) {
+		struct miss_slot *m = &cat->misses[(at + i) % MISS_SLOTS];
+		unsigned char st = __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+
+		if (st == MISS_FREE)
+			break;
+		if (st == MISS_READY && strcmp(m->name, name) == 0)
+			n += counter(&m->n);
 	}
-	pthread_mutex_unlock(&cat->miss_lock);
 	return n;
 }
+
+/* ---- readers ---- */
 
 int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
 		      struct xi_catalog_entry **ret)
@@ -488,7 +505,7 @@ static int snapshot_names(const struct snapshot *s, char ***ret_names, size_t *r
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
-		v[i] = strdup(s->e[i]->factory->name);
+		v[i] = strdup(xi_catalog_entry_factory(s->e[i])->name);
 		if (!v[i]) {
 			xi_strv_free(v, i);
 			return -ENOMEM;
@@ -510,70 +527,19 @@ int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n)
 	return rc;
 }
 
-/* Optimal string alignment distance (Levenshtein plus adjacent swaps).
- * b is a catalog name, so three rows of XI_NAME_MAX cells suffice. */
-static size_t edit_distance(const char *a, const char *b)
+void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns)
 {
-	size_t rows[3][XI_NAME_MAX + 1];
-	size_t nb = strlen(b), *prev2 = rows[0], *prev = rows[1], *cur = rows[2], *t;
+	uint64_t max = counter(&cat->build_ns_max);
 
-	for (size_t j = 0; j <= nb; j++)
-		prev[j] = j;
-	for (size_t i = 1; a[i - 1]; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t d = prev[j - 1] + cost;
-
-			if (prev[j] + 1 < d)
-				d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
-			cur[j] = d;
-		}
-		t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
+	if (rc) {
+		count(&cat->build_failures, 1);
+		return;
 	}
-	return prev[nb];
-}
-
-int xi_catalog_suggest(struct xi_catalog *cat, const char *name, char *buf, size_t size)
-{
-	char best[XI_NAME_MAX] = "";
-	size_t len, limit, best_d = SIZE_MAX;
-	struct snapshot *s;
-
-	if (!cat || !name || !buf || !size)
-		return -EINVAL;
-	len = strlen(name);
-	limit = len / 3 > 2 ? len / 3 : 2;
-	if (!len)
-		return -ENOENT;
-	s = read_begin(cat);
-	for (size_t i = 0; i < s->n; i++) {
-		const char *cand = s->e[i]->factory->name;
-		size_t nc = strlen(cand), d;
-
-		if ((nc > len ? nc - len : len - nc) > limit)
-			continue;
-		d = edit_distance(name, cand);
-		if (d <= limit && d < best_d) {
-			best_d = d;
-			strcpy(best, cand);
-		}
-	}
-	read_end(cat);
-	if (!best[0])
-		return -ENOENT;
-	if (strlen(best) >= size)
-		return -ENOSPC;
-	strcpy(buf, best);
-	return 0;
+	count(&cat->builds, 1);
+	count(&cat->build_ns_total, ns);
+	while (ns > max && !__atomic_compare_exchange_n(&cat->build_ns_max, &max, ns, true,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *ret)
@@ -592,158 +558,4 @@ void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *ret)
 	ret->build_failures = counter(&cat->build_failures);
 	ret->build_ns_total = counter(&cat->build_ns_total);
 	ret->build_ns_max = counter(&cat->build_ns_max);
-}
-
-/* ---- building ---- */
-
-static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
-{
-	char near[XI_NAME_MAX];
-
-	if (xi_catalog_suggest(cat, name, near, sizeof(near)) == 0)
-		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (did you mean '%s'?)",
-				  name, near);
-	return xi_err_set(err, -ENOENT, "unknown interceptor '%s'", name);
-}
-
-static int registry_add_elem(struct xi_catalog *cat, struct xi_registry *reg,
-			     const struct xi_chain_elem *elem, struct xi_err *err)
-{
-	struct xi_catalog_entry *e;
-	const struct xi_factory *f;
-	void *cfg;
-	int rc;
-
-	if (!elem->name)
-		return xi_err_set(err, -EINVAL, "chain: an element has no name");
-	rc = xi_catalog_lookup(cat, elem->name, &e);
-	if (rc)
-		return rc == -ENOENT ? unknown_name(cat, elem->name, err) : xi_err_set(err, rc,
-			"%s: lookup failed: %s", elem->name, strerror(-rc));
-	f = e->factory;
-	cfg = calloc(1, f->config_size ? f->config_size : 1);
-	rc = cfg ? xi_config_parse(f, elem, cfg, err) : -ENOMEM;
-	if (!rc) {
-		rc = xi_registry_add_entry(reg, e, cfg);
-		if (rc)
-			xi_err_set(err, rc, "%s: cannot add to the registry: %s", elem->name,
-				   strerror(-rc));
-	} else if (rc == -ENOMEM) {
-		xi_err_set(err, rc, "%s: out of memory", elem->name);
-	}
-	free(cfg);
-	xi_catalog_entry_put(e);
-	return rc;
-}
-
-int xi_catalog_registry(struct xi_catalog *cat, const struct xi_chain_desc *desc,
-			struct xi_registry **ret, struct xi_err *err)
-{
-	struct xi_registry *reg;
-	int rc;
-
-	if (!cat || !desc || !ret || desc->n > XI_CHAIN_MAX)
-		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
-	reg = xi_registry_new();
-	if (!reg)
-		return xi_err_set(err, -ENOMEM, "catalog: out of memory");
-	for (size_t i = 0; i < desc->n; i++) {
-		rc = registry_add_elem(cat, reg, &desc->elems[i], err);
-		if (rc) {
-			xi_registry_free(reg);
-			return rc;
-		}
-	}
-	*ret = reg;
-	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void build_timed(struct xi_catalog *cat, uint64_t ns)
-{
-	uint64_t max = counter(&cat->build_ns_max);
-
-	count(&cat->builds, 1);
-	count(&cat->build_ns_total, ns);
-	while (ns > max && !__atomic_compare_exchange_n(&cat->build_ns_max, &max, ns, true,
-							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
-		     const struct xi_build_ctx *ctx, struct xi_chain **ret,
-		     struct xi_err *err)
-{
-	static const struct xi_build_ctx no_ctx;
-	struct xi_chain_desc *desc = NULL;
-	struct xi_registry *reg = NULL;
-	uint64_t start = now_ns();
-	int rc;
-
-	if (!cat || !chain_text || !ret)
-		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
-	rc = xi_chain_desc_parse(chain_text, &desc, err);
-	if (!rc)
-		rc = xi_catalog_registry(cat, desc, &reg, err);
-	if (!rc)
-		rc = xi_registry_build(reg, ctx ? ctx : &no_ctx, ret, err);
-	xi_registry_free(reg);
-	xi_chain_desc_free(desc);
-	if (rc) {
-		count(&cat->build_failures, 1);
-		return rc;
-	}
-	build_timed(cat, now_ns() - start);
-	return 0;
-}
-
-/* ---- global discovery ---- */
-
-static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct xi_global_entry *global_head;
-
-void xi_global_link(struct xi_global_entry *e)
-{
-	struct xi_global_entry *it;
-
-	if (!e || !e->factory)
-		return;
-	pthread_mutex_lock(&global_lock);
-	for (it = global_head; it && it != e; it = it->next)
-		;
-	if (!it) {
-		e->next = global_head;
-		global_head = e;
-	}
-	pthread_mutex_unlock(&global_lock);
-}
-
-/* Two factories of one name in the global list is a build mistake; the copy
- * fails with EEXIST rather than picking one silently. */
-struct xi_catalog *xi_catalog_new_from_global(void)
-{
-	struct xi_catalog *cat;
-	int rc = 0;
-
-	xi_builtins_keep();
-	cat = xi_catalog_new();
-	if (!cat)
-		return NULL;
-	pthread_mutex_lock(&global_lock);
-	for (struct xi_global_entry *g = global_head; g && !rc; g = g->next)
-		rc = xi_catalog_register(cat, g->factory);
-	pthread_mutex_unlock(&global_lock);
-	if (rc) {
-		xi_catalog_free(cat);
-		errno = -rc;
-		return NULL;
-	}
-	return cat;
 }

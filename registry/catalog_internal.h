@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared between registry/catalog.c, registry/config.c and registry/builtin.c. */
+/* Shared by registry/catalog*.c and registry/builtin.c. */
 #ifndef XICEPT_CATALOG_INTERNAL_H
 #define XICEPT_CATALOG_INTERNAL_H
 
-#include <stdbool.h>
-#include <xicept/registry.h>
+#include <stdint.h>
+#include <xicept/catalog.h>
 
-/* [a-z][a-z0-9-]*, shorter than XI_NAME_MAX. */
-bool xi_name_valid(const char *name);
+/* 0, or -EINVAL with err (may be NULL) saying what is wrong with f: its name,
+ * kind, new_interceptor or key table. register's check. */
+int xi_factory_check(const struct xi_factory *f, struct xi_err *err);
 
-/* Checks f's key table against f->config_size and parses every default, so a
- * broken factory is refused at registration rather than at build time. */
-int xi_config_check(const struct xi_factory *f, struct xi_err *err);
+/* Counts one build into the stats: a failure when rc != 0, else ns taken. */
+void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns);
 
-/* References every built-in's anchor so that a static link keeps their object
- * files, and with them their XI_CATALOG_REGISTER constructors. Returns how
+/* Keeps every built-in in a static link (registry/builtin.c): calling it is
+ * what pulls builtin.o, and its anchor uses, into the program. Returns how
  * many built-ins there are. */
 unsigned xi_builtins_keep(void);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xicept/catalog.h>
 #include <xicept/registry.h>
 
 #include "registry/chain_internal.h"
@@ -51,8 +52,10 @@ void xi_chain_discard(struct xi_chain *chain)
 
 	if (!chain)
 		return;
-	for (i = 0; i < chain->n; i++)
+	for (i = 0; i < chain->n; i++) {
 		free(chain->slots[i].config);
+		xi_catalog_entry_put(chain->slots[i].entry);
+	}
 	free(chain->slots);
 	free(chain);
 }

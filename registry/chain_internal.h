@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The chain's layout, shared by chain.c and registry.c only: the registry
- * fills each slot's factory and config copy while it builds.
+ * The chain's layout, shared by chain.c and chain_builder.c only: the builder
+ * fills each slot's factory, config copy and entry reference while it builds.
  */
 #ifndef XICEPT_CHAIN_INTERNAL_H
 #define XICEPT_CHAIN_INTERNAL_H
@@ -13,8 +13,9 @@
 
 struct xi_chain_slot {
 	struct xi_interceptor *ic;
-	const struct xi_factory *factory; /* NULL unless built by a registry */
+	const struct xi_factory *factory; /* NULL unless made by a chain builder */
 	void *config;                     /* the chain's own copy, or NULL */
+	struct xi_catalog_entry *entry;   /* a held reference, or NULL */
 };
 
 struct xi_chain {
@@ -25,7 +26,8 @@ struct xi_chain {
 
 /* n empty slots; NULL + errno. */
 XI_HIDDEN struct xi_chain *xi_chain_alloc(size_t n);
-/* Frees configs and the chain without closing any interceptor. */
+/* Frees configs, drops entry references and frees the chain, without closing
+ * any interceptor: the caller closed them first, or never made them. */
 XI_HIDDEN void xi_chain_discard(struct xi_chain *chain);
 
 #endif

@@ -3,14 +3,14 @@
  * Dispatch to an interceptor's ops, and the no-op interceptor.
  *
  * Every caller goes through the dispatchers, so an implementation may leave
- * any operation NULL and still behave as pion's NoOp for it.
+ * any operation NULL and still behave as pion's NoOp for it. This is the
+ * bottom of registry/: it knows nothing of chains or catalogs (the "noop"
+ * factory lives in user/interceptors/noop/noop.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include <xicept/catalog.h>
 #include <xicept/interceptor.h>
-#include <xicept/registry.h>
 
 int xi_noop_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
 			     struct xi_reader *ret)
@@ -148,45 +148,11 @@ int xi_interceptor_poll(struct xi_interceptor *ic, uint64_t now_ns)
 
 int xi_interceptor_close(struct xi_interceptor *ic)
 {
-	/* close frees ic, and with it the only copy of the entry pointer. */
-	struct xi_catalog_entry *entry;
-	int rc = 0;
-
 	if (!ic)
 		return 0;
-	entry = ic->entry;
 	if (ic->ops && ic->ops->close)
-		rc = ic->ops->close(ic);
-	else if (ic->ops == &xi_noop_ops)
+		return ic->ops->close(ic);
+	if (ic->ops == &xi_noop_ops)
 		free(ic);
-	xi_catalog_entry_put(entry);
-	return rc;
-}
-
-/* ---- the "noop" catalog entry ---- */
-
-static int noop_new_interceptor(const struct xi_factory *f, const void *config,
-				const struct xi_build_ctx *ctx,
-				struct xi_interceptor **ret)
-{
-	struct xi_interceptor *ic;
-
-	if (!ret)
-		return -EINVAL;
-	ic = xi_noop_new();
-	if (!ic)
-		return -ENOMEM;
-	*ret = ic;
 	return 0;
 }
-
-static const struct xi_factory noop_factory = {
-	.name = "noop",
-	.description = "passes every packet unchanged",
-	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_noop",
-	.new_interceptor = noop_new_interceptor,
-};
-
-XI_CATALOG_REGISTER(noop_factory)
-XI_CATALOG_ANCHOR(noop)

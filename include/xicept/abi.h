@@ -61,15 +61,31 @@
 #define XI_MAX_MISORDER        100
 #define XI_MIN_SEQUENTIAL      2
 
-/* Stage ids index xi_stages. XI_STAGE_TO_USER is reserved for the AF_XDP
- * redirect that ends an XDP prefix followed by userspace elements. */
+/*
+ * Every XDP stage, one line each: X(ID, slot, sym). The slot indexes
+ * xi_stages and is ABI, since pinned connections name their stages by it:
+ * never reuse one. sym names the program (xi_<sym>), its source (<sym>.bpf.c,
+ * found by the build beside its factory) and its descriptor (xi_stage_<sym>,
+ * see user/dataplane/stage.h), which says what maps the stage owns, what a
+ * connection leaves in them and how its stats read. A build may append
+ * stages with -D'XI_STAGES_EXTRA(X)=X(...)', as the test-only stage does.
+ * XI_STAGE_TO_USER ends an XDP prefix followed by userspace elements.
+ */
+#ifndef XI_STAGES_EXTRA
+#define XI_STAGES_EXTRA(X)
+#endif
+#define XI_STAGES(X) \
+	X(NOOP, 0, noop) \
+	X(SSRC_FILTER, 1, ssrc_filter) \
+	X(HEADER_STATS, 2, header_stats) \
+	X(TO_USER, 3, to_user) \
+	XI_STAGES_EXTRA(X)
+
+#define XI_STAGE_ENUM_(ID, slot, sym) XI_STAGE_##ID = slot,
 enum xi_stage_id {
-	XI_STAGE_NOOP = 0,
-	XI_STAGE_SSRC_FILTER = 1,
-	XI_STAGE_HEADER_STATS = 2,
-	XI_STAGE_TO_USER = 3,
-	XI_STAGE__MAX,
+	XI_STAGES(XI_STAGE_ENUM_)
 };
+#undef XI_STAGE_ENUM_
 
 enum xi_action {
 	XI_ACT_PASS = 0,

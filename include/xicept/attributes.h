@@ -12,6 +12,7 @@
 #ifndef XICEPT_ATTRIBUTES_H
 #define XICEPT_ATTRIBUTES_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -65,18 +66,18 @@ struct xi_attributes {
 };
 
 /* Empties the bag and the parse cache. NULL is fine. */
-void xi_attributes_reset(struct xi_attributes *attrs);
+XI_API void xi_attributes_reset(struct xi_attributes *attrs);
 
 /* Set overwrites a key's value and type; a new key past XI_ATTRIBUTES_MAX gives
  * -ENOSPC. Get gives -ENOENT for a missing key and -EINVAL when the key holds
  * the other type. Key 0 is -EINVAL. */
-int xi_attributes_set_u64(struct xi_attributes *attrs, uint32_t key, uint64_t value);
-int xi_attributes_set_ptr(struct xi_attributes *attrs, uint32_t key, void *value);
-int xi_attributes_get_u64(const struct xi_attributes *attrs, uint32_t key, uint64_t *ret);
-int xi_attributes_get_ptr(const struct xi_attributes *attrs, uint32_t key, void **ret);
+XI_API int xi_attributes_set_u64(struct xi_attributes *attrs, uint32_t key, uint64_t value);
+XI_API int xi_attributes_set_ptr(struct xi_attributes *attrs, uint32_t key, void *value);
+XI_API int xi_attributes_get_u64(const struct xi_attributes *attrs, uint32_t key, uint64_t *ret);
+XI_API int xi_attributes_get_ptr(const struct xi_attributes *attrs, uint32_t key, void **ret);
 /* 0, or -ENOENT when the key was not there. */
-int xi_attributes_del(struct xi_attributes *attrs, uint32_t key);
-size_t xi_attributes_len(const struct xi_attributes *attrs);
+XI_API int xi_attributes_del(struct xi_attributes *attrs, uint32_t key);
+XI_API size_t xi_attributes_len(const struct xi_attributes *attrs);
 
 /*
  * The RTP header of buf[0..len), parsed on the first call and served from the
@@ -84,14 +85,14 @@ size_t xi_attributes_len(const struct xi_attributes *attrs);
  * stays valid until the next reset or invalidate. Parse errors are returned
  * and not cached. A call with another buffer parses it and replaces the cache.
  */
-int xi_attributes_rtp_header(struct xi_attributes *attrs, const uint8_t *buf, size_t len,
+XI_API int xi_attributes_rtp_header(struct xi_attributes *attrs, const uint8_t *buf, size_t len,
 			     const struct xi_rtp_header **ret);
 /* The same for an RTCP compound packet. */
-int xi_attributes_rtcp(struct xi_attributes *attrs, const uint8_t *buf, size_t len,
+XI_API int xi_attributes_rtcp(struct xi_attributes *attrs, const uint8_t *buf, size_t len,
 		       const struct xi_rtcp_compound **ret);
 
 /* Forgets the parsed RTP and RTCP; call after rewriting the packet in place. */
-void xi_attributes_invalidate(struct xi_attributes *attrs);
+XI_API void xi_attributes_invalidate(struct xi_attributes *attrs);
 
 #ifdef __cplusplus
 }

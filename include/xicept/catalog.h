@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The name-keyed catalog of factories.
+ * The catalog: the registry of interceptor factories, keyed by name.
  *
- * Readers (lookup, names, build) never block on writers and never see freed
- * memory: the catalog is an RCU-published snapshot. A lookup returns a counted
- * reference to an entry; chains built from it keep that version alive until
- * they close, even after replace or unregister.
+ * Readers (lookup, names, suggest, stats, misses) never block: the catalog is
+ * an RCU-published snapshot and misses are counted lock-free. A lookup
+ * returns a counted reference to an entry; chains built from it keep that
+ * version alive until they close, even after replace or unregister.
+ *
+ * Factory lifetime. A factory's release runs exactly once, when the last
+ * reference to it is gone. Every catalog entry holds one on its factory, and
+ * entries are themselves counted: the catalog that made an entry, lookups,
+ * chain builders (xi_chain_builder_add_entry) and chains each hold one. The
+ * count on a factory is kept per factory pointer across all catalogs, so the
+ * same factory may sit in several catalogs, or replace itself, and is
+ * released only once the last of them and of their chains let it go. A
+ * factory given to xi_chain_builder_add directly is not counted. Once
+ * released, f may be registered again, and is then released again.
  *
  * A global discovery list is filled before main() by XI_CATALOG_REGISTER, the
  * C counterpart of Go's init() plus a blank import. Programs copy it into a
@@ -14,6 +24,7 @@
 #ifndef XICEPT_CATALOG_H
 #define XICEPT_CATALOG_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <xicept/error.h>
@@ -47,66 +58,75 @@ struct xi_catalog_stats {
 	uint64_t build_ns_max;
 };
 
-struct xi_catalog *xi_catalog_new(void);              /* NULL + errno */
-/* A new catalog holding every factory of the global discovery list. NULL and
- * errno EEXIST when two of them share a name (a build mistake), EINVAL when
- * one is malformed. */
-struct xi_catalog *xi_catalog_new_from_global(void);
+XI_API struct xi_catalog *xi_catalog_new(void);              /* NULL + errno */
+/* A new catalog holding every factory of the global discovery list. -EEXIST
+ * when two of them share a name (a build mistake), -EINVAL when one is
+ * malformed, -ENOMEM; err (may be NULL) names the factory, e.g.
+ * "global list: interceptor 'noop' is registered twice". */
+XI_API int xi_catalog_new_from_global_err(struct xi_catalog **ret, struct xi_err *err);
+/* The same, NULL and errno (EEXIST, EINVAL, ENOMEM) on failure. */
+XI_API struct xi_catalog *xi_catalog_new_from_global(void);
 /* Drops the catalog's references; entries held by chains live on. No other
  * thread may use cat once this is called. NULL is fine. */
-void xi_catalog_free(struct xi_catalog *cat);
+XI_API void xi_catalog_free(struct xi_catalog *cat);
 
 /* -EINVAL: NULL factory, NULL/empty/malformed name, no new_interceptor, or a
  * key table that does not fit config_size or whose defaults do not parse;
- * -EEXIST: the name is taken; -EBUSY: frozen; -EDEADLK: called from one of
- * this catalog's hooks. The catalog keeps f itself (not a copy): f must stay
- * valid and unchanged until f->release is called, or the program ends. */
-int xi_catalog_register(struct xi_catalog *cat, const struct xi_factory *f);
-/* As register, but aborts with a message naming the duplicate on failure. */
-void xi_catalog_must_register(struct xi_catalog *cat, const struct xi_factory *f);
-/* Swaps in f for the entry of the same name. -ENOENT, -EBUSY, -EINVAL. */
-int xi_catalog_replace(struct xi_catalog *cat, const struct xi_factory *f);
-int xi_catalog_unregister(struct xi_catalog *cat, const char *name);
+ * -EEXIST: the name is taken; -EBUSY: frozen; -EDEADLK: called from a hook of
+ * this catalog (see xi_catalog_on_change). The catalog keeps f itself (not a
+ * copy): f must stay valid and unchanged until f->release is called, or the
+ * program ends. */
+XI_API int xi_catalog_register(struct xi_catalog *cat, const struct xi_factory *f);
+/* Swaps in f for the entry of the same name; f may be the factory already
+ * there (it is not released). -ENOENT, -EBUSY, -EINVAL, -EDEADLK. */
+XI_API int xi_catalog_replace(struct xi_catalog *cat, const struct xi_factory *f);
+XI_API int xi_catalog_unregister(struct xi_catalog *cat, const char *name);
 /* After this, register, replace and unregister fail with -EBUSY. */
-void xi_catalog_freeze(struct xi_catalog *cat);
+XI_API void xi_catalog_freeze(struct xi_catalog *cat);
 
 /* 0 and a reference in *ret, or -ENOENT (counted as a miss for that name). */
-int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
-		      struct xi_catalog_entry **ret);
-const struct xi_factory *xi_catalog_entry_factory(const struct xi_catalog_entry *e);
-struct xi_catalog_entry *xi_catalog_entry_get(struct xi_catalog_entry *e);
-void xi_catalog_entry_put(struct xi_catalog_entry *e);   /* NULL is fine */
+XI_API int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
+			     struct xi_catalog_entry **ret);
+XI_API const struct xi_factory *xi_catalog_entry_factory(const struct xi_catalog_entry *e);
+XI_API struct xi_catalog_entry *xi_catalog_entry_get(struct xi_catalog_entry *e);
+XI_API void xi_catalog_entry_put(struct xi_catalog_entry *e);   /* NULL is fine */
 
 /* Sorted names; free with xi_strv_free. */
-int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n);
-void xi_strv_free(char **v, size_t n);
+XI_API int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n);
+XI_API void xi_strv_free(char **v, size_t n);
 /* The known name nearest to name (edit distance with adjacent swaps), or
  * -ENOENT when none is within max(2, strlen(name) / 3). Ties go to the first
  * in sorted order. -ENOSPC when buf is too small (XI_NAME_MAX always fits). */
-int xi_catalog_suggest(struct xi_catalog *cat, const char *name, char *buf, size_t size);
+XI_API int xi_catalog_suggest(struct xi_catalog *cat, const char *name, char *buf, size_t size);
 
 /* Hooks run after each successful register, replace or unregister, once the
  * change is visible to lookups, outside the writer lock and in the order the
- * changes were made (one event at a time). A hook may read the catalog; a
- * change to the same catalog from a hook fails with -EDEADLK. A replaced or
- * unregistered factory's release, if due, runs after the hooks. */
-int xi_catalog_on_change(struct xi_catalog *cat, xi_catalog_hook_fn fn, void *user);
+ * changes were made (one event at a time). A hook may read any catalog and
+ * change another one, but a change to a catalog whose hooks are running on
+ * this thread, directly or through nested hooks (a hook on A changes B, whose
+ * hook changes A), fails with -EDEADLK, as does on_change from such a hook.
+ * Hooks on several threads must not change each other's catalogs in a
+ * cycle: that would wait forever. A replaced or unregistered factory's
+ * release, if due, runs after the hooks. */
+XI_API int xi_catalog_on_change(struct xi_catalog *cat, xi_catalog_hook_fn fn, void *user);
 
-void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *ret);
-/* How often lookups of this exact name missed (the first 256 distinct names
- * shorter than 128 bytes are tracked; all misses count in stats.misses). */
-uint64_t xi_catalog_misses_for(struct xi_catalog *cat, const char *name);
+XI_API void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *ret);
+/* How often lookups of this exact name missed. Up to 256 distinct names
+ * shorter than 128 bytes are tracked, first come first served (without locks,
+ * so two threads missing a new name at once may use two of them); every miss
+ * counts in stats.misses. */
+XI_API uint64_t xi_catalog_misses_for(struct xi_catalog *cat, const char *name);
 
-/* Looks up every element of desc and parses its config into a new ordered
- * registry. Unknown names fail with -ENOENT and "unknown interceptor 'x'
+/* Looks up every element of desc and parses its config into a new chain
+ * builder. Unknown names fail with -ENOENT and "unknown interceptor 'x'
  * (did you mean 'y'?)"; config errors name the element and the field. */
-int xi_catalog_registry(struct xi_catalog *cat, const struct xi_chain_desc *desc,
-			struct xi_registry **ret, struct xi_err *err);
-/* Parse text, make the registry, build the chain: counted in the stats (any
+XI_API int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
+			      struct xi_chain_builder **ret, struct xi_err *err);
+/* Parse text, make the builder, build the chain: counted in the stats (any
  * failure, parse errors included, counts as a build failure). */
-int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
-		     const struct xi_build_ctx *ctx, struct xi_chain **ret,
-		     struct xi_err *err);
+XI_API int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
+			    const struct xi_build_ctx *ctx, struct xi_chain **ret,
+			    struct xi_err *err);
 
 /* ---- global discovery ---- */
 
@@ -115,23 +135,53 @@ struct xi_global_entry {
 	struct xi_global_entry *next;
 };
 
-void xi_global_link(struct xi_global_entry *e);
+/* Both are idempotent and thread-safe; NULL is fine. */
+XI_API void xi_global_link(struct xi_global_entry *e);
+XI_API void xi_global_unlink(struct xi_global_entry *e);
 
 /*
  * Put this at file scope beside a factory. The constructor only links a
- * static node into the global list. A factory that lives in libxicept.a also
- * needs an XI_CATALOG_ANCHOR so that static links keep its object file.
+ * static node into the global list; the destructor unlinks it, so a shared
+ * object that registers and is later dlclose()d leaves nothing dangling.
+ * Copies already made (catalogs, chains) still point at the factory: free
+ * them before dlclose(). In a static library, pair it with
+ * XI_CATALOG_ANCHOR, or the linker may leave the object file out.
  */
 #define XI_CATALOG_REGISTER(fac)                                              \
 	static struct xi_global_entry xi__global_##fac = { &(fac), NULL };    \
 	__attribute__((constructor)) static void xi__register_##fac(void)     \
 	{                                                                     \
 		xi_global_link(&xi__global_##fac);                            \
+	}                                                                     \
+	__attribute__((destructor)) static void xi__unregister_##fac(void)    \
+	{                                                                     \
+		xi_global_unlink(&xi__global_##fac);                          \
 	}
 
-/* Built-in interceptors define an anchor that registry/builtin.c references,
- * so linking libxicept.a pulls in their object files and constructors. */
-#define XI_CATALOG_ANCHOR(sym) const char xi_anchor_##sym = 1;
+/*
+ * Static links. A linker takes an object file out of a static library only
+ * when something already linked refers to one of its symbols, and nothing
+ * refers to a factory that only registers itself. The pair below makes that
+ * reference, for any library, without --whole-archive:
+ *
+ *   XI_CATALOG_ANCHOR(my_filter)  in the factory's .c file, beside
+ *                                 XI_CATALOG_REGISTER: defines the symbol
+ *                                 xi_anchor_my_filter;
+ *   XI_CATALOG_USE(my_filter)     in a .c file of the program (or in a header
+ *                                 of the library that the program includes):
+ *                                 refers to it, so the object is kept.
+ *
+ * sym is any C identifier unique across the program. libxicept's built-ins
+ * are used by registry/builtin.c, so programs need no XI_CATALOG_USE for
+ * them. A shared library needs neither.
+ */
+#define XI_CATALOG_ANCHOR(sym)                                                \
+	extern const char xi_anchor_##sym;                                    \
+	const char xi_anchor_##sym = 1;
+
+#define XI_CATALOG_USE(sym)                                                   \
+	extern const char xi_anchor_##sym;                                    \
+	__attribute__((used)) static const char *const xi__use_##sym = &xi_anchor_##sym;
 
 #ifdef __cplusplus
 }

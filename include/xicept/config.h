@@ -15,6 +15,7 @@
 #ifndef XICEPT_CONFIG_H
 #define XICEPT_CONFIG_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -82,26 +83,26 @@ struct xi_chain_desc {
  * empty text gives n == 0. Inside quotes, \" and \\ escape; a key given twice
  * in one element is a syntax error. Errors: -EINVAL (syntax, with the column in
  * err), -E2BIG (too many), -ENOMEM. */
-int xi_chain_desc_parse(const char *text, struct xi_chain_desc **ret,
+XI_API int xi_chain_desc_parse(const char *text, struct xi_chain_desc **ret,
 			struct xi_err *err);
-void xi_chain_desc_free(struct xi_chain_desc *desc);
+XI_API void xi_chain_desc_free(struct xi_chain_desc *desc);
 /* Canonical text ("a k=v ! b"); returns the length it needs, like snprintf.
  * Values are quoted only when they must be. -EINVAL for a description no text
  * could produce (e.g. a name with a space). */
-int xi_chain_desc_format(const struct xi_chain_desc *desc, char *buf, size_t size);
+XI_API int xi_chain_desc_format(const struct xi_chain_desc *desc, char *buf, size_t size);
 
 /* Fills cfg (f->config_size bytes) with the defaults of f's keys. */
-int xi_config_defaults(const struct xi_factory *f, void *cfg, struct xi_err *err);
+XI_API int xi_config_defaults(const struct xi_factory *f, void *cfg, struct xi_err *err);
 /* Defaults, then the element's parameters. An unknown key or a bad value gives
  * -EINVAL and a message naming the element and the field, e.g.
  * "nack-generator: size: 100 is not a power of two". */
-int xi_config_parse(const struct xi_factory *f, const struct xi_chain_elem *elem,
+XI_API int xi_config_parse(const struct xi_factory *f, const struct xi_chain_elem *elem,
 		    void *cfg, struct xi_err *err);
 
 /* Single-value parsers shared with the CLI. Return 0 or -EINVAL/-ERANGE. */
-int xi_parse_u64(const char *s, uint64_t *ret);
-int xi_parse_duration_ns(const char *s, uint64_t *ret);
-int xi_parse_size(const char *s, uint64_t *ret);
+XI_API int xi_parse_u64(const char *s, uint64_t *ret);
+XI_API int xi_parse_duration_ns(const char *s, uint64_t *ret);
+XI_API int xi_parse_size(const char *s, uint64_t *ret);
 
 #ifdef __cplusplus
 }

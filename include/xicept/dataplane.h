@@ -11,6 +11,7 @@
 #ifndef XICEPT_DATAPLANE_H
 #define XICEPT_DATAPLANE_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -75,79 +76,89 @@ struct xi_dataplane_info {
 	enum xi_policy non_rtp;
 	enum xi_policy no_daemon;
 	uint32_t entry_prog_id;       /* kernel program id of xi_entry */
-	size_t n_stage_progs;
+	size_t n_stage_progs;         /* slots holding a program */
 	uint32_t stage_prog_ids[16];  /* by stage id; 0 where the slot is empty */
+	/* by stage id: the interceptor a slot is described for ("ssrc-filter",
+	 * "to-user"), NULL for an undescribed slot */
+	const char *stage_names[16];
 	size_t n_conns;
 };
 
-/* Per (connection, SSRC): header-stats and ssrc-filter counters together. */
+/*
+ * Per (connection, SSRC): the counters of every XDP stage that keeps some
+ * (header-stats: packets, bytes, header_bytes, payload_bytes, rtp_packets,
+ * rtcp_packets, markers, payload_type, clock_rate, expected, lost,
+ * ext_highest_seq, jitter, first_ns, last_ns; ssrc-filter: dropped,
+ * dropped_bytes), by name. A stage with nothing for the SSRC gives zeros, so
+ * every entry has the same fields in the same order. lost (RFC 3550 A.3) may
+ * be negative; arrival times are CLOCK_MONOTONIC ns.
+ */
+#define XI_SSRC_STATS_FIELDS_MAX 32
+
+struct xi_stat_field {
+	const char *stage;            /* "header-stats" */
+	const char *name;             /* "packets" */
+	int64_t value;
+};
+
 struct xi_ssrc_stats {
 	uint32_t conn_id;
 	uint32_t ssrc;
-	uint64_t packets;             /* RTP + RTCP seen by header-stats */
-	uint64_t bytes;               /* UDP payload bytes: header + payload */
-	uint64_t header_bytes;
-	uint64_t payload_bytes;
-	uint64_t rtp_packets;
-	uint64_t rtcp_packets;
-	uint64_t markers;
-	uint8_t payload_type;         /* last seen */
-	uint32_t clock_rate;
-	uint64_t expected;            /* RFC 3550 A.3 */
-	int64_t lost;                 /* cumulative, may be negative (duplicates) */
-	uint32_t ext_highest_seq;
-	uint32_t jitter;              /* RTP timestamp units */
-	uint64_t dropped;             /* by ssrc-filter */
-	uint64_t dropped_bytes;
-	uint64_t first_ns, last_ns;   /* CLOCK_MONOTONIC arrival times */
+	size_t n_fields;
+	struct xi_stat_field fields[XI_SSRC_STATS_FIELDS_MAX];
 };
+
+/* The field called name: 0 and its value, or -ENOENT. */
+XI_API int xi_ssrc_stats_find(const struct xi_ssrc_stats *s, const char *name, int64_t *ret);
+/* The field called name, 0 when there is none. */
+XI_API int64_t xi_ssrc_stats_get(const struct xi_ssrc_stats *s, const char *name);
 
 /* Loads the programs, pins everything under XI_PIN_ROOT/<ifname>/ and attaches.
  * Mounts bpffs when /sys/fs/bpf is not one. opts may be NULL (native, pass).
  * -ENODEV: no such interface; -EEXIST: already attached; -EPERM: not root.
  * Nothing is left behind on failure. cat is used to build chains. */
-int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
+XI_API int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
 			struct xi_catalog *cat, struct xi_dataplane **ret);
 /* Re-opens an attached interface from its pins. -ENOENT when not attached. */
-int xi_dataplane_open(const char *ifname, struct xi_catalog *cat,
+XI_API int xi_dataplane_open(const char *ifname, struct xi_catalog *cat,
 		      struct xi_dataplane **ret);
 /* Removes the XDP programs, every connection and every pin. -ENOENT when not attached. */
-int xi_dataplane_detach(const char *ifname);
+XI_API int xi_dataplane_detach(const char *ifname);
 /* Lets go of the handle; kernel state stays. NULL is fine. */
-void xi_dataplane_close(struct xi_dataplane *dp);
+XI_API void xi_dataplane_close(struct xi_dataplane *dp);
 /* Names of attached interfaces (directories under XI_PIN_ROOT), sorted. */
-int xi_dataplane_list(char ***ret_names, size_t *ret_n);
+XI_API int xi_dataplane_list(char ***ret_names, size_t *ret_n);
 
-const char *xi_dataplane_ifname(const struct xi_dataplane *dp);
-int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret);
+XI_API const char *xi_dataplane_ifname(const struct xi_dataplane *dp);
+XI_API int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret);
 
 /* "10.0.0.1:5004", "[fd00::1]:5004". -EINVAL with a reason in err. */
-int xi_endpoint_parse(const char *text, struct xi_endpoint *ret, struct xi_err *err);
+XI_API int xi_endpoint_parse(const char *text, struct xi_endpoint *ret, struct xi_err *err);
 /* "10.0.0.1:5004", "[fd00::1]:5004", or "*" for any; snprintf-like return. */
-int xi_endpoint_format(const struct xi_endpoint *ep, char *buf, size_t size);
+XI_API int xi_endpoint_format(const struct xi_endpoint *ep, char *buf, size_t size);
 /* "SSRC:PT:CLOCKRATE", SSRC decimal or 0x hex. */
-int xi_stream_spec_parse(const char *text, struct xi_stream_spec *ret, struct xi_err *err);
+XI_API int xi_stream_spec_parse(const char *text, struct xi_stream_spec *ret, struct xi_err *err);
 
 /* Builds the chain (through the catalog, so unknown names get a suggestion),
  * writes its configuration, streams and flow into the maps, and stores the
  * spec in the pins so other processes can rebuild the chain. All or nothing. */
-int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *spec,
+XI_API int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *spec,
 			  uint32_t *ret_id, struct xi_err *err);
 /* Removes exactly the connection's entries. -ENOENT for an unknown id. */
-int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err);
-int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
+XI_API int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err);
+XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
 /* Sorted ids; free *ret_ids with free(). */
-int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);
+XI_API int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);
 
 /* Stats of one connection, or XI_CONN_ANY for all, sorted by (conn, ssrc);
  * free *ret with free(). */
-int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
+XI_API int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
 			    struct xi_ssrc_stats **ret, size_t *ret_n);
 /* Per-interface counters by reason, summed over CPUs. counts has room for
  * xi_reason_count() entries. */
-int xi_dataplane_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n);
-size_t xi_reason_count(void);
-const char *xi_reason_name(size_t reason);   /* "unknown_flow", ...; NULL past the end */
+XI_API int xi_dataplane_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n);
+XI_API size_t xi_reason_count(void);
+XI_API const char *xi_reason_name(size_t reason);   /* "unknown_flow", ...; NULL past the end */
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #ifndef XICEPT_ERROR_H
 #define XICEPT_ERROR_H
 
+#include <xicept/export.h>
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,15 +21,15 @@ struct xi_err {
 
 /* Records code and a printf-style message into err (which may be NULL) and
  * returns code, so callers can write `return xi_err_set(err, -EINVAL, ...)`. */
-int xi_err_set(struct xi_err *err, int code, const char *fmt, ...)
+XI_API int xi_err_set(struct xi_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Appends "; <formatted>" (or sets it when empty) without changing err->code
  * unless it is still 0. Used to aggregate several failures into one report. */
-int xi_err_append(struct xi_err *err, int code, const char *fmt, ...)
+XI_API int xi_err_append(struct xi_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-void xi_err_clear(struct xi_err *err);
+XI_API void xi_err_clear(struct xi_err *err);
 
 #ifdef __cplusplus
 }

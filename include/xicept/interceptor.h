@@ -15,6 +15,7 @@
 #ifndef XICEPT_INTERCEPTOR_H
 #define XICEPT_INTERCEPTOR_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -25,7 +26,6 @@ extern "C" {
 
 struct xi_attributes;
 struct xi_stream_info;
-struct xi_catalog_entry;
 
 typedef ssize_t (*xi_read_fn)(void *ctx, uint8_t *buf, size_t cap,
 			      struct xi_attributes *attrs);
@@ -96,50 +96,50 @@ struct xi_interceptor_ops {
 struct xi_interceptor {
 	const struct xi_interceptor_ops *ops;
 	const char *name;                 /* element name, e.g. "nack-generator" */
-	struct xi_catalog_entry *entry;   /* set by the registry; a held reference */
 };
 
 #define xi_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* Dispatchers: NULL-safe on ops, so every caller gets no-op behaviour for free. */
-int xi_interceptor_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
+XI_API int xi_interceptor_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
 				    struct xi_reader *ret);
-int xi_interceptor_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
+XI_API int xi_interceptor_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
 				    struct xi_writer *ret);
-int xi_interceptor_bind_local_stream(struct xi_interceptor *ic,
+XI_API int xi_interceptor_bind_local_stream(struct xi_interceptor *ic,
 				     const struct xi_stream_info *info,
 				     struct xi_writer next, struct xi_writer *ret);
-void xi_interceptor_unbind_local_stream(struct xi_interceptor *ic,
+XI_API void xi_interceptor_unbind_local_stream(struct xi_interceptor *ic,
 					const struct xi_stream_info *info);
-int xi_interceptor_bind_remote_stream(struct xi_interceptor *ic,
+XI_API int xi_interceptor_bind_remote_stream(struct xi_interceptor *ic,
 				      const struct xi_stream_info *info,
 				      struct xi_reader next, struct xi_reader *ret);
-void xi_interceptor_unbind_remote_stream(struct xi_interceptor *ic,
+XI_API void xi_interceptor_unbind_remote_stream(struct xi_interceptor *ic,
 					 const struct xi_stream_info *info);
-int xi_interceptor_poll(struct xi_interceptor *ic, uint64_t now_ns);
-/* Calls ops->close, then drops the catalog entry reference. NULL is fine. */
-int xi_interceptor_close(struct xi_interceptor *ic);
+XI_API int xi_interceptor_poll(struct xi_interceptor *ic, uint64_t now_ns);
+/* Calls ops->close. NULL is fine. A chain drops its reference to the element's
+ * factory after this (xi_chain_close). */
+XI_API int xi_interceptor_close(struct xi_interceptor *ic);
 
 /*
  * The no-op interceptor. Its operations are exported so an implementation can
  * put them in its own ops table for what it does not care about.
  */
-extern const struct xi_interceptor_ops xi_noop_ops;
-int xi_noop_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
+XI_API extern const struct xi_interceptor_ops xi_noop_ops;
+XI_API int xi_noop_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
 			     struct xi_reader *ret);
-int xi_noop_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
+XI_API int xi_noop_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
 			     struct xi_writer *ret);
-int xi_noop_bind_local_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
+XI_API int xi_noop_bind_local_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
 			      struct xi_writer next, struct xi_writer *ret);
-void xi_noop_unbind_local_stream(struct xi_interceptor *ic,
+XI_API void xi_noop_unbind_local_stream(struct xi_interceptor *ic,
 				 const struct xi_stream_info *info);
-int xi_noop_bind_remote_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
+XI_API int xi_noop_bind_remote_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
 			       struct xi_reader next, struct xi_reader *ret);
-void xi_noop_unbind_remote_stream(struct xi_interceptor *ic,
+XI_API void xi_noop_unbind_remote_stream(struct xi_interceptor *ic,
 				  const struct xi_stream_info *info);
 /* Allocates a standalone no-op interceptor; close frees it. NULL + errno on failure. */
-struct xi_interceptor *xi_noop_new(void);
+XI_API struct xi_interceptor *xi_noop_new(void);
 
 #ifdef __cplusplus
 }

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Factories, pion's ordered registry, and chains.
+ * Factories, the chain builder, and chains.
  *
- * A factory makes one interceptor per connection from a typed config. The
- * ordered registry holds (factory, config) pairs in execution order and builds
- * a chain with one new interceptor per pair. A chain is itself an interceptor.
+ * "Registry" in xicept means the set of interceptor factories an operator
+ * sees: the catalog (catalog.h), `xicept registry list`, the registry/ folder.
+ * A factory makes one interceptor per connection from a typed config.
+ *
+ * The chain builder is pion's interceptor.Registry under a name that says what
+ * it does: it holds (factory, config) pairs in execution order and builds a
+ * chain with one new interceptor per pair. A chain is itself an interceptor.
  */
 #ifndef XICEPT_REGISTRY_H
 #define XICEPT_REGISTRY_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <xicept/error.h>
@@ -20,7 +25,7 @@ extern "C" {
 #endif
 
 struct xi_catalog_entry;
-struct xi_chain;       /* declared here: xi_registry_build names it before the chain section */
+struct xi_chain;       /* declared here: xi_chain_builder_build names it before the chain section */
 struct xi_dataplane;   /* an interface's XDP programs and maps; see dataplane.h */
 
 enum xi_kind {
@@ -28,7 +33,7 @@ enum xi_kind {
 	XI_KIND_XDP = 1,       /* stateless: an XDP stage, with a C twin */
 };
 
-const char *xi_kind_name(enum xi_kind kind);   /* "userspace" or "xdp" */
+XI_API const char *xi_kind_name(enum xi_kind kind);   /* "userspace" or "xdp" */
 
 struct xi_build_ctx {
 	uint32_t conn_id;
@@ -46,72 +51,75 @@ struct xi_factory {
 	int (*new_interceptor)(const struct xi_factory *f, const void *config,
 			       const struct xi_build_ctx *ctx,
 			       struct xi_interceptor **ret);
-	/* Called when the catalog's last reference to this factory is gone
-	 * (after unregister or replace, once every chain built from it closed). */
+	/* Called once nothing refers to this factory any more: no entry in any
+	 * catalog, no builder and no chain made from one (see catalog.h,
+	 * "Factory lifetime"). */
 	void (*release)(const struct xi_factory *f);
 	void *priv;
 };
 
-/* ---- pion's ordered registry ---- */
+/* ---- the chain builder: pion's interceptor.Registry ---- */
 
-struct xi_registry;
+struct xi_chain_builder;
 
-struct xi_registry *xi_registry_new(void);          /* NULL + errno */
-void xi_registry_free(struct xi_registry *reg);     /* NULL is fine */
+XI_API struct xi_chain_builder *xi_chain_builder_new(void);        /* NULL + errno */
+XI_API void xi_chain_builder_free(struct xi_chain_builder *b);     /* NULL is fine */
 /* Appends f in execution order. config (f->config_size bytes) is copied; NULL
  * means f's defaults. -EINVAL, -E2BIG past XI_CHAIN_MAX, -ENOMEM. */
-int xi_registry_add(struct xi_registry *reg, const struct xi_factory *f,
-		    const void *config);
-/* As add, taking a new reference on a catalog entry; the chains built hold it. */
-int xi_registry_add_entry(struct xi_registry *reg, struct xi_catalog_entry *entry,
-			  const void *config);
-size_t xi_registry_len(const struct xi_registry *reg);
+XI_API int xi_chain_builder_add(struct xi_chain_builder *b, const struct xi_factory *f,
+				const void *config);
+/* As add, taking a new reference on a catalog entry; the chains built hold
+ * one too, so the factory outlives its catalog while they run. */
+XI_API int xi_chain_builder_add_entry(struct xi_chain_builder *b,
+				      struct xi_catalog_entry *entry, const void *config);
+XI_API size_t xi_chain_builder_len(const struct xi_chain_builder *b);
 /* One new interceptor per factory, in order. No factories gives an empty chain
  * (a no-op). If a factory fails, the interceptors already made are closed
  * (newest first) and its error is returned, with err naming the element:
  * "build: <name>[<i>]: <strerror>". ctx may be NULL (all zero). */
-int xi_registry_build(struct xi_registry *reg, const struct xi_build_ctx *ctx,
-		      struct xi_chain **ret, struct xi_err *err);
+XI_API int xi_chain_builder_build(struct xi_chain_builder *b, const struct xi_build_ctx *ctx,
+				  struct xi_chain **ret, struct xi_err *err);
 
 /* ---- chains ---- */
 
 /* pion's NewChain: takes ownership of ics[0..n-1] (closed by xi_chain_close). */
-int xi_chain_new(struct xi_interceptor *const *ics, size_t n, struct xi_chain **ret);
+XI_API int xi_chain_new(struct xi_interceptor *const *ics, size_t n, struct xi_chain **ret);
 /* The chain viewed as one interceptor. Its close op is xi_chain_close. */
-struct xi_interceptor *xi_chain_interceptor(struct xi_chain *chain);
-size_t xi_chain_len(const struct xi_chain *chain);
-struct xi_interceptor *xi_chain_element(const struct xi_chain *chain, size_t i);
-/* NULL when the element was not built by a registry. */
-const struct xi_factory *xi_chain_factory(const struct xi_chain *chain, size_t i);
-const void *xi_chain_config(const struct xi_chain *chain, size_t i);
+XI_API struct xi_interceptor *xi_chain_interceptor(struct xi_chain *chain);
+XI_API size_t xi_chain_len(const struct xi_chain *chain);
+XI_API struct xi_interceptor *xi_chain_element(const struct xi_chain *chain, size_t i);
+/* NULL when the element was not made by a chain builder. */
+XI_API const struct xi_factory *xi_chain_factory(const struct xi_chain *chain, size_t i);
+XI_API const void *xi_chain_config(const struct xi_chain *chain, size_t i);
 /* Count of leading XDP-kind elements: the part that runs in the kernel. */
-size_t xi_chain_xdp_prefix(const struct xi_chain *chain);
+XI_API size_t xi_chain_xdp_prefix(const struct xi_chain *chain);
 
 /* Binding elements [from, n) only: how the userspace engine resumes a chain
  * at the position the XDP part stopped. from == 0 binds the whole chain.
  * On failure the elements already bound are unbound again, last first (streams
  * only: pion has no RTCP unbind). from > n is -EINVAL; from == n binds nothing
  * and returns next. */
-int xi_chain_bind_remote_stream_from(struct xi_chain *chain, size_t from,
+XI_API int xi_chain_bind_remote_stream_from(struct xi_chain *chain, size_t from,
 				     const struct xi_stream_info *info,
 				     struct xi_reader next, struct xi_reader *ret);
-void xi_chain_unbind_remote_stream_from(struct xi_chain *chain, size_t from,
+XI_API void xi_chain_unbind_remote_stream_from(struct xi_chain *chain, size_t from,
 					const struct xi_stream_info *info);
-int xi_chain_bind_rtcp_reader_from(struct xi_chain *chain, size_t from,
+XI_API int xi_chain_bind_rtcp_reader_from(struct xi_chain *chain, size_t from,
 				   struct xi_reader next, struct xi_reader *ret);
-int xi_chain_bind_rtcp_writer_from(struct xi_chain *chain, size_t from,
+XI_API int xi_chain_bind_rtcp_writer_from(struct xi_chain *chain, size_t from,
 				   struct xi_writer next, struct xi_writer *ret);
-int xi_chain_bind_local_stream_from(struct xi_chain *chain, size_t from,
+XI_API int xi_chain_bind_local_stream_from(struct xi_chain *chain, size_t from,
 				    const struct xi_stream_info *info,
 				    struct xi_writer next, struct xi_writer *ret);
-void xi_chain_unbind_local_stream_from(struct xi_chain *chain, size_t from,
+XI_API void xi_chain_unbind_local_stream_from(struct xi_chain *chain, size_t from,
 				       const struct xi_stream_info *info);
-int xi_chain_poll(struct xi_chain *chain, uint64_t now_ns);
+XI_API int xi_chain_poll(struct xi_chain *chain, uint64_t now_ns);
 
-/* Closes every element, even after failures, and frees the chain. Returns the
+/* Closes every element, even after failures, drops the chain's catalog entry
+ * references, and frees the chain. Returns the
  * first error; err (may be NULL) names every failure:
  * "2 of 3 interceptors failed to close: a[0]: Input/output error; c[2]: ..." */
-int xi_chain_close(struct xi_chain *chain, struct xi_err *err);
+XI_API int xi_chain_close(struct xi_chain *chain, struct xi_err *err);
 
 #ifdef __cplusplus
 }

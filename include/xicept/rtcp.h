@@ -16,6 +16,7 @@
 #ifndef XICEPT_RTCP_H
 #define XICEPT_RTCP_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -131,13 +132,13 @@ struct xi_rtcp_compound {
  * (profile extensions). More than XI_RTCP_MAX_PACKETS gives -E2BIG.
  * *ret is unspecified after a failure.
  */
-int xi_rtcp_compound_parse(const uint8_t *buf, size_t len, struct xi_rtcp_compound *ret);
+XI_API int xi_rtcp_compound_parse(const uint8_t *buf, size_t len, struct xi_rtcp_compound *ret);
 
 /* SR, RR, APP, XR and every feedback packet carry the sender's SSRC; other
  * types give -ENOENT, as does a packet too short to hold one. */
-int xi_rtcp_sender_ssrc(const struct xi_rtcp_packet *p, uint32_t *ret);
+XI_API int xi_rtcp_sender_ssrc(const struct xi_rtcp_packet *p, uint32_t *ret);
 /* The media source SSRC of an RTPFB or PSFB packet, or -ENOENT. */
-int xi_rtcp_media_ssrc(const struct xi_rtcp_packet *p, uint32_t *ret);
+XI_API int xi_rtcp_media_ssrc(const struct xi_rtcp_packet *p, uint32_t *ret);
 
 struct xi_rtcp_report_block {
 	uint32_t ssrc;
@@ -150,30 +151,30 @@ struct xi_rtcp_report_block {
 };
 
 /* Report block i of an SR or RR. -EINVAL for other kinds, -ERANGE past the end. */
-int xi_rtcp_report_block(const struct xi_rtcp_packet *p, size_t i,
+XI_API int xi_rtcp_report_block(const struct xi_rtcp_packet *p, size_t i,
 			 struct xi_rtcp_report_block *ret);
 
 /* SSRC i of a BYE; -ERANGE past the end. */
-int xi_rtcp_bye_ssrc(const struct xi_rtcp_packet *p, size_t i, uint32_t *ret);
+XI_API int xi_rtcp_bye_ssrc(const struct xi_rtcp_packet *p, size_t i, uint32_t *ret);
 /* The reason text of a BYE (not NUL-terminated), or -ENOENT when it has none
  * or an empty one. */
-int xi_rtcp_bye_reason(const struct xi_rtcp_packet *p, const char **ret,
+XI_API int xi_rtcp_bye_reason(const struct xi_rtcp_packet *p, const char **ret,
 		       size_t *ret_len);
 
 /* Pair i of a generic NACK. */
-int xi_rtcp_nack_pair(const struct xi_rtcp_packet *p, size_t i, uint16_t *ret_pid,
+XI_API int xi_rtcp_nack_pair(const struct xi_rtcp_packet *p, size_t i, uint16_t *ret_pid,
 		      uint16_t *ret_blp);
 /* Every sequence number a NACK asks for, pair by pair, PID then BLP bits from
  * the lowest: returns how many were stored, or -ENOSPC when cap is too small
  * (17 per pair always suffices). */
-int xi_rtcp_nack_expand(const struct xi_rtcp_packet *p, uint16_t *seqs, size_t cap);
+XI_API int xi_rtcp_nack_expand(const struct xi_rtcp_packet *p, uint16_t *seqs, size_t cap);
 
 struct xi_rtcp_fir_entry {
 	uint32_t ssrc;
 	uint8_t seq_nr;
 };
 
-int xi_rtcp_fir_entry(const struct xi_rtcp_packet *p, size_t i,
+XI_API int xi_rtcp_fir_entry(const struct xi_rtcp_packet *p, size_t i,
 		      struct xi_rtcp_fir_entry *ret);
 
 /* SDES: walk chunks, and the items of the current chunk. */
@@ -190,12 +191,12 @@ struct xi_rtcp_sdes_iter {
 	bool in_chunk;
 };
 
-int xi_rtcp_sdes_iter_init(struct xi_rtcp_sdes_iter *it, const struct xi_rtcp_packet *p);
+XI_API int xi_rtcp_sdes_iter_init(struct xi_rtcp_sdes_iter *it, const struct xi_rtcp_packet *p);
 /* 1 and the chunk's SSRC, 0 when no chunk is left. Skips what remained of the
  * current chunk. */
-int xi_rtcp_sdes_iter_next_chunk(struct xi_rtcp_sdes_iter *it, uint32_t *ret_ssrc);
+XI_API int xi_rtcp_sdes_iter_next_chunk(struct xi_rtcp_sdes_iter *it, uint32_t *ret_ssrc);
 /* 1 and the next item of the current chunk, 0 at its end. */
-int xi_rtcp_sdes_iter_next_item(struct xi_rtcp_sdes_iter *it,
+XI_API int xi_rtcp_sdes_iter_next_item(struct xi_rtcp_sdes_iter *it,
 				struct xi_rtcp_sdes_item *ret);
 
 /* Transport-wide CC packet status symbols. */
@@ -214,16 +215,16 @@ enum xi_twcc_status {
  * or -ENOSPC when cap is smaller. Symbol 3 ("reserved" in draft -01) is
  * rejected by the parser.
  */
-int xi_rtcp_twcc_decode(const struct xi_rtcp_packet *p, uint8_t *status,
+XI_API int xi_rtcp_twcc_decode(const struct xi_rtcp_packet *p, uint8_t *status,
 			int32_t *delta_us, size_t cap);
 
 /* ---- writers: each returns the bytes written or a negative errno ---- */
 
 /* RR with n (<= 31) report blocks. Cumulative lost is clamped to 24 bits. */
-int xi_rtcp_rr_write(uint32_t sender_ssrc, const struct xi_rtcp_report_block *blocks,
+XI_API int xi_rtcp_rr_write(uint32_t sender_ssrc, const struct xi_rtcp_report_block *blocks,
 		     size_t n, uint8_t *buf, size_t cap);
 /* SR from sr's fields (report_count is ignored; n gives it). */
-int xi_rtcp_sr_write(const struct xi_rtcp_sr *sr, const struct xi_rtcp_report_block *blocks,
+XI_API int xi_rtcp_sr_write(const struct xi_rtcp_sr *sr, const struct xi_rtcp_report_block *blocks,
 		     size_t n, uint8_t *buf, size_t cap);
 /*
  * Generic NACK for seqs[0..n), n >= 1, sorted in RTP order (65535 then 0
@@ -231,9 +232,9 @@ int xi_rtcp_sr_write(const struct xi_rtcp_sr *sr, const struct xi_rtcp_report_bl
  * duplicates are dropped. An unsorted list still yields a NACK covering
  * every number, only with more pairs.
  */
-int xi_rtcp_nack_write(uint32_t sender_ssrc, uint32_t media_ssrc, const uint16_t *seqs,
+XI_API int xi_rtcp_nack_write(uint32_t sender_ssrc, uint32_t media_ssrc, const uint16_t *seqs,
 		       size_t n, uint8_t *buf, size_t cap);
-int xi_rtcp_pli_write(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *buf, size_t cap);
+XI_API int xi_rtcp_pli_write(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 #ifndef XICEPT_RTP_H
 #define XICEPT_RTP_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -81,11 +82,11 @@ struct xi_rtp_header {
  * the two-byte form a zero id byte is one byte of padding. More than
  * XI_RTP_EXT_MAX elements gives -E2BIG. *ret is only written on success.
  */
-int xi_rtp_header_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *ret);
+XI_API int xi_rtp_header_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *ret);
 
 /* The first element with this id: 0 and its offset and length (either ret
  * pointer may be NULL), or -ENOENT. */
-int xi_rtp_header_ext_find(const struct xi_rtp_header *hdr, uint8_t id,
+XI_API int xi_rtp_header_ext_find(const struct xi_rtp_header *hdr, uint8_t id,
 			   size_t *ret_offset, size_t *ret_len);
 
 /* One extension element to write. */
@@ -105,12 +106,12 @@ struct xi_rtp_ext_data {
  * Returns the header length, -ENOSPC, or -EINVAL for a CSRC count over 15,
  * a payload type over 127, or an id or length the chosen form cannot carry.
  */
-int xi_rtp_header_write(const struct xi_rtp_header *hdr,
+XI_API int xi_rtp_header_write(const struct xi_rtp_header *hdr,
 			const struct xi_rtp_ext_data *exts, size_t n_exts,
 			uint8_t *buf, size_t cap);
 
 /* The bytes xi_rtp_header_write would need. */
-int xi_rtp_header_size(const struct xi_rtp_header *hdr,
+XI_API int xi_rtp_header_size(const struct xi_rtp_header *hdr,
 		       const struct xi_rtp_ext_data *exts, size_t n_exts);
 
 #ifdef __cplusplus

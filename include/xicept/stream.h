@@ -3,6 +3,7 @@
 #ifndef XICEPT_STREAM_H
 #define XICEPT_STREAM_H
 
+#include <xicept/export.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -48,11 +49,11 @@ struct xi_stream_info {
 
 /* Returns 1 when info lists RTCP feedback of this type (and parameter, when
  * parameter is non-NULL), else 0. */
-int xi_stream_info_has_feedback(const struct xi_stream_info *info,
+XI_API int xi_stream_info_has_feedback(const struct xi_stream_info *info,
 				const char *type, const char *parameter);
 
 /* Returns the header extension id negotiated for uri, or -ENOENT. */
-int xi_stream_info_ext_id(const struct xi_stream_info *info, const char *uri);
+XI_API int xi_stream_info_ext_id(const struct xi_stream_info *info, const char *uri);
 
 #ifdef __cplusplus
 }

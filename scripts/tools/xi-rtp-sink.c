@@ -28,6 +28,8 @@
 #include <xicept/dataplane.h>
 #include <xicept/rtp.h>
 
+#include "user/lib/clock.h"
+
 #define MAX_SSRCS 256
 
 struct ssrc_count {
@@ -47,10 +49,7 @@ static const char usage[] =
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)xi_mono_ns() / 1e9;
 }
 
 static struct ssrc_count *ssrc_slot(struct sink *s, uint32_t ssrc)

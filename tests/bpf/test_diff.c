@@ -265,7 +265,7 @@ static size_t damage(uint8_t *f, size_t len, int tame)
 	if (k < 14)
 		f[12 + rnd(60)] = (uint8_t)rnd(256);        /* header byte */
 	if (k < 16)
-		pkt_put16(f + 36 + rnd(4), (uint16_t)rnd(65536)); /* ports: unknown flows */
+		xi_put_be16(f + 36 + rnd(4), (uint16_t)rnd(65536)); /* ports: unknown flows */
 	return len;
 }
 

@@ -145,7 +145,7 @@ static void test_bad_ip(void **state)
 	f[14] = 0x40;   /* IHL 0 */
 	tbx_expect(*state, f, len, XDP_PASS, REASONS(XI_REASON_BAD_IP));
 	f[14] = 0x45;
-	pkt_put16(f + 16, 19);   /* tot_len below the header */
+	xi_put_be16(f + 16, 19);   /* tot_len below the header */
 	tbx_expect(*state, f, len, XDP_PASS, REASONS(XI_REASON_BAD_IP));
 	s = tb_spec6(rtp_pl, rtp_len);
 	len = pkt_build(f, &s);
@@ -206,11 +206,11 @@ static void test_bad_udp(void **state)
 	uint8_t f[PKT_MAX];
 	size_t len = pkt_build(f, &s);
 
-	pkt_put16(f + 38, 7);
+	xi_put_be16(f + 38, 7);
 	tbx_expect(*state, f, len, XDP_PASS, REASONS(XI_REASON_BAD_UDP));
-	pkt_put16(f + 38, (uint16_t)(8 + rtp_len + 1));   /* past the IP payload */
+	xi_put_be16(f + 38, (uint16_t)(8 + rtp_len + 1));   /* past the IP payload */
 	tbx_expect(*state, f, len, XDP_PASS, REASONS(XI_REASON_BAD_UDP));
-	pkt_put16(f + 38, 8);   /* shorter than the datagram is fine: empty payload */
+	xi_put_be16(f + 38, 8);   /* shorter than the datagram is fine: empty payload */
 	tbx_expect(*state, f, len, XDP_PASS, REASONS(XI_REASON_OTHER));
 }
 

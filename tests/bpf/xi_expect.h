@@ -8,7 +8,8 @@
 #define XI_TEST_EXPECT_H
 
 #include "bpf/xi_tb.h"
-#include "user/twin.h"
+#include "user/interceptors/header_stats/twin.h"
+#include "user/interceptors/ssrc_filter/twin.h"
 
 static int tbx_flow(void *user, const struct xi_flow_key *key, uint32_t *ret_conn_id)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "user/lib/bytes.h"
 
 #define PKT_MAX 2048
 
@@ -30,18 +31,6 @@ struct pkt_spec {
 	size_t payload_len;
 };
 
-static inline void pkt_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static inline void pkt_put32(uint8_t *p, uint32_t v)
-{
-	pkt_put16(p, v >> 16);
-	pkt_put16(p + 2, v & 0xffff);
-}
-
 /* Returns the frame length. */
 static inline size_t pkt_build(uint8_t *buf, const struct pkt_spec *s)
 {
@@ -51,11 +40,11 @@ static inline size_t pkt_build(uint8_t *buf, const struct pkt_spec *s)
 	memset(buf, 0, PKT_MAX);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	for (int i = 0; i < s->n_vlans; i++) {
-		pkt_put16(buf + off, s->vlan_tpid[i] ? s->vlan_tpid[i] : 0x8100);
-		pkt_put16(buf + off + 2, 100 + i);
+		xi_put_be16(buf + off, s->vlan_tpid[i] ? s->vlan_tpid[i] : 0x8100);
+		xi_put_be16(buf + off + 2, 100 + i);
 		off += 4;
 	}
-	pkt_put16(buf + off, s->ethertype ? s->ethertype : s->family == 6 ? 0x86dd : 0x0800);
+	xi_put_be16(buf + off, s->ethertype ? s->ethertype : s->family == 6 ? 0x86dd : 0x0800);
 	l3 = off + 2;
 	if (s->family == 6) {
 		uint8_t nh = s->n_ext ? s->ext_type[0] : proto;
@@ -77,7 +66,7 @@ static inline size_t pkt_build(uint8_t *buf, const struct pkt_spec *s)
 	} else {
 		l4 = l3 + 20 + s->ip_opt_words * 4;
 		buf[l3] = 0x40 | (5 + s->ip_opt_words);
-		pkt_put16(buf + l3 + 6, s->frag_off);
+		xi_put_be16(buf + l3 + 6, s->frag_off);
 		buf[l3 + 8] = 64;
 		buf[l3 + 9] = proto;
 		memcpy(buf + l3 + 12, s->src, 4);
@@ -85,16 +74,16 @@ static inline size_t pkt_build(uint8_t *buf, const struct pkt_spec *s)
 		for (int i = 0; i < s->ip_opt_words * 4; i++)
 			buf[l3 + 20 + i] = 1;   /* NOP options */
 	}
-	pkt_put16(buf + l4, s->sport);
-	pkt_put16(buf + l4 + 2, s->dport);
-	pkt_put16(buf + l4 + 4, (uint16_t)(8 + s->payload_len));
+	xi_put_be16(buf + l4, s->sport);
+	xi_put_be16(buf + l4 + 2, s->dport);
+	xi_put_be16(buf + l4 + 4, (uint16_t)(8 + s->payload_len));
 	if (s->payload_len)
 		memcpy(buf + l4 + 8, s->payload, s->payload_len);
 	iplen = l4 + 8 + s->payload_len - l3;
 	if (s->family == 6)
-		pkt_put16(buf + l3 + 4, (uint16_t)(iplen - 40));
+		xi_put_be16(buf + l3 + 4, (uint16_t)(iplen - 40));
 	else
-		pkt_put16(buf + l3 + 2, (uint16_t)iplen);
+		xi_put_be16(buf + l3 + 2, (uint16_t)iplen);
 	return l3 + iplen;
 }
 
@@ -114,14 +103,14 @@ static inline size_t rtp_build(uint8_t *p, const struct rtp_spec *r)
 
 	p[0] = 0x80 | (r->pad ? 0x20 : 0) | (r->ext_words >= 0 ? 0x10 : 0) | r->n_csrc;
 	p[1] = (uint8_t)(r->marker << 7 | r->pt);
-	pkt_put16(p + 2, r->seq);
-	pkt_put32(p + 4, r->ts);
-	pkt_put32(p + 8, r->ssrc);
+	xi_put_be16(p + 2, r->seq);
+	xi_put_be32(p + 4, r->ts);
+	xi_put_be32(p + 8, r->ssrc);
 	for (int i = 0; i < r->n_csrc; i++, off += 4)
-		pkt_put32(p + off, 0x1000 + i);
+		xi_put_be32(p + off, 0x1000 + i);
 	if (r->ext_words >= 0) {
-		pkt_put16(p + off, 0xbede);
-		pkt_put16(p + off + 2, (uint16_t)r->ext_words);
+		xi_put_be16(p + off, 0xbede);
+		xi_put_be16(p + off + 2, (uint16_t)r->ext_words);
 		memset(p + off + 4, 0, r->ext_words * 4);
 		off += 4 + r->ext_words * 4;
 	}
@@ -141,8 +130,8 @@ static inline size_t rtcp_sr_build(uint8_t *p, uint32_t ssrc)
 	memset(p, 0, 28);
 	p[0] = 0x80;
 	p[1] = 200;
-	pkt_put16(p + 2, 6);
-	pkt_put32(p + 4, ssrc);
+	xi_put_be16(p + 2, 6);
+	xi_put_be32(p + 4, ssrc);
 	return 28;
 }
 

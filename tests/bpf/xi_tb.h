@@ -17,6 +17,7 @@
 
 #include <xicept/abi.h>
 #include "xicept.skel.h"
+#include "user/dataplane/stage.h"
 #include "bpf/xi_pkt.h"
 
 struct tb {
@@ -37,6 +38,11 @@ static inline struct tb *tb_open(void)
 		return NULL;
 	tb->skel = xicept__open_and_load();
 	tb->ncpu = libbpf_num_possible_cpus();
+	/* As attach does: the stage descriptors fill xi_stages. */
+	if (tb->skel && xi_stages_fill(tb->skel->obj, bpf_map__fd(tb->skel->maps.xi_stages))) {
+		xicept__destroy(tb->skel);
+		tb->skel = NULL;
+	}
 	if (!tb->skel || tb->ncpu <= 0) {
 		fprintf(stderr, "cannot load xicept BPF object (root needed): %d\n", -errno);
 		xicept__destroy(tb->skel);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "user/twin.h"
+#include "user/twin/twin.h"
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 

@@ -11,9 +11,10 @@ set -uo pipefail
 
 T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 T_NAME=$(basename "$0" .sh)
-XICEPT=${XICEPT:-$T_ROOT/build/xicept}   # override to test another build, e.g. an ASan one
-SINK=$T_ROOT/build/tools/xi-rtp-sink
-SEND=$T_ROOT/build/tools/xi-rtp-send
+T_BUILD=${BUILD:-build}; [[ $T_BUILD == /* ]] || T_BUILD=$T_ROOT/$T_BUILD
+XICEPT=${XICEPT:-$T_BUILD/xicept}   # override to test another build, e.g. an ASan one
+SINK=$T_BUILD/tools/xi-rtp-sink
+SEND=$T_BUILD/tools/xi-rtp-send
 T_PIDS=()
 T_EXTRA_PINS=()   # pin directories a test may create beside $TB_RX_IF's
 T_TMP=

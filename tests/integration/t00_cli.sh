@@ -9,11 +9,24 @@ L=$TB_RX_IP:5004
 
 # --help on every command: usage on stdout, exit 0.
 for cmd in "" attach detach conn "conn add" "conn del" "conn list" stats status \
-           registry "registry list" apply; do
+           registry "registry list" apply run; do
   # shellcheck disable=SC2086
   t_run "$XICEPT" $cmd --help
   expect_eq "$T_RC" 0 "'xicept $cmd --help' exit status"
   expect_match "$T_OUT" "^Usage: xicept" "'xicept $cmd --help' output"
+done
+
+# 'xicept --help' lists every command, and every command it lists exists.
+t_run "$XICEPT" --help
+help=$T_OUT
+for cmd in attach detach conn stats status registry apply run; do
+  expect_match "$help" $'\n'"  $cmd " "'xicept --help' lists $cmd"
+done
+listed=$(sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' <<<"$help" | sort -u)
+[ -n "$listed" ] || fail "'xicept --help' lists no command"
+for cmd in $listed; do
+  t_run "$XICEPT" "$cmd" --help
+  expect_eq "$T_RC" 0 "'xicept $cmd --help', listed in 'xicept --help'"
 done
 
 # -v before or after the command.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Readers (lookup, build, close, names) race a writer that replaces entries
- * and registers and unregisters another. Afterwards every counter must add
+ * and registers and unregisters another, in the readers' catalog and in a
+ * mirror that holds the same factories. Afterwards every counter must add
  * up exactly and every replaced factory must have been released exactly once,
  * never while a reader held it.
  *
@@ -39,6 +40,7 @@ struct version {
 
 static struct {
 	struct xi_catalog *cat;
+	struct xi_catalog *mirror;  /* the writer's every change, again: factories shared */
 	int done;           /* atomic: the writer finished */
 	int early_release;  /* atomic: a reader saw a held version released */
 	int failed_line;    /* atomic: a reader's check failed here */
@@ -183,27 +185,36 @@ static void test_readers_race_writer(void **state)
 	struct version *churn = NULL;
 
 	g.cat = xi_catalog_new();
+	g.mirror = xi_catalog_new();
 	assert_non_null(g.cat);
+	assert_non_null(g.mirror);
 	g.versions = calloc(STAGES + replaces + replaces / CHURN_EVERY + 1, sizeof(*g.versions));
 	assert_non_null(g.versions);
 	assert_int_equal(xi_catalog_on_change(g.cat, count_event, NULL), 0);
-	for (size_t i = 0; i < STAGES; i++)
-		assert_int_equal(xi_catalog_register(g.cat, &version_new(stage_names[i])->f), 0);
+	for (size_t i = 0; i < STAGES; i++) {
+		struct version *v = version_new(stage_names[i]);
+
+		assert_int_equal(xi_catalog_register(g.cat, &v->f), 0);
+		assert_int_equal(xi_catalog_register(g.mirror, &v->f), 0);
+	}
 	for (size_t i = 0; i < READERS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &st[i]), 0);
 
 	for (unsigned i = 0; i < replaces; i++) {
 		struct version *v = version_new(stage_names[i % STAGES]);
 
+		assert_int_equal(xi_catalog_replace(g.mirror, &v->f), 0);
 		assert_int_equal(xi_catalog_replace(g.cat, &v->f), 0);
 		if (i % CHURN_EVERY != 0)
 			continue;
 		if (churn) {
 			assert_int_equal(xi_catalog_unregister(g.cat, "churn"), 0);
+			assert_int_equal(xi_catalog_unregister(g.mirror, "churn"), 0);
 			churn = NULL;
 			churn_unregs++;
 		} else {
 			churn = version_new("churn");
+			assert_int_equal(xi_catalog_register(g.mirror, &churn->f), 0);
 			assert_int_equal(xi_catalog_register(g.cat, &churn->f), 0);
 			churn_regs++;
 		}
@@ -248,6 +259,9 @@ static void test_readers_race_writer(void **state)
 		assert_int_equal(v->released, current ? 0 : 1);
 	}
 	xi_catalog_free(g.cat);
+	/* The mirror still holds the current versions. */
+	assert_int_equal(g.released_total, g.n_versions - cs.size);
+	xi_catalog_free(g.mirror);
 	for (size_t i = 0; i < g.n_versions; i++) {
 		assert_int_equal(g.versions[i]->released, 1);
 		free(g.versions[i]);

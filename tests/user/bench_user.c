@@ -27,6 +27,7 @@
 #include <xicept/catalog.h>
 #include <xicept/rtcp.h>
 #include <xicept/stream.h>
+#include "user/lib/bytes.h"
 
 #define MEDIA_SSRC   0x5eed0001u
 #define NACK_SSRC    0x0000a001u
@@ -87,27 +88,19 @@ static ssize_t source_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attrib
 	return sizeof(s->pkt);
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static void source_init(struct source *s)
 {
 	memset(s->pkt, 0xab, sizeof(s->pkt));
 	s->pkt[0] = 0x80;
 	s->pkt[1] = 96;
-	put_be32(s->pkt + 8, MEDIA_SSRC);
+	xi_put_be32(s->pkt + 8, MEDIA_SSRC);
 }
 
 static void source_set(struct source *s, uint64_t i)
 {
 	s->pkt[2] = (uint8_t)(i >> 8);
 	s->pkt[3] = (uint8_t)i;
-	put_be32(s->pkt + 4, (uint32_t)(i * TS_STEP));
+	xi_put_be32(s->pkt + 4, (uint32_t)(i * TS_STEP));
 }
 
 /* ---- the RTCP sink: keeps what was written, decoded after the clock stops ---- */

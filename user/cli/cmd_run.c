@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * xicept run: the AF_XDP engine in the foreground (user/xsk_engine.h). Logs
+ * xicept run: the AF_XDP engine in the foreground (user/engine/xsk.h). Logs
  * to stderr with timestamps; SIGINT or SIGTERM stop it, exit status 0.
  */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "user/xsk_engine.h"
+#include "user/engine/xsk.h"
 
 static const char run_usage[] =
 	"Usage: xicept run IFNAME [-v]\n"

@@ -42,26 +42,23 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* What an operator reads first, in the table and at the head of each JSON
+ * stream; the stages' other fields follow. */
+static const char *const headline[] = {
+	"packets", "bytes", "payload_bytes", "lost", "ext_highest_seq", "jitter", "dropped",
+};
+
+/* Every field every stage named, under its own name. */
 static json_t *ssrc_json(const struct xi_ssrc_stats *s)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
-	json_object_set_new(o, "packets", json_integer((json_int_t)s->packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
-	json_object_set_new(o, "payload_bytes", json_integer((json_int_t)s->payload_bytes));
-	json_object_set_new(o, "lost", json_integer(s->lost));
-	json_object_set_new(o, "ext_highest_seq", json_integer(s->ext_highest_seq));
-	json_object_set_new(o, "jitter", json_integer(s->jitter));
-	json_object_set_new(o, "dropped", json_integer((json_int_t)s->dropped));
-	json_object_set_new(o, "dropped_bytes", json_integer((json_int_t)s->dropped_bytes));
-	json_object_set_new(o, "rtp_packets", json_integer((json_int_t)s->rtp_packets));
-	json_object_set_new(o, "rtcp_packets", json_integer((json_int_t)s->rtcp_packets));
-	json_object_set_new(o, "header_bytes", json_integer((json_int_t)s->header_bytes));
-	json_object_set_new(o, "expected", json_integer((json_int_t)s->expected));
-	json_object_set_new(o, "markers", json_integer((json_int_t)s->markers));
-	json_object_set_new(o, "payload_type", json_integer(s->payload_type));
-	json_object_set_new(o, "clock_rate", json_integer(s->clock_rate));
+	for (size_t i = 0; i < sizeof(headline) / sizeof(headline[0]); i++)
+		json_object_set_new(o, headline[i], json_integer(xi_ssrc_stats_get(s, headline[i])));
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (!json_object_get(o, s->fields[i].name))
+			json_object_set_new(o, s->fields[i].name, json_integer(s->fields[i].value));
 	return o;
 }
 
@@ -146,6 +143,10 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 
 static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 {
+	static const int widths[] = { 10, 12, 12, 8, 10, 8, 10 };   /* of headline[] */
+
+	_Static_assert(sizeof(widths) / sizeof(widths[0]) == sizeof(headline) / sizeof(headline[0]),
+		       "a width per headline column");
 	char local[64], remote[64];
 
 	for (size_t i = 0; i < s->n_ids; i++) {
@@ -160,10 +161,10 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 
 			if (st->conn_id != s->ids[i])
 				continue;
-			printf("  0x%08x %10llu %12llu %12llu %8lld %10u %8u %10llu\n", st->ssrc,
-			       (unsigned long long)st->packets, (unsigned long long)st->bytes,
-			       (unsigned long long)st->payload_bytes, (long long)st->lost,
-			       st->ext_highest_seq, st->jitter, (unsigned long long)st->dropped);
+			printf("  0x%08x", st->ssrc);
+			for (size_t h = 0; h < sizeof(headline) / sizeof(headline[0]); h++)
+				printf(" %*lld", widths[h], (long long)xi_ssrc_stats_get(st, headline[h]));
+			printf("\n");
 		}
 		printf("\n");
 	}

@@ -47,12 +47,16 @@ static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *id
 	prog_name(in->entry_prog_id, name, sizeof(name));
 	json_array_append_new(progs, json_pack("{s:s, s:I, s:s}", "role", "entry", "id",
 					       (json_int_t)in->entry_prog_id, "name", name));
-	for (size_t i = 0; i < in->n_stage_progs && i < 16; i++) {
-		if (!in->stage_prog_ids[i])
+	/* Every described slot, and any other that holds a program. */
+	for (size_t i = 0; i < 16; i++) {
+		if (!in->stage_prog_ids[i] && !in->stage_names[i])
 			continue;
-		prog_name(in->stage_prog_ids[i], name, sizeof(name));
-		json_array_append_new(progs, json_pack("{s:s, s:I, s:I, s:s}", "role", "stage",
-						       "stage", (json_int_t)i, "id",
+		name[0] = '\0';
+		if (in->stage_prog_ids[i])
+			prog_name(in->stage_prog_ids[i], name, sizeof(name));
+		json_array_append_new(progs, json_pack("{s:s, s:I, s:s?, s:I, s:s}", "role", "stage",
+						       "stage", (json_int_t)i, "interceptor",
+						       in->stage_names[i], "id",
 						       (json_int_t)in->stage_prog_ids[i], "name",
 						       name));
 	}
@@ -72,11 +76,17 @@ static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids,
 	       cli_policy_name(in->non_rtp), cli_policy_name(in->no_daemon));
 	prog_name(in->entry_prog_id, name, sizeof(name));
 	printf("  entry   id %-6u %s\n", in->entry_prog_id, name);
-	for (size_t i = 0; i < in->n_stage_progs && i < 16; i++) {
-		if (!in->stage_prog_ids[i])
+	for (size_t i = 0; i < 16; i++) {
+		const char *ic = in->stage_names[i] ? in->stage_names[i] : "?";
+
+		if (!in->stage_prog_ids[i] && !in->stage_names[i])
 			continue;
+		if (!in->stage_prog_ids[i]) {
+			printf("  stage %-2zu %-14s empty\n", i, ic);
+			continue;
+		}
 		prog_name(in->stage_prog_ids[i], name, sizeof(name));
-		printf("  stage %zu id %-6u %s\n", i, in->stage_prog_ids[i], name);
+		printf("  stage %-2zu %-14s id %-6u %s\n", i, ic, in->stage_prog_ids[i], name);
 	}
 	printf("  connections: %zu", n_ids);
 	for (size_t i = 0; i < n_ids; i++)

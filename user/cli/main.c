@@ -19,23 +19,16 @@
 
 bool cli_verbose;
 
-static const char main_usage[] =
+/* The lines around the command list, which main_usage() builds from commands[]. */
+static const char usage_head[] =
 	"Usage: xicept [-v] COMMAND [ARGS]\n"
 	"\n"
-	"Commands:\n"
-	"  attach IFNAME [--mode native|skb] [--policy pass|drop]\n"
-	"  detach IFNAME\n"
-	"  conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain 'NAME k=v ! NAME'\n"
-	"           [--stream SSRC:PT:CLOCKRATE ...]\n"
-	"  conn del IFNAME ID\n"
-	"  conn list IFNAME [--json]\n"
-	"  stats IFNAME [--conn ID] [--json] [--watch SECONDS]\n"
-	"  status [--json]\n"
-	"  registry list [--json]\n"
-	"  apply FILE\n"
+	"Commands:\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Options:\n"
-	"  -v, --verbose  show libbpf's messages\n"
+	"  -v, --verbose  show libbpf's and libxdp's messages\n"
 	"  -h, --help     show help; 'xicept COMMAND --help' for a command\n"
 	"\n"
 	"State lives under " XI_PIN_ROOT "/<ifname>/.\n";
@@ -203,7 +196,7 @@ struct xi_catalog *cli_catalog(void)
 int cli_check_chain(struct xi_catalog *cat, const char *chain, const char *what)
 {
 	struct xi_chain_desc *desc = NULL;
-	struct xi_registry *reg = NULL;
+	struct xi_chain_builder *b = NULL;
 	struct xi_err err = { 0 };
 	int rc;
 
@@ -211,8 +204,8 @@ int cli_check_chain(struct xi_catalog *cat, const char *chain, const char *what)
 	if (!rc && desc->n == 0)
 		rc = xi_err_set(&err, -EINVAL, "chain: no interceptors");
 	if (!rc)
-		rc = xi_catalog_registry(cat, desc, &reg, &err);
-	xi_registry_free(reg);
+		rc = xi_catalog_builder(cat, desc, &b, &err);
+	xi_chain_builder_free(b);
 	xi_chain_desc_free(desc);
 	if (rc)
 		return cli_fail("%s%s%s", what ? what : "", what ? ": " : "",
@@ -247,21 +240,46 @@ int cli_open(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **r
 	return 0;
 }
 
+/* The synopsis is the command's lines in 'xicept --help', so a command cannot
+ * be dispatched without being listed there. */
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *synopsis;
 };
 
 static const struct command commands[] = {
-	{ "attach", cmd_attach },
-	{ "detach", cmd_detach },
-	{ "conn", cmd_conn },
-	{ "stats", cmd_stats },
-	{ "status", cmd_status },
-	{ "registry", cmd_registry },
-	{ "apply", cmd_apply },
-	{ "run", cmd_run },
+	{ "attach", cmd_attach,
+	  "attach IFNAME [--mode native|skb] [--policy pass|drop]\n"
+	  "       [--non-rtp pass|drop] [--no-daemon pass|drop]" },
+	{ "detach", cmd_detach, "detach IFNAME" },
+	{ "conn", cmd_conn,
+	  "conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain 'NAME k=v ! NAME'\n"
+	  "         [--stream SSRC:PT:CLOCKRATE ...]\n"
+	  "conn del IFNAME ID\n"
+	  "conn list IFNAME [--json]" },
+	{ "stats", cmd_stats, "stats IFNAME [--conn ID] [--json] [--watch SECONDS]" },
+	{ "status", cmd_status, "status [--json]" },
+	{ "registry", cmd_registry, "registry list [--json]" },
+	{ "apply", cmd_apply, "apply FILE" },
+	{ "run", cmd_run, "run IFNAME" },
 };
+
+static void main_usage(FILE *f)
+{
+	fputs(usage_head, f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *line = commands[i].synopsis;
+
+		while (*line) {
+			size_t len = strcspn(line, "\n");
+
+			fprintf(f, "  %.*s\n", (int)len, line);
+			line += len + (line[len] == '\n');
+		}
+	}
+	fputs(usage_tail, f);
+}
 
 int main(int argc, char **argv)
 {
@@ -275,7 +293,7 @@ int main(int argc, char **argv)
 		if (c == 'v') {
 			cli_set_verbose(true);
 		} else if (c == 'h') {
-			fputs(main_usage, stdout);
+			main_usage(stdout);
 			return CLI_EXIT_OK;
 		} else {
 			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);

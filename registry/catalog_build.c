@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Chains from text: each element of a chain description is looked up in the
+ * catalog, its config parsed through the factory's key table, and the result
+ * handed to a chain builder. Errors name the element; unknown names come with
+ * a suggestion.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xicept/catalog.h>
+#include <xicept/config.h>
+#include <xicept/registry.h>
+
+#include "registry/catalog_internal.h"
+
+static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
+{
+	char near[XI_NAME_MAX];
+
+	if (xi_catalog_suggest(cat, name, near, sizeof(near)) == 0)
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (did you mean '%s'?)",
+				  name, near);
+	return xi_err_set(err, -ENOENT, "unknown interceptor '%s'", name);
+}
+
+/* Parses elem's config for entry e's factory and appends both to b. */
+static int builder_add_parsed(struct xi_chain_builder *b, struct xi_catalog_entry *e,
+			      const struct xi_chain_elem *elem, struct xi_err *err)
+{
+	const struct xi_factory *f = xi_catalog_entry_factory(e);
+	void *cfg = calloc(1, f->config_size ? f->config_size : 1);
+	int rc;
+
+	rc = cfg ? xi_config_parse(f, elem, cfg, err) : -ENOMEM;
+	if (!rc) {
+		rc = xi_chain_builder_add_entry(b, e, cfg);
+		if (rc)
+			xi_err_set(err, rc, "%s: cannot add to the chain: %s", elem->name,
+				   strerror(-rc));
+	} else if (rc == -ENOMEM) {
+		xi_err_set(err, rc, "%s: out of memory", elem->name);
+	}
+	free(cfg);
+	return rc;
+}
+
+static int builder_add_elem(struct xi_catalog *cat, struct xi_chain_builder *b,
+			    const struct xi_chain_elem *elem, struct xi_err *err)
+{
+	struct xi_catalog_entry *e;
+	int rc;
+
+	if (!elem->name)
+		return xi_err_set(err, -EINVAL, "chain: an element has no name");
+	rc = xi_catalog_lookup(cat, elem->name, &e);
+	if (rc == -ENOENT)
+		return unknown_name(cat, elem->name, err);
+	if (rc)
+		return xi_err_set(err, rc, "%s: lookup failed: %s", elem->name, strerror(-rc));
+	rc = builder_add_parsed(b, e, elem, err);
+	xi_catalog_entry_put(e);
+	return rc;
+}
+
+int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
+		       struct xi_chain_builder **ret, struct xi_err *err)
+{
+	struct xi_chain_builder *b;
+	int rc;
+
+	if (!cat || !desc || !ret || desc->n > XI_CHAIN_MAX)
+		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
+	b = xi_chain_builder_new();
+	if (!b)
+		return xi_err_set(err, -ENOMEM, "catalog: out of memory");
+	for (size_t i = 0; i < desc->n; i++) {
+		rc = builder_add_elem(cat, b, &desc->elems[i], err);
+		if (rc) {
+			xi_chain_builder_free(b);
+			return rc;
+		}
+	}
+	*ret = b;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
+		     const struct xi_build_ctx *ctx, struct xi_chain **ret,
+		     struct xi_err *err)
+{
+	static const struct xi_build_ctx no_ctx;
+	struct xi_chain_desc *desc = NULL;
+	struct xi_chain_builder *b = NULL;
+	uint64_t start = now_ns();
+	int rc;
+
+	if (!cat || !chain_text || !ret)
+		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
+	rc = xi_chain_desc_parse(chain_text, &desc, err);
+	if (!rc)
+		rc = xi_catalog_builder(cat, desc, &b, err);
+	if (!rc)
+		rc = xi_chain_builder_build(b, ctx ? ctx : &no_ctx, ret, err);
+	xi_chain_builder_free(b);
+	xi_chain_desc_free(desc);
+	xi_catalog_count_build(cat, rc, now_ns() - start);
+	return rc;
+}

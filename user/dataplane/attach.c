@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The life of one interface's XDP state: attach loads the one BPF object,
+ * pins every map and program under XI_PIN_ROOT/<ifname>/ and attaches
+ * xi_entry; open re-opens that state from the pins in any later process;
+ * detach removes the program and the pins, and with the pins the maps.
+ *
+ * The pin directory is the source of truth: attach only succeeds when it did
+ * not exist, and a failed attach removes it again, so an interface is either
+ * fully attached or untouched.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <xicept/catalog.h>
+#include <xicept/dataplane.h>
+#include <xicept/registry.h>
+
+#include "user/dataplane/internal.h"
+#include "xicept.skel.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static const char *const map_names[XI_MAP__MAX] = {
+	[XI_MAP_CONFIG] = "xi_config",
+	[XI_MAP_REASONS] = "xi_reasons",
+	[XI_MAP_FLOWS] = "xi_flows",
+	[XI_MAP_CONNS] = "xi_conns",
+	[XI_MAP_STAGES] = "xi_stages",
+	[XI_MAP_CONN_META] = "xi_conn_meta",
+};
+
+const char *xi_dataplane_map_name(enum xi_dataplane_map map)
+{
+	return map < XI_MAP__MAX ? map_names[map] : NULL;
+}
+
+int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map)
+{
+	return map < XI_MAP__MAX ? dp->map_fds[map] : -EINVAL;
+}
+
+int xi_dataplane_stage_fd(const struct xi_dataplane *dp, uint32_t slot, unsigned map)
+{
+	if (slot >= XI_STAGES_SLOTS || map >= XI_STAGE_MAPS_MAX)
+		return -EINVAL;
+	return dp->stage_fds[slot][map] >= 0 ? dp->stage_fds[slot][map] : -EINVAL;
+}
+
+int xi_dataplane_ifname_check(const char *ifname)
+{
+	size_t n = ifname ? strlen(ifname) : 0;
+
+	/* The kernel's dev_valid_name(), which also keeps the pin path inside
+	 * XI_PIN_ROOT: no '/', no "." or "..". */
+	if (n == 0 || n >= IF_NAMESIZE || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (ifname[i] == '/' || ifname[i] == ':' || ifname[i] <= ' ')
+			return -EINVAL;
+	return 0;
+}
+
+int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size)
+{
+	int n = name ? snprintf(buf, size, "%s/%s/%s", XI_PIN_ROOT, ifname, name)
+		     : snprintf(buf, size, "%s/%s", XI_PIN_ROOT, ifname);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Pins only live on a bpf filesystem; some systems never mount one. */
+static int bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+static int dir_make(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Unlinks every entry of the interface's pin directory, then the directory.
+ * Maps and programs go away with their last reference. */
+static int pins_remove(const char *dir)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) && !r)
+			r = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !r)
+		r = -errno;
+	return r;
+}
+
+static int config_write(struct xicept *skel, const struct xi_attach_opts *opts)
+{
+	struct xi_iface_config cfg = {
+		.unknown_flow = opts->unknown_flow == XI_POLICY_DROP ? XI_ACT_DROP : XI_ACT_PASS,
+		.non_rtp = opts->non_rtp == XI_POLICY_DROP ? XI_ACT_DROP : XI_ACT_PASS,
+		.no_daemon = opts->no_daemon == XI_POLICY_DROP ? XI_ACT_DROP : XI_ACT_PASS,
+	};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xi_config), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int pin_all(struct xicept *skel, const char *ifname)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int r;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		/* .rodata/.bss internals are not part of the interface. */
+		if (strncmp(bpf_map__name(map), "xi_", 3))
+			continue;
+		r = xi_dataplane_pin_path(ifname, bpf_map__name(map), path, sizeof(path));
+		if (r || (r = bpf_map__pin(map, path)))
+			return r;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		r = xi_dataplane_pin_path(ifname, bpf_program__name(prog), path, sizeof(path));
+		if (r || (r = bpf_program__pin(prog, path)))
+			return r;
+	}
+	return 0;
+}
+
+static __u32 xdp_flags(enum xi_xdp_mode mode)
+{
+	return XDP_FLAGS_UPDATE_IF_NOEXIST |
+	       (mode == XI_XDP_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+}
+
+/* Load, configure, pin, attach; the caller removes the pins on failure. */
+static int attach_load(const char *ifname, int ifindex, const struct xi_attach_opts *opts)
+{
+	struct xicept *skel = xicept__open();
+	int r;
+
+	if (!skel)
+		return -errno;
+	r = xicept__load(skel);
+	if (!r)
+		r = config_write(skel, opts);
+	if (!r)
+		r = xi_stages_fill(skel->obj, bpf_map__fd(skel->maps.xi_stages));
+	if (!r)
+		r = pin_all(skel, ifname);
+	if (!r) {
+		r = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xi_entry),
+				   xdp_flags(opts->mode), NULL);
+		/* Another program holds the XDP hook: "already attached" too. */
+		if (r == -EBUSY)
+			r = -EEXIST;
+	}
+	/* Pins and the XDP hook keep everything alive past the skeleton. */
+	xicept__destroy(skel);
+	return r;
+}
+
+static int attach_checks(const char *ifname, int *ret_ifindex)
+{
+	char dir[PATH_MAX];
+	int r = xi_dataplane_ifname_check(ifname);
+
+	if (r)
+		return r;
+	if (geteuid() != 0)
+		return -EPERM;
+	*ret_ifindex = (int)if_nametoindex(ifname);
+	if (*ret_ifindex == 0)
+		return -ENODEV;
+	r = xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
+	if (r)
+		return r;
+	return access(dir, F_OK) == 0 ? -EEXIST : 0;
+}
+
+int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
+			struct xi_catalog *cat, struct xi_dataplane **ret)
+{
+	struct xi_attach_opts o = { .sz = sizeof(o) };
+	char dir[PATH_MAX];
+	int ifindex, r;
+
+	if (!ret || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	r = attach_checks(ifname, &ifindex);
+	if (r)
+		return r;
+	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
+	r = bpffs_ensure();
+	if (!r)
+		r = dir_make(XI_PIN_ROOT);
+	if (r)
+		return r;
+	if (mkdir(dir, 0700))
+		return errno == EEXIST ? -EEXIST : -errno;
+	r = attach_load(ifname, ifindex, &o);
+	if (!r)
+		r = xi_dataplane_open(ifname, cat, ret);
+	if (r) {
+		xi_dataplane_detach(ifname);
+		pins_remove(dir);   /* when detach found no entry program */
+	}
+	return r;
+}
+
+static int handle_new(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **ret)
+{
+	struct xi_dataplane *dp = calloc(1, sizeof(*dp));
+
+	if (!dp)
+		return -ENOMEM;
+	for (int i = 0; i < XI_MAP__MAX; i++)
+		dp->map_fds[i] = -1;
+	for (int i = 0; i < XI_STAGES_SLOTS; i++)
+		for (int m = 0; m < XI_STAGE_MAPS_MAX; m++)
+			dp->stage_fds[i][m] = -1;
+	dp->entry_fd = -1;
+	strcpy(dp->ifname, ifname);
+	xi_dataplane_pin_path(ifname, NULL, dp->dir, sizeof(dp->dir));
+	dp->cat = cat;
+	*ret = dp;
+	return 0;
+}
+
+static int pin_get(const char *ifname, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
+
+	if (r)
+		return r;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Every map every stage descriptor names. */
+static int stage_maps_open(struct xi_dataplane *dp)
+{
+	const struct xi_stage_desc *d;
+
+	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
+			int fd = m < XI_STAGE_MAPS_MAX ? pin_get(dp->ifname, d->maps[m].name)
+						       : -E2BIG;
+
+			if (fd < 0)
+				return fd;
+			dp->stage_fds[d->slot][m] = fd;
+		}
+	return 0;
+}
+
+int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **ret)
+{
+	struct xi_dataplane *dp;
+	int r = xi_dataplane_ifname_check(ifname);
+
+	if (r || !ret)
+		return -EINVAL;
+	r = handle_new(ifname, cat, &dp);
+	if (r)
+		return r;
+	for (int i = 0; i < XI_MAP__MAX && !r; i++) {
+		dp->map_fds[i] = pin_get(ifname, map_names[i]);
+		r = dp->map_fds[i] < 0 ? dp->map_fds[i] : 0;
+	}
+	if (!r)
+		r = stage_maps_open(dp);
+	if (!r) {
+		dp->entry_fd = pin_get(ifname, "xi_entry");
+		r = dp->entry_fd < 0 ? dp->entry_fd : 0;
+	}
+	if (r) {
+		xi_dataplane_close(dp);
+		return r;
+	}
+	*ret = dp;
+	return 0;
+}
+
+void xi_dataplane_close(struct xi_dataplane *dp)
+{
+	if (!dp)
+		return;
+	xi_dataplane_conns_release(dp);
+	for (int i = 0; i < XI_MAP__MAX; i++)
+		if (dp->map_fds[i] >= 0)
+			close(dp->map_fds[i]);
+	for (int i = 0; i < XI_STAGES_SLOTS; i++)
+		for (int m = 0; m < XI_STAGE_MAPS_MAX; m++)
+			if (dp->stage_fds[i][m] >= 0)
+				close(dp->stage_fds[i][m]);
+	if (dp->entry_fd >= 0)
+		close(dp->entry_fd);
+	free(dp);
+}
+
+static int prog_id(int fd, __u32 *ret)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ret = info.id;
+	return 0;
+}
+
+/* Takes our program, and only ours, off the interface's XDP hook. */
+static int xdp_remove(const char *ifname, int entry_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a, .old_prog_fd = entry_fd);
+	int ifindex = (int)if_nametoindex(ifname);
+	__u32 id, flags;
+	int r;
+
+	if (ifindex == 0)
+		return 0;   /* the interface is gone, and its hook with it */
+	r = prog_id(entry_fd, &id);
+	if (!r)
+		r = bpf_xdp_query(ifindex, 0, &q);
+	if (r)
+		return r;
+	if (q.drv_prog_id == id)
+		flags = XDP_FLAGS_DRV_MODE;
+	else if (q.skb_prog_id == id)
+		flags = XDP_FLAGS_SKB_MODE;
+	else
+		return 0;
+	return bpf_xdp_attach(ifindex, -1, flags | XDP_FLAGS_REPLACE, &a);
+}
+
+int xi_dataplane_detach(const char *ifname)
+{
+	char dir[PATH_MAX];
+	int fd, r = xi_dataplane_ifname_check(ifname);
+
+	if (r)
+		return r;
+	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
+	if (access(dir, F_OK))
+		return -ENOENT;
+	fd = pin_get(ifname, "xi_entry");
+	if (fd >= 0) {
+		r = xdp_remove(ifname, fd);
+		close(fd);
+		if (r)
+			return r;   /* keep the pins: they are how a retry finds the program */
+	}
+	return pins_remove(dir);
+}
+
+static int names_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xi_dataplane_list(char ***ret_names, size_t *ret_n)
+{
+	struct dirent *de;
+	char **v = NULL, **nv;
+	size_t n = 0;
+	DIR *d;
+
+	if (!ret_names || !ret_n)
+		return -EINVAL;
+	d = opendir(XI_PIN_ROOT);
+	if (!d && errno != ENOENT)
+		return -errno;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || xi_dataplane_ifname_check(de->d_name))
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			xi_strv_free(nv ? nv : v, n);
+			closedir(d);
+			return -ENOMEM;
+		}
+		v = nv;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), names_cmp);
+	*ret_names = v;
+	*ret_n = n;
+	return 0;
+}
+
+const char *xi_dataplane_ifname(const struct xi_dataplane *dp)
+{
+	return dp ? dp->ifname : NULL;
+}
+
+static int info_mode(struct xi_dataplane_info *info)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int r;
+
+	if (info->ifindex == 0)
+		return 0;
+	r = bpf_xdp_query(info->ifindex, 0, &q);
+	if (r)
+		return r;
+	if (q.skb_prog_id == info->entry_prog_id)
+		info->mode = XI_XDP_SKB;
+	return 0;
+}
+
+static int info_stages(struct xi_dataplane *dp, struct xi_dataplane_info *info)
+{
+	int fd = dp->map_fds[XI_MAP_STAGES];
+
+	for (__u32 i = 0; i < XI_STAGES_SLOTS && i < 16; i++) {
+		const struct xi_stage_desc *d = xi_stage_by_slot(i);
+		__u32 id = 0;
+
+		info->stage_names[i] = d ? d->name : NULL;
+		/* A PROG_ARRAY read from userspace gives the program's id. */
+		if (bpf_map_lookup_elem(fd, &i, &id)) {
+			if (errno != ENOENT)
+				return -errno;
+			continue;
+		}
+		info->stage_prog_ids[i] = id;
+		info->n_stage_progs++;
+	}
+	return 0;
+}
+
+int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret)
+{
+	struct xi_dataplane_info info = { 0 };
+	struct xi_iface_config cfg;
+	uint32_t *ids = NULL;
+	__u32 zero = 0;
+	int r;
+
+	if (!dp || !ret)
+		return -EINVAL;
+	strcpy(info.ifname, dp->ifname);
+	info.ifindex = (int)if_nametoindex(dp->ifname);
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONFIG], &zero, &cfg))
+		return -errno;
+	info.unknown_flow = cfg.unknown_flow == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
+	info.non_rtp = cfg.non_rtp == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
+	info.no_daemon = cfg.no_daemon == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
+	r = prog_id(dp->entry_fd, &info.entry_prog_id);
+	if (!r)
+		r = info_mode(&info);
+	if (!r)
+		r = info_stages(dp, &info);
+	if (!r)
+		r = xi_dataplane_conn_ids(dp, &ids, &info.n_conns);
+	free(ids);
+	if (r)
+		return r;
+	*ret = info;
+	return 0;
+}

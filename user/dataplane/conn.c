@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Connections of an attached interface. A connection is four kinds of map
+ * entry: its flow (the 5-tuple, or the local side alone for any peer), its
+ * xi_conns value (the XDP part of its chain as stage ids), its xi_conn_meta
+ * (the spec as given, so any process can rebuild the chain), and whatever the
+ * chain's XDP-kind interceptors wrote when they were built and bound.
+ *
+ * conn_add writes the flow last, so no packet reaches a half-made connection,
+ * and conn_del removes it first. Both are all or nothing for this process;
+ * concurrent writers on one interface are told apart by BPF_NOEXIST on the id
+ * and on the flow.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+
+#include <xicept/catalog.h>
+#include <xicept/dataplane.h>
+#include <xicept/registry.h>
+#include <xicept/stream.h>
+
+#include "user/dataplane/internal.h"
+
+/* Id 0 stays unused so that a zeroed key or value never names a connection. */
+#define CONN_ID_FIRST 1
+
+_Static_assert(XI_CONN_META_STREAMS == XI_CONN_MAX_STREAMS, "meta holds every stream");
+_Static_assert(XI_CONN_META_CHAIN_MAX == XI_CHAIN_TEXT_MAX, "meta holds the chain text");
+
+static bool endpoint_valid(const struct xi_endpoint *ep)
+{
+	return (ep->family == AF_INET || ep->family == AF_INET6) && ep->port != 0;
+}
+
+static int spec_check_streams(const struct xi_conn_spec *spec, struct xi_err *err)
+{
+	if (spec->n_streams > XI_CONN_MAX_STREAMS)
+		return xi_err_set(err, -E2BIG, "too many streams: %zu (at most %d)",
+				  spec->n_streams, XI_CONN_MAX_STREAMS);
+	for (size_t i = 0; i < spec->n_streams; i++) {
+		const struct xi_stream_spec *s = &spec->streams[i];
+
+		if (s->payload_type > 127 || s->clock_rate == 0)
+			return xi_err_set(err, -EINVAL,
+					  "stream %zu: invalid payload type %u or clock rate %u",
+					  i, s->payload_type, s->clock_rate);
+		for (size_t j = 0; j < i; j++)
+			if (spec->streams[j].ssrc == s->ssrc)
+				return xi_err_set(err, -EINVAL, "duplicate stream SSRC %u",
+						  s->ssrc);
+	}
+	return 0;
+}
+
+static int spec_check(const struct xi_conn_spec *spec, struct xi_err *err)
+{
+	if (!endpoint_valid(&spec->local))
+		return xi_err_set(err, -EINVAL, "invalid local endpoint: an address and a port are required");
+	if (spec->remote.family != 0 && !endpoint_valid(&spec->remote))
+		return xi_err_set(err, -EINVAL, "invalid remote endpoint");
+	if (spec->remote.family != 0 && spec->remote.family != spec->local.family)
+		return xi_err_set(err, -EINVAL,
+				  "local and remote endpoints are of different address families");
+	if (!memchr(spec->chain, '\0', sizeof(spec->chain)))
+		return xi_err_set(err, -E2BIG, "chain text longer than %d bytes",
+				  XI_CHAIN_TEXT_MAX - 1);
+	return spec_check_streams(spec, err);
+}
+
+static void flow_key_make(const struct xi_conn_spec *spec, struct xi_flow_key *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = spec->local.family == AF_INET ? XI_FAMILY_IPV4 : XI_FAMILY_IPV6;
+	ret->local_port = htons(spec->local.port);
+	memcpy(ret->local_addr, spec->local.addr, sizeof(ret->local_addr));
+	if (spec->remote.family == 0)
+		return;   /* wildcard: remote all zero */
+	ret->remote_port = htons(spec->remote.port);
+	memcpy(ret->remote_addr, spec->remote.addr, sizeof(ret->remote_addr));
+}
+
+static void meta_endpoint_set(struct xi_conn_meta_endpoint *m, const struct xi_endpoint *ep)
+{
+	m->family = ep->family == AF_INET ? XI_FAMILY_IPV4 :
+		    ep->family == AF_INET6 ? XI_FAMILY_IPV6 : 0;
+	m->port = ep->port;
+	memcpy(m->addr, ep->addr, sizeof(m->addr));
+}
+
+static void meta_endpoint_get(struct xi_endpoint *ep, const struct xi_conn_meta_endpoint *m)
+{
+	ep->family = m->family == XI_FAMILY_IPV4 ? AF_INET :
+		     m->family == XI_FAMILY_IPV6 ? AF_INET6 : 0;
+	ep->port = m->port;
+	memcpy(ep->addr, m->addr, sizeof(ep->addr));
+}
+
+static void meta_from_spec(const struct xi_conn_spec *spec, uint32_t id,
+			   struct xi_conn_meta *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->conn_id = id;
+	meta_endpoint_set(&ret->local, &spec->local);
+	meta_endpoint_set(&ret->remote, &spec->remote);
+	ret->n_streams = (uint32_t)spec->n_streams;
+	for (size_t i = 0; i < spec->n_streams; i++) {
+		ret->streams[i].ssrc = spec->streams[i].ssrc;
+		ret->streams[i].payload_type = spec->streams[i].payload_type;
+		ret->streams[i].clock_rate = spec->streams[i].clock_rate;
+	}
+	strcpy(ret->chain, spec->chain);
+}
+
+static void spec_from_meta(const struct xi_conn_meta *m, struct xi_conn_spec *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	meta_endpoint_get(&ret->local, &m->local);
+	meta_endpoint_get(&ret->remote, &m->remote);
+	ret->n_streams = m->n_streams <= XI_CONN_MAX_STREAMS ? m->n_streams : XI_CONN_MAX_STREAMS;
+	for (size_t i = 0; i < ret->n_streams; i++) {
+		ret->streams[i].ssrc = m->streams[i].ssrc;
+		ret->streams[i].payload_type = m->streams[i].payload_type;
+		ret->streams[i].clock_rate = m->streams[i].clock_rate;
+	}
+	memcpy(ret->chain, m->chain, sizeof(ret->chain));
+	ret->chain[sizeof(ret->chain) - 1] = '\0';
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n)
+{
+	uint32_t key, *ids = NULL, *nids;
+	size_t n = 0;
+	int fd;
+
+	if (!dp || !ret_ids || !ret_n)
+		return -EINVAL;
+	fd = dp->map_fds[XI_MAP_CONN_META];
+	for (int r = bpf_map_get_next_key(fd, NULL, &key); !r;
+	     r = bpf_map_get_next_key(fd, &key, &key)) {
+		nids = realloc(ids, (n + 1) * sizeof(*ids));
+		if (!nids) {
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = nids;
+		ids[n++] = key;
+	}
+	if (n)
+		qsort(ids, n, sizeof(*ids), id_cmp);
+	*ret_ids = ids;
+	*ret_n = n;
+	return 0;
+}
+
+/* The lowest id not in use, taken with BPF_NOEXIST so that two processes
+ * adding at once cannot both get it. */
+static int id_reserve(struct xi_dataplane *dp, struct xi_conn_meta *meta, uint32_t *ret)
+{
+	uint32_t *ids, id;
+	size_t n;
+	int r;
+
+	for (int tries = 0; tries < 8; tries++) {
+		r = xi_dataplane_conn_ids(dp, &ids, &n);
+		if (r)
+			return r;
+		id = CONN_ID_FIRST;
+		for (size_t i = 0; i < n && ids[i] <= id; i++)
+			if (ids[i] == id)
+				id++;
+		free(ids);
+		meta->conn_id = id;
+		if (!bpf_map_update_elem(dp->map_fds[XI_MAP_CONN_META], &id, meta, BPF_NOEXIST)) {
+			*ret = id;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return errno == E2BIG ? -ENOSPC : -errno;
+	}
+	return -EBUSY;
+}
+
+static ssize_t no_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
+{
+	return -ENODATA;   /* the control plane binds streams, it never reads them */
+}
+
+static void stream_info_make(const struct xi_conn_meta_stream *s, struct xi_stream_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->id, sizeof(ret->id), "ssrc-%u", s->ssrc);
+	ret->ssrc = s->ssrc;
+	ret->payload_type = s->payload_type;
+	ret->clock_rate = s->clock_rate;
+}
+
+static void streams_unbind(struct xi_chain *chain, const struct xi_conn_meta *meta, size_t n)
+{
+	struct xi_stream_info info;
+
+	for (size_t i = n; i-- > 0;) {
+		stream_info_make(&meta->streams[i], &info);
+		xi_interceptor_unbind_remote_stream(xi_chain_interceptor(chain), &info);
+	}
+}
+
+static int streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+			struct xi_err *err)
+{
+	struct xi_reader next = { .read = no_read }, out;
+	struct xi_stream_info info;
+	int r;
+
+	for (uint32_t i = 0; i < meta->n_streams; i++) {
+		stream_info_make(&meta->streams[i], &info);
+		r = xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info, next, &out);
+		if (r) {
+			streams_unbind(chain, meta, i);
+			return xi_err_set(err, r, "binding stream %u: %s", info.ssrc, strerror(-r));
+		}
+	}
+	return 0;
+}
+
+/* The XDP part of the chain as stage ids. A chain that goes on in userspace
+ * ends its XDP part with XI_STAGE_TO_USER: while that slot is empty (no
+ * daemon runs the userspace part) its packets get the no_daemon policy. */
+static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
+{
+	size_t prefix = xi_chain_xdp_prefix(chain);
+
+	if (prefix + 1 > XI_CHAIN_STAGES_MAX)
+		return xi_err_set(err, -E2BIG, "chain too long for XDP: %zu stages", prefix);
+	val->n_stages = 0;
+	for (size_t i = 0; i < prefix; i++) {
+		const struct xi_factory *f = xi_chain_factory(chain, i);
+		const struct xi_stage_desc *d = xi_stage_by_prog(f ? f->xdp_prog : NULL);
+
+		if (!d)
+			return xi_err_set(err, -EINVAL, "%s: no XDP stage program '%s'",
+					  f ? f->name : "?", f && f->xdp_prog ? f->xdp_prog : "");
+		val->stages[val->n_stages++] = (__u8)d->slot;
+	}
+	if (prefix < xi_chain_len(chain))
+		val->stages[val->n_stages++] = XI_STAGE_TO_USER;
+	val->verdict = XI_ACT_PASS;
+	return 0;
+}
+
+/* Read-modify-write: factories built before (header-stats) may have set
+ * their fields of the value already. */
+static int conn_value_finish(struct xi_dataplane *dp, uint32_t id, struct xi_chain *chain,
+			     struct xi_err *err)
+{
+	int fd = dp->map_fds[XI_MAP_CONNS], r;
+	struct xi_conn val;
+
+	if (bpf_map_lookup_elem(fd, &id, &val))
+		return xi_err_set(err, -errno, "reading connection %u: %s", id, strerror(errno));
+	r = conn_value_make(chain, &val, err);
+	if (r)
+		return r;
+	if (bpf_map_update_elem(fd, &id, &val, BPF_EXIST))
+		return xi_err_set(err, -errno, "writing connection %u: %s", id, strerror(errno));
+	return 0;
+}
+
+static int conns_remember(struct xi_dataplane *dp, size_t extra)
+{
+	struct xi_dataplane_conn *v;
+	size_t cap;
+
+	if (dp->n_conns + extra <= dp->cap_conns)
+		return 0;
+	cap = dp->cap_conns ? dp->cap_conns * 2 : 8;
+	v = realloc(dp->conns, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	dp->conns = v;
+	dp->cap_conns = cap;
+	return 0;
+}
+
+static int flow_exists(struct xi_dataplane *dp, const struct xi_flow_key *key,
+		       struct xi_err *err)
+{
+	struct xi_flow fl;
+
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_FLOWS], key, &fl) == 0)
+		return xi_err_set(err, -EEXIST, "connection %u already has this flow",
+				  fl.conn_id);
+	return 0;
+}
+
+/* Every entry of the connection outside the chain's own. */
+static void conn_entries_delete(struct xi_dataplane *dp, uint32_t id)
+{
+	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONNS], &id);
+	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
+}
+
+/* Kernel entries the chain made, whether or not its factories removed
+ * them: a chain that cannot be rebuilt any more (a factory gone from the
+ * catalog) must not leave its counters behind. */
+static void conn_sweep(struct xi_dataplane *dp, uint32_t id)
+{
+	const struct xi_stage_desc *d;
+
+	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
+			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
+
+			if (fd < 0)
+				continue;
+			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
+				xi_dataplane_delete_conn_streams(fd, id);
+			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
+				bpf_map_delete_elem(fd, &id);
+		}
+}
+
+static int chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
+		       struct xi_chain **ret, struct xi_err *err)
+{
+	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp };
+
+	if (!dp->cat)
+		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
+	return xi_catalog_build(dp->cat, text, &ctx, ret, err);
+}
+
+/* Everything after the id is reserved; on failure undoes it all. */
+static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_conn_meta *meta,
+		       const struct xi_flow_key *key, struct xi_err *err)
+{
+	struct xi_conn val = { .conn_id = id };
+	struct xi_flow fl = { .conn_id = id };
+	struct xi_chain *chain = NULL;
+	int r;
+
+	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_NOEXIST))
+		return xi_err_set(err, -errno, "writing connection %u: %s", id, strerror(errno));
+	dp->phase = XI_PHASE_CREATE;
+	r = chain_build(dp, id, meta->chain, &chain, err);
+	if (!r && !(r = streams_bind(chain, meta, err))) {
+		r = conn_value_finish(dp, id, chain, err);
+		if (!r && bpf_map_update_elem(dp->map_fds[XI_MAP_FLOWS], key, &fl, BPF_NOEXIST))
+			r = xi_err_set(err, errno == EEXIST ? -EEXIST : -errno,
+				       "writing the flow: %s", strerror(errno));
+		if (r)
+			streams_unbind(chain, meta, meta->n_streams);
+	}
+	if (r) {
+		xi_chain_close(chain, NULL);   /* in CREATE: removes what it wrote */
+		bpf_map_delete_elem(dp->map_fds[XI_MAP_CONNS], &id);
+	} else {
+		dp->conns[dp->n_conns++] = (struct xi_dataplane_conn){ .id = id, .chain = chain };
+	}
+	dp->phase = XI_PHASE_KEEP;
+	return r;
+}
+
+int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *spec,
+			  uint32_t *ret_id, struct xi_err *err)
+{
+	struct xi_conn_meta meta;
+	struct xi_flow_key key;
+	uint32_t id;
+	int r;
+
+	if (!dp || !spec)
+		return xi_err_set(err, -EINVAL, "no interface or no connection given");
+	r = spec_check(spec, err);
+	if (r)
+		return r;
+	flow_key_make(spec, &key);
+	r = flow_exists(dp, &key, err);
+	if (!r)
+		r = conns_remember(dp, 1);
+	if (r)
+		return r;
+	meta_from_spec(spec, 0, &meta);
+	r = id_reserve(dp, &meta, &id);
+	if (r)
+		return xi_err_set(err, r, "no connection id: %s", strerror(-r));
+	r = conn_create(dp, id, &meta, &key, err);
+	if (r) {
+		bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
+		return r;
+	}
+	if (ret_id)
+		*ret_id = id;
+	return 0;
+}
+
+static ssize_t conns_find(const struct xi_dataplane *dp, uint32_t id)
+{
+	for (size_t i = 0; i < dp->n_conns; i++)
+		if (dp->conns[i].id == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* The chain this handle built, taken out of its list, or one rebuilt from
+ * the meta without writing anything (the phase is REMOVE). */
+static int chain_take(struct xi_dataplane *dp, const struct xi_conn_meta *meta,
+		      struct xi_chain **ret, struct xi_err *err)
+{
+	ssize_t at = conns_find(dp, meta->conn_id);
+
+	if (at < 0)
+		return chain_build(dp, meta->conn_id, meta->chain, ret, err);
+	*ret = dp->conns[at].chain;
+	dp->conns[at] = dp->conns[--dp->n_conns];
+	return 0;
+}
+
+int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err)
+{
+	struct xi_chain *chain = NULL;
+	struct xi_conn_meta meta;
+	struct xi_conn_spec spec;
+	struct xi_flow_key key;
+	int r;
+
+	if (!dp)
+		return xi_err_set(err, -EINVAL, "no interface given");
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta))
+		return xi_err_set(err, -ENOENT, "no connection %u", id);
+	spec_from_meta(&meta, &spec);
+	flow_key_make(&spec, &key);
+	bpf_map_delete_elem(dp->map_fds[XI_MAP_FLOWS], &key);   /* traffic first */
+	dp->phase = XI_PHASE_REMOVE;
+	r = chain_take(dp, &meta, &chain, err);
+	if (!r) {
+		streams_unbind(chain, &meta, meta.n_streams);
+		r = xi_chain_close(chain, err);
+	}
+	dp->phase = XI_PHASE_KEEP;
+	/* The connection goes even when its chain could not be rebuilt or
+	 * closed cleanly: r still tells the caller. */
+	conn_sweep(dp, id);
+	conn_entries_delete(dp, id);
+	return r;
+}
+
+int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret)
+{
+	struct xi_conn_meta meta;
+
+	if (!dp || !ret)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta))
+		return errno == ENOENT ? -ENOENT : -errno;
+	spec_from_meta(&meta, ret);
+	return 0;
+}
+
+void xi_dataplane_conns_release(struct xi_dataplane *dp)
+{
+	dp->phase = XI_PHASE_KEEP;
+	for (size_t i = 0; i < dp->n_conns; i++)
+		xi_chain_close(dp->conns[i].chain, NULL);
+	free(dp->conns);
+	dp->conns = NULL;
+	dp->n_conns = dp->cap_conns = 0;
+}
+
+int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
+{
+	struct xi_stream_key key, *keys = NULL, *nk;
+	size_t n = 0;
+	int r = 0;
+
+	/* Collect first: deleting while walking can restart the walk. */
+	for (int e = bpf_map_get_next_key(map_fd, NULL, &key); !e;
+	     e = bpf_map_get_next_key(map_fd, &key, &key)) {
+		if (key.conn_id != conn_id)
+			continue;
+		nk = realloc(keys, (n + 1) * sizeof(*keys));
+		if (!nk) {
+			free(keys);
+			return -ENOMEM;
+		}
+		keys = nk;
+		keys[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(map_fd, &keys[i]) && errno != ENOENT && !r)
+			r = -errno;
+	free(keys);
+	return r ? r : (int)n;
+}

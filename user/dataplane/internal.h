@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the XDP-kind factories (user/interceptors/<name>/) and the parts of
+ * the control plane (user/dataplane/) share: the map fds of an opened
+ * interface and the phase that tells a factory whether kernel state is being
+ * created, kept or removed.
+ */
+#ifndef XICEPT_DATAPLANE_INTERNAL_H
+#define XICEPT_DATAPLANE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include <xicept/abi.h>
+#include <xicept/dataplane.h>
+#include <xicept/interceptor.h>
+
+#include "user/dataplane/stage.h"
+
+/* The maps every loaded object has, by pin name; a stage's own maps come
+ * from its descriptor (user/dataplane/stage.h). */
+enum xi_dataplane_map {
+	XI_MAP_CONFIG,
+	XI_MAP_REASONS,
+	XI_MAP_FLOWS,
+	XI_MAP_CONNS,
+	XI_MAP_STAGES,
+	XI_MAP_CONN_META,
+	XI_MAP__MAX,
+};
+
+/*
+ * Kernel state outlives the process, so an interceptor cannot tie it to its
+ * own lifetime. The phase says what its build, unbind and close do to maps:
+ *   KEEP:   nothing is written or removed (a handle closing, a chain rebuilt
+ *           by another process to run its userspace part);
+ *   CREATE: conn_add in progress: build writes its config, and close undoes
+ *           it, since a connection whose add fails must leave nothing;
+ *   REMOVE: conn_del: build writes nothing (the state exists), unbind and
+ *           close remove exactly the connection's entries.
+ * bind_remote_stream always writes: the entries are keyed and idempotent.
+ */
+enum xi_dataplane_phase {
+	XI_PHASE_KEEP = 0,
+	XI_PHASE_CREATE,
+	XI_PHASE_REMOVE,
+};
+
+/* A chain this handle built, kept until conn_del or close. */
+struct xi_dataplane_conn {
+	uint32_t id;
+	struct xi_chain *chain;
+};
+
+/*
+ * The control plane's handle on one interface's data plane: the pinned maps
+ * and entry program it opened, the catalog its chains come from, and the
+ * chains it built. Closing it lets go of these; the kernel state stays.
+ */
+struct xi_dataplane {
+	char ifname[IF_NAMESIZE];
+	char dir[64];                 /* XI_PIN_ROOT/<ifname> */
+	struct xi_catalog *cat;
+	int map_fds[XI_MAP__MAX];
+	int stage_fds[XI_STAGES_SLOTS][XI_STAGE_MAPS_MAX];   /* by slot, by descriptor map */
+	int entry_fd;
+	enum xi_dataplane_phase phase;
+	struct xi_dataplane_conn *conns;
+	size_t n_conns, cap_conns;
+};
+
+int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map);
+/* The fd of map `map` (an index into the descriptor's maps) of the stage in
+ * slot; -EINVAL when there is none. */
+int xi_dataplane_stage_fd(const struct xi_dataplane *dp, uint32_t slot, unsigned map);
+static inline bool xi_dataplane_build_writes(const struct xi_dataplane *dp)
+{
+	return dp->phase == XI_PHASE_CREATE;
+}
+static inline bool xi_dataplane_close_removes(const struct xi_dataplane *dp)
+{
+	return dp->phase != XI_PHASE_KEEP;
+}
+
+/* Deletes every entry of a per-stream map (key struct xi_stream_key) whose
+ * conn_id is conn_id. Returns how many, or a negative errno. */
+int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id);
+
+/* Pin path of one map or program of the interface; -ENAMETOOLONG. */
+int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size);
+/* 0 when ifname can name an interface and a pin directory; -EINVAL. */
+int xi_dataplane_ifname_check(const char *ifname);
+const char *xi_dataplane_map_name(enum xi_dataplane_map map);
+
+/* Connections (user/dataplane/conn.c): closes the chains this handle built,
+ * keeping kernel state. */
+void xi_dataplane_conns_release(struct xi_dataplane *dp);
+
+#endif

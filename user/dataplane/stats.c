@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading the counters back. Every stage whose descriptor has a stats schema
+ * keeps per (connection, SSRC) values in a map of its own; an operator wants
+ * them side by side, so the entries of all those maps are merged by key and
+ * each stage names its fields. The reason counters are per CPU and summed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <xicept/dataplane.h>
+
+#include "user/dataplane/internal.h"
+
+static const char *const reason_names[] = {
+	[XI_REASON_NOT_IP] = "not_ip",
+	[XI_REASON_TRUNCATED] = "truncated",
+	[XI_REASON_BAD_IP] = "bad_ip",
+	[XI_REASON_FRAGMENT] = "fragment",
+	[XI_REASON_IPV6_EXT_LIMIT] = "ipv6_ext_limit",
+	[XI_REASON_NOT_UDP] = "not_udp",
+	[XI_REASON_BAD_UDP] = "bad_udp",
+	[XI_REASON_UNKNOWN_FLOW] = "unknown_flow",
+	[XI_REASON_NO_CONN] = "no_conn",
+	[XI_REASON_STUN] = "stun",
+	[XI_REASON_DTLS] = "dtls",
+	[XI_REASON_OTHER] = "other",
+	[XI_REASON_BAD_RTP] = "bad_rtp",
+	[XI_REASON_RTP] = "rtp",
+	[XI_REASON_RTCP] = "rtcp",
+	[XI_REASON_SSRC_DROP] = "ssrc_drop",
+	[XI_REASON_TAILCALL_FAIL] = "tailcall_fail",
+	[XI_REASON_STATS_FULL] = "stats_full",
+	[XI_REASON_CHAIN_END] = "chain_end",
+	[XI_REASON_NO_DAEMON] = "no_daemon",
+};
+
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == XI_REASON__MAX,
+	       "every enum xi_reason needs a name");
+
+size_t xi_reason_count(void)
+{
+	return XI_REASON__MAX;
+}
+
+const char *xi_reason_name(size_t reason)
+{
+	return reason < XI_REASON__MAX ? reason_names[reason] : NULL;
+}
+
+int xi_dataplane_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (!dp || !counts || n < XI_REASON__MAX)
+		return -EINVAL;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 i = 0; i < XI_REASON__MAX; i++) {
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_REASONS], &i, vals)) {
+			int r = -errno;
+
+			free(vals);
+			return r;
+		}
+		counts[i] = 0;
+		for (int c = 0; c < ncpu; c++)
+			counts[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+void xi_ssrc_stats_set(struct xi_ssrc_stats *s, const char *name, int64_t value)
+{
+	if (s->n_fields < XI_SSRC_STATS_FIELDS_MAX)
+		s->fields[s->n_fields++] = (struct xi_stat_field){ .name = name, .value = value };
+}
+
+int xi_ssrc_stats_find(const struct xi_ssrc_stats *s, const char *name, int64_t *ret)
+{
+	for (size_t i = 0; s && name && i < s->n_fields; i++)
+		if (!strcmp(s->fields[i].name, name)) {
+			if (ret)
+				*ret = s->fields[i].value;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int64_t xi_ssrc_stats_get(const struct xi_ssrc_stats *s, const char *name)
+{
+	int64_t v = 0;
+
+	xi_ssrc_stats_find(s, name, &v);
+	return v;
+}
+
+/* The (conn, ssrc) keys of every stats map, sorted and unique. */
+struct key_vec {
+	struct xi_stream_key *v;
+	size_t n, cap;
+};
+
+static int key_push(struct key_vec *kv, const struct xi_stream_key *key)
+{
+	if (kv->n == kv->cap) {
+		size_t cap = kv->cap ? kv->cap * 2 : 16;
+		struct xi_stream_key *v = realloc(kv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		kv->v = v;
+		kv->cap = cap;
+	}
+	kv->v[kv->n++] = *key;
+	return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct xi_stream_key *x = a, *y = b;
+
+	if (x->conn_id != y->conn_id)
+		return x->conn_id < y->conn_id ? -1 : 1;
+	return x->ssrc < y->ssrc ? -1 : x->ssrc > y->ssrc;
+}
+
+static void keys_unique(struct key_vec *kv)
+{
+	size_t out = 0;
+
+	if (kv->n)
+		qsort(kv->v, kv->n, sizeof(*kv->v), key_cmp);
+	for (size_t i = 0; i < kv->n; i++)
+		if (!out || key_cmp(&kv->v[out - 1], &kv->v[i]))
+			kv->v[out++] = kv->v[i];
+	kv->n = out;
+}
+
+static int stats_fd(struct xi_dataplane *dp, const struct xi_stage_desc *d)
+{
+	return xi_dataplane_stage_fd(dp, d->slot, d->stats->map);
+}
+
+static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *kv)
+{
+	const struct xi_stage_desc *d;
+	struct xi_stream_key key;
+
+	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
+		int fd = d->stats ? stats_fd(dp, d) : -1;
+
+		for (int e = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); fd >= 0 && !e;
+		     e = bpf_map_get_next_key(fd, &key, &key))
+			if ((conn == XI_CONN_ANY || key.conn_id == conn) && key_push(kv, &key))
+				return -ENOMEM;
+	}
+	keys_unique(kv);
+	return 0;
+}
+
+/* One stage's fields of one key; zeros when the stage has no entry for it. */
+static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
+			const struct xi_stream_key *key, void *value, struct xi_ssrc_stats *s)
+{
+	size_t first = s->n_fields;
+
+	/* BPF_F_LOCK: a consistent copy while packets update it. */
+	if (bpf_map_lookup_elem_flags(stats_fd(dp, d), key, value,
+				      d->stats->locked ? BPF_F_LOCK : 0)) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(value, 0, d->stats->value_size);
+	}
+	d->stats->fields(value, s);
+	for (size_t i = first; i < s->n_fields; i++)
+		s->fields[i].stage = d->name;
+	return 0;
+}
+
+static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key,
+		      struct xi_ssrc_stats *s)
+{
+	const struct xi_stage_desc *d;
+	int r = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->conn_id = key->conn_id;
+	s->ssrc = key->ssrc;
+	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++) {
+		void *value;
+
+		if (!d->stats)
+			continue;
+		value = malloc(d->stats->value_size);
+		r = value ? stage_fields(dp, d, key, value, s) : -ENOMEM;
+		free(value);
+	}
+	return r;
+}
+
+int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
+			    struct xi_ssrc_stats **ret, size_t *ret_n)
+{
+	struct key_vec kv = { 0 };
+	struct xi_ssrc_stats *v = NULL;
+	int r;
+
+	if (!dp || !ret || !ret_n)
+		return -EINVAL;
+	r = keys_collect(dp, conn_id, &kv);
+	if (!r && kv.n && !(v = calloc(kv.n, sizeof(*v))))
+		r = -ENOMEM;
+	for (size_t i = 0; !r && i < kv.n; i++)
+		r = stats_fill(dp, &kv.v[i], &v[i]);
+	free(kv.v);
+	if (r) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = kv.n;
+	return 0;
+}

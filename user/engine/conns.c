@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine's connections (see user/engine/conns.h). Each connection of the
+ * pinned table gets its chain built here with the interface's dataplane, so
+ * XDP-kind elements placed after a userspace one run their C twins against
+ * the same maps XDP uses, and is bound from xi_chain_xdp_prefix(): exactly
+ * the position xi_to_user reports, since both come from the same chain text.
+ *
+ * The innermost reader hands out the UDP payload of the packet being
+ * processed; the innermost RTCP writer turns what the chain emits into a
+ * frame from the connection's local endpoint to its remote one.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+
+#include <xicept/attributes.h>
+#include <xicept/interceptor.h>
+#include <xicept/registry.h>
+#include <xicept/stream.h>
+
+#include "user/lib/log.h"
+#include "user/dataplane/internal.h"
+#include "user/engine/conns.h"
+#include "user/lib/udp_frame.h"
+
+/* SSRCs bound on the fly per connection, beyond the signalled ones: a bound
+ * on what a stream of garbage SSRCs can make us allocate. */
+#define ENGINE_STREAMS_MAX   (4 * XI_CONN_MAX_STREAMS)
+#define DEFAULT_CLOCK_RATE  90000
+#define FORCED_SYNC_NS      (20 * 1000 * 1000ull)
+#define PKT_MAX             65536
+#define FRAME_MAX           (XI_L2_MAX + XI_IP6_HDR_LEN + XI_UDP_HDR_LEN + 1500)
+
+struct econn_stream {
+	struct xi_stream_info info;
+	struct xi_reader reader;
+};
+
+struct econn {
+	uint32_t id;
+	struct xi_engine_conns *table;
+	struct xi_conn_spec spec;
+	struct xi_chain *chain;       /* NULL: could not be built, packets pass as is */
+	size_t from;                  /* the XDP prefix: where userspace resumes */
+	uint32_t default_clock_rate;
+	struct xi_reader rtcp_reader;
+	struct econn_stream *streams;
+	size_t n_streams;
+	/* Learned from the last frame: how to send back. */
+	bool have_peer;
+	uint8_t l2[XI_L2_MAX];
+	size_t l2_len;
+	struct xi_endpoint peer;
+	uint32_t queue;
+	uint16_t ip_id;
+};
+
+struct xi_engine_conns {
+	struct xi_dataplane *dp;
+	struct xi_catalog *cat;
+	struct xi_engine_conns_cbs cbs;
+	uint8_t mac[6];
+	struct econn **conns;         /* sorted by id */
+	size_t n_conns;
+	struct xi_engine_conns_stats stats;
+	uint64_t forced_sync_ns;      /* last sync a packet of an unknown id caused */
+	/* The packet being read: what the innermost reader returns. */
+	const uint8_t *cur;
+	size_t cur_len;
+	struct xi_attributes attrs;
+	uint8_t buf[PKT_MAX];
+	uint8_t out[PKT_MAX];
+	uint8_t tx[FRAME_MAX];
+};
+
+#define tlog(t, ...) xi_logf((t)->cbs.log, (t)->cbs.user, __VA_ARGS__)
+
+/* ---- innermost reader and writer ---- */
+
+static ssize_t wire_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
+{
+	struct xi_engine_conns *t = ctx;
+
+	if (!t->cur)
+		return -ENODATA;
+	if (t->cur_len > cap)
+		return -ENOSPC;
+	memcpy(buf, t->cur, t->cur_len);
+	return (ssize_t)t->cur_len;
+}
+
+/* Ethernet header of the last frame, turned around: to its sender, from us. */
+static void l2_reply(const struct econn *c, const uint8_t mac[6], uint8_t *ret)
+{
+	memcpy(ret, c->l2, c->l2_len);
+	memcpy(ret, c->l2 + 6, 6);
+	memcpy(ret + 6, mac, 6);
+}
+
+static ssize_t wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs)
+{
+	struct econn *c = ctx;
+	struct xi_engine_conns *t = c->table;
+	const struct xi_endpoint *dst = c->spec.remote.family ? &c->spec.remote : &c->peer;
+	uint8_t l2[XI_L2_MAX];
+	int n;
+
+	/* Nothing received yet: no peer MAC to send to, and for a wildcard
+	 * connection no peer at all. */
+	if (!c->have_peer) {
+		t->stats.emit_failed++;
+		return -ENOTCONN;
+	}
+	l2_reply(c, t->mac, l2);
+	n = xi_udp_frame_build(t->tx, sizeof(t->tx), l2, c->l2_len, &c->spec.local, dst,
+			       c->ip_id++, pkt, len);
+	if (n >= 0)
+		n = t->cbs.emit ? t->cbs.emit(t->cbs.user, c->queue, t->tx, (size_t)n) : -ENOSYS;
+	if (n < 0) {
+		t->stats.emit_failed++;
+		return n;
+	}
+	t->stats.emitted++;
+	return (ssize_t)len;
+}
+
+/* ---- one connection ---- */
+
+/* The spec does not say which RTCP feedback a stream negotiated; a chain
+ * that holds nack-generator means the operator wants NACKs for it. */
+static void stream_info_make(uint32_t ssrc, uint8_t pt, uint32_t clock_rate,
+			     struct xi_stream_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->id, sizeof(ret->id), "ssrc-%u", ssrc);
+	ret->ssrc = ssrc;
+	ret->payload_type = pt;
+	ret->clock_rate = clock_rate;
+	ret->n_rtcp_feedback = 2;
+	strcpy(ret->rtcp_feedback[0].type, "nack");
+	strcpy(ret->rtcp_feedback[1].type, "nack");
+	strcpy(ret->rtcp_feedback[1].parameter, "pli");
+}
+
+static struct econn_stream *stream_find(struct econn *c, uint32_t ssrc)
+{
+	for (size_t i = 0; i < c->n_streams; i++)
+		if (c->streams[i].info.ssrc == ssrc)
+			return &c->streams[i];
+	return NULL;
+}
+
+static int stream_bind(struct econn *c, uint32_t ssrc, uint8_t pt, uint32_t clock_rate,
+		       struct econn_stream **ret)
+{
+	struct xi_reader inner = { .read = wire_read, .ctx = c->table };
+	struct econn_stream *s;
+	int r;
+
+	if (c->n_streams >= ENGINE_STREAMS_MAX)
+		return -ENOSPC;
+	s = &c->streams[c->n_streams];
+	stream_info_make(ssrc, pt, clock_rate, &s->info);
+	r = xi_chain_bind_remote_stream_from(c->chain, c->from, &s->info, inner, &s->reader);
+	if (r)
+		return r;
+	c->n_streams++;
+	if (ret)
+		*ret = s;
+	return 0;
+}
+
+static uint32_t conn_default_rate(struct xi_engine_conns *t, uint32_t id)
+{
+	struct xi_conn val;
+
+	if (bpf_map_lookup_elem(xi_dataplane_map_fd(t->dp, XI_MAP_CONNS), &id, &val) == 0 &&
+	    val.default_clock_rate)
+		return val.default_clock_rate;
+	return DEFAULT_CLOCK_RATE;
+}
+
+static void econn_free(struct econn *c)
+{
+	if (!c)
+		return;
+	if (c->chain) {
+		for (size_t i = c->n_streams; i-- > 0;)
+			xi_chain_unbind_remote_stream_from(c->chain, c->from, &c->streams[i].info);
+		xi_chain_close(c->chain, NULL);
+	}
+	free(c->streams);
+	free(c);
+}
+
+static int econn_bind(struct econn *c)
+{
+	struct xi_reader inner = { .read = wire_read, .ctx = c->table };
+	struct xi_writer wire = { .write = wire_write, .ctx = c }, unused;
+	int r;
+
+	c->from = xi_chain_xdp_prefix(c->chain);
+	r = xi_chain_bind_rtcp_reader_from(c->chain, c->from, inner, &c->rtcp_reader);
+	if (!r)
+		r = xi_chain_bind_rtcp_writer_from(c->chain, c->from, wire, &unused);
+	for (size_t i = 0; !r && i < c->spec.n_streams; i++) {
+		const struct xi_stream_spec *s = &c->spec.streams[i];
+
+		r = stream_bind(c, s->ssrc, s->payload_type, s->clock_rate, NULL);
+	}
+	return r;
+}
+
+static int econn_new(struct xi_engine_conns *t, uint32_t id, const struct xi_conn_spec *spec,
+		     struct econn **ret)
+{
+	struct xi_build_ctx ctx = { .conn_id = id, .dp = t->dp };
+	struct xi_err err = { 0 };
+	struct econn *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->streams = calloc(ENGINE_STREAMS_MAX, sizeof(*c->streams));
+	if (!c->streams) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->id = id;
+	c->table = t;
+	c->spec = *spec;
+	c->default_clock_rate = conn_default_rate(t, id);
+	r = xi_catalog_build(t->cat, spec->chain, &ctx, &c->chain, &err);
+	if (!r) {
+		r = econn_bind(c);
+		if (r)
+			snprintf(err.msg, sizeof(err.msg), "binding: %s", strerror(-r));
+	}
+	if (r) {
+		/* Kept without a chain, so that its packets pass and the
+		 * failure is reported once, not per sync. */
+		tlog(t, "connection %u: cannot build '%s': %s", id, spec->chain,
+		      err.msg[0] ? err.msg : strerror(-r));
+		if (c->chain)
+			xi_chain_close(c->chain, NULL);
+		c->chain = NULL;
+		c->n_streams = 0;
+	}
+	*ret = c;
+	return 0;
+}
+
+/* ---- the table ---- */
+
+int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const uint8_t mac[6],
+		  const struct xi_engine_conns_cbs *cbs, struct xi_engine_conns **ret)
+{
+	struct xi_engine_conns *t;
+
+	if (!dp || !cat || !mac || !ret)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->dp = dp;
+	t->cat = cat;
+	if (cbs)
+		t->cbs = *cbs;
+	memcpy(t->mac, mac, 6);
+	*ret = t;
+	return 0;
+}
+
+void xi_engine_conns_free(struct xi_engine_conns *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_conns; i++)
+		econn_free(t->conns[i]);
+	free(t->conns);
+	free(t);
+}
+
+static struct econn *conn_find(const struct xi_engine_conns *t, uint32_t id)
+{
+	size_t lo = 0, hi = t->n_conns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->conns[mid]->id == id)
+			return t->conns[mid];
+		if (t->conns[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* What a rebuilt connection keeps from its old self: where its peer is. */
+static void econn_inherit(struct econn *c, const struct econn *old)
+{
+	if (!old || !old->have_peer)
+		return;
+	c->have_peer = true;
+	memcpy(c->l2, old->l2, sizeof(c->l2));
+	c->l2_len = old->l2_len;
+	c->peer = old->peer;
+	c->queue = old->queue;
+	c->ip_id = old->ip_id;
+}
+
+/* The connection for id as the table is now: the old one when its spec did
+ * not change, else a new one. */
+static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, bool *ret_changed)
+{
+	struct econn *old = conn_find(t, id);
+	struct xi_conn_spec spec;
+	int r = xi_dataplane_conn_get(t->dp, id, &spec);
+
+	if (r)
+		return r;
+	*ret_changed = !old || memcmp(&old->spec, &spec, sizeof(spec));
+	if (!*ret_changed) {
+		*ret = old;
+		return 0;
+	}
+	r = econn_new(t, id, &spec, ret);
+	if (!r) {
+		econn_inherit(*ret, old);
+		tlog(t, "connection %u: %s chain '%s'%s", id, old ? "rebuilt" : "added",
+		      spec.chain, (*ret)->chain ? "" : " (passing its packets unchanged)");
+	}
+	return r;
+}
+
+static struct econn *find_in(struct econn **v, size_t n, uint32_t id)
+{
+	struct xi_engine_conns view = { .conns = v, .n_conns = n };
+
+	return conn_find(&view, id);
+}
+
+/* Closes the old connections the new table does not hold as they are. */
+static int conns_retire(struct xi_engine_conns *t, struct econn **next, size_t n)
+{
+	int removed = 0;
+
+	for (size_t i = 0; i < t->n_conns; i++) {
+		struct econn *c = t->conns[i], *now = find_in(next, n, c->id);
+
+		if (now == c)
+			continue;
+		if (!now) {
+			tlog(t, "connection %u: removed", c->id);
+			removed++;
+		}
+		econn_free(c);
+	}
+	return removed;
+}
+
+int xi_engine_conns_sync(struct xi_engine_conns *t)
+{
+	struct econn **next;
+	uint32_t *ids = NULL;
+	size_t n = 0, k = 0;
+	int r, changed = 0;
+
+	r = xi_dataplane_conn_ids(t->dp, &ids, &n);
+	if (r)
+		return r;
+	next = calloc(n ? n : 1, sizeof(*next));
+	if (!next) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool ch = false;
+
+		r = sync_one(t, ids[i], &next[k], &ch);
+		if (r == -ENOENT)
+			continue;   /* deleted since the listing */
+		if (r) {
+			/* Out of memory: keep what runs now, try again next sync. */
+			next[k] = conn_find(t, ids[i]);
+			if (!next[k])
+				continue;
+		}
+		changed += ch;
+		k++;
+	}
+	free(ids);
+	changed += conns_retire(t, next, k);
+	free(t->conns);
+	t->conns = next;
+	t->n_conns = k;
+	return changed;
+}
+
+/* ---- packets ---- */
+
+static bool meta_valid(const struct xi_xsk_meta *m, size_t len)
+{
+	return m && m->magic == XI_XSK_META_MAGIC && m->l3_off < m->l4_off &&
+	       m->l4_off + XI_UDP_HDR_LEN == m->payload_off &&
+	       (size_t)m->payload_off + m->payload_len <= len && m->l3_off <= XI_L2_MAX &&
+	       m->l3_off >= 14;
+}
+
+/* Where to send what the chain emits: back the way this frame came. */
+static void peer_learn(struct econn *c, const struct xi_xsk_meta *m, uint32_t queue,
+		       const uint8_t *frame)
+{
+	const uint8_t *l3 = frame + m->l3_off, *udp = frame + m->l4_off;
+
+	memcpy(c->l2, frame, m->l3_off);
+	c->l2_len = m->l3_off;
+	c->queue = queue;
+	memset(&c->peer, 0, sizeof(c->peer));
+	if (l3[0] >> 4 == 4) {
+		c->peer.family = AF_INET;
+		memcpy(c->peer.addr, l3 + 12, 4);
+	} else {
+		c->peer.family = AF_INET6;
+		memcpy(c->peer.addr, l3 + 8, 16);
+	}
+	c->peer.port = (uint16_t)(udp[0] << 8 | udp[1]);
+	c->have_peer = true;
+}
+
+static int reader_for(struct econn *c, const struct xi_xsk_meta *m, const uint8_t *payload,
+		      struct xi_reader *ret)
+{
+	struct econn_stream *s;
+	int r;
+
+	if (m->is_rtcp) {
+		*ret = c->rtcp_reader;
+		return 0;
+	}
+	s = stream_find(c, m->ssrc);
+	if (!s) {
+		/* Not signalled: bound now with the connection's defaults, as
+		 * an SFU wants for a sender that adds a stream. */
+		r = stream_bind(c, m->ssrc, payload[1] & 0x7f, c->default_clock_rate, &s);
+		if (r)
+			return r;
+	}
+	*ret = s->reader;
+	return 0;
+}
+
+static int attrs_fill(struct xi_engine_conns *t, const struct xi_xsk_meta *m, uint8_t *frame,
+		      size_t len)
+{
+	int r;
+
+	xi_attributes_reset(&t->attrs);
+	r = xi_attributes_set_u64(&t->attrs, XI_ATTR_CONN_ID, m->conn_id);
+	if (!r)
+		r = xi_attributes_set_u64(&t->attrs, XI_ATTR_ARRIVAL_NS, m->now_ns);
+	if (!r)
+		r = xi_attributes_set_ptr(&t->attrs, XI_ATTR_FRAME, frame);
+	if (!r)
+		r = xi_attributes_set_u64(&t->attrs, XI_ATTR_FRAME_LEN, len);
+	return r;
+}
+
+/* The datagram as received, without any Ethernet padding after it. */
+static int deliver_as_is(struct xi_engine_conns *t, uint8_t *frame, size_t len,
+			 const struct xi_xsk_meta *m, const uint8_t **ret_l3, size_t *ret_len)
+{
+	uint8_t *l3 = frame + m->l3_off;
+	int n;
+
+	if (m->l3_off >= len)
+		return -EBADMSG;
+	n = xi_ip_datagram_len(l3, len - m->l3_off);
+	if (n < 0)
+		return n;
+	if (xi_udp_csum_complete(l3, (size_t)m->l4_off - m->l3_off, (size_t)n) == 1)
+		t->stats.csum_completed++;
+	*ret_l3 = l3;
+	*ret_len = (size_t)n;
+	return 1;
+}
+
+/* The chain changed the payload: same IP and UDP headers, new lengths and
+ * checksums. */
+static int deliver_changed(struct xi_engine_conns *t, const uint8_t *frame, const struct xi_xsk_meta *m,
+			   size_t n, const uint8_t **ret_l3, size_t *ret_len)
+{
+	size_t hdrs = (size_t)m->payload_off - m->l3_off;
+	int r;
+
+	if (hdrs + n > sizeof(t->out))
+		return -EMSGSIZE;
+	memcpy(t->out, frame + m->l3_off, hdrs);
+	memcpy(t->out + hdrs, t->buf, n);
+	r = xi_udp_datagram_fix(t->out, (size_t)m->l4_off - m->l3_off, n);
+	if (r)
+		return r;
+	t->stats.modified++;
+	*ret_l3 = t->out;
+	*ret_len = hdrs + n;
+	return 1;
+}
+
+static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi_xsk_meta *m,
+		     uint32_t queue, uint8_t *frame, size_t len, const uint8_t **ret_l3,
+		     size_t *ret_len)
+{
+	const uint8_t *payload = frame + m->payload_off;
+	struct xi_reader rd;
+	ssize_t n;
+	int r;
+
+	peer_learn(c, m, queue, frame);
+	r = reader_for(c, m, payload, &rd);
+	if (!r)
+		r = attrs_fill(t, m, frame, len);
+	if (r)
+		return r;
+	t->cur = payload;
+	t->cur_len = m->payload_len;
+	n = xi_reader_read(rd, t->buf, sizeof(t->buf), &t->attrs);
+	t->cur = NULL;
+	if (n < 0)
+		return (int)n;
+	if (n == 0) {
+		t->stats.dropped++;
+		return 0;
+	}
+	t->stats.delivered++;
+	if ((size_t)n == m->payload_len && !memcmp(t->buf, payload, (size_t)n))
+		return deliver_as_is(t, frame, len, m, ret_l3, ret_len);
+	return deliver_changed(t, frame, m, (size_t)n, ret_l3, ret_len);
+}
+
+int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
+{
+	struct econn *c;
+	int r;
+
+	if (!t || !frame || !ret_l3 || !ret_len)
+		return -EINVAL;
+	t->stats.packets++;
+	if (!meta_valid(meta, len)) {
+		t->stats.bad_meta++;
+		return -EBADMSG;
+	}
+	c = conn_find(t, meta->conn_id);
+	if ((!c || c->from != meta->resume) &&
+	    meta->now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
+		/* Added or changed since the last sync; at most one such sync
+		 * per FORCED_SYNC_NS, whatever the packet rate. */
+		t->forced_sync_ns = meta->now_ns;
+		xi_engine_conns_sync(t);
+		c = conn_find(t, meta->conn_id);
+	}
+	if (!c || !c->chain || c->from != meta->resume) {
+		t->stats.unknown_conn++;
+		t->stats.delivered++;
+		return deliver_as_is(t, frame, len, meta, ret_l3, ret_len);
+	}
+	r = run_chain(t, c, meta, queue, frame, len, ret_l3, ret_len);
+	if (r < 0) {
+		t->stats.errors++;
+		return 0;
+	}
+	return r;
+}
+
+void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns)
+{
+	for (size_t i = 0; t && i < t->n_conns; i++) {
+		struct econn *c = t->conns[i];
+
+		if (c->chain && xi_chain_poll(c->chain, now_ns) < 0)
+			t->stats.poll_errors++;
+	}
+}
+
+void xi_engine_conns_stats(const struct xi_engine_conns *t, struct xi_engine_conns_stats *ret)
+{
+	*ret = t->stats;
+	ret->conns = t->n_conns;
+}

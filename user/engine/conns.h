@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AF_XDP engine's connections: the chains of the pinned connection
+ * table, rebuilt in this process and bound from the position the XDP part
+ * stopped at, and the per-packet work on what XDP redirected. Sockets,
+ * rings and delivery are user/engine/xsk.c's; nothing here does I/O except
+ * through the callbacks, so the whole path runs in unit tests.
+ */
+#ifndef XICEPT_ENGINE_CONN_H
+#define XICEPT_ENGINE_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xicept/abi.h>
+#include <xicept/catalog.h>
+#include <xicept/dataplane.h>
+
+struct xi_engine_conns;
+
+struct xi_engine_conns_cbs {
+	/* Sends one Ethernet frame (emitted RTCP) out of the rx queue's socket. */
+	int (*emit)(void *user, uint32_t queue, const uint8_t *frame, size_t len);
+	/* One line, no newline. May be NULL. */
+	void (*log)(void *user, const char *msg);
+	void *user;
+};
+
+struct xi_engine_conns_stats {
+	uint64_t packets;        /* frames handed to xi_engine_conns_process */
+	uint64_t delivered;      /* verdict deliver */
+	uint64_t modified;       /* ... with a payload an interceptor changed */
+	uint64_t csum_completed; /* ... with an offloaded partial UDP checksum finished */
+	uint64_t dropped;        /* an interceptor dropped it (read returned 0) */
+	uint64_t errors;         /* a chain's read failed: dropped too */
+	uint64_t bad_meta;       /* no or inconsistent xi_xsk_meta: dropped, nothing to go by */
+	uint64_t unknown_conn;   /* no chain for the id or position: delivered as is */
+	uint64_t emitted;        /* RTCP frames the chains sent */
+	uint64_t emit_failed;
+	uint64_t poll_errors;
+	size_t conns;
+};
+
+/* mac: the interface's address, the source of emitted frames. dp and cat
+ * must outlive the table. */
+int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const uint8_t mac[6],
+		  const struct xi_engine_conns_cbs *cbs, struct xi_engine_conns **ret);
+/* Closes every chain; kernel state stays (the handle's phase is KEEP). */
+void xi_engine_conns_free(struct xi_engine_conns *t);
+
+/* Follows the pinned connection table: builds chains of new connections,
+ * rebuilds changed ones, closes removed ones. Returns how many changed, or
+ * a negative errno when the table could not be read. */
+int xi_engine_conns_sync(struct xi_engine_conns *t);
+
+/*
+ * Runs one redirected frame (frame[0..len), with its metadata) through its
+ * connection's chain from the metadata's resume position. Returns 1 with the
+ * IP datagram to deliver in *ret_l3 / *ret_len (pointing into frame when
+ * the chain left it unchanged, else into the table's own buffer, valid until
+ * the next call), or 0 when the chain dropped it.
+ */
+int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len);
+
+/* Timers of every chain (NACK, reports), with CLOCK_MONOTONIC now. */
+void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns);
+
+void xi_engine_conns_stats(const struct xi_engine_conns *t, struct xi_engine_conns_stats *ret);
+
+#endif

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The AF_XDP engine (see user/engine/xsk.h). One thread: poll() on every
+ * socket with a short timeout, so that chain timers run every few
+ * milliseconds whether or not packets come, and the connection table is
+ * re-read every sync_ms.
+ *
+ * Each queue has its own UMEM: RX_FRAMES frames live in the fill and RX
+ * rings (a frame goes back to the fill ring as soon as its packet has been
+ * delivered), TX_FRAMES more serve emitted RTCP and come back through the
+ * completion ring. Sockets bind in copy mode (XDP_COPY), which every driver
+ * supports, veth included; xi_entry stays the interface's program
+ * (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD) and the sockets go into our xi_xsks.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <linux/if_xdp.h>
+#include <xdp/xsk.h>
+
+#include <xicept/catalog.h>
+#include <xicept/dataplane.h>
+
+#include "user/lib/clock.h"
+#include "user/lib/log.h"
+#include "user/dataplane/internal.h"
+#include "user/engine/tun.h"
+#include "user/engine/xsk.h"
+
+#define FRAME_SIZE     XSK_UMEM__DEFAULT_FRAME_SIZE
+#define RX_FRAMES      1024u    /* power of two: also the fill and RX ring sizes */
+#define TX_FRAMES      256u     /* power of two: also the TX and completion ring sizes */
+#define RX_BATCH       64u
+#define DEFAULT_SYNC_MS 250u
+#define DEFAULT_POLL_MS 5u
+#define TUN_TEMPLATE   "xitun%d"
+
+struct xq {
+	uint32_t id;
+	void *area;
+	size_t area_len;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	bool in_map;
+	uint64_t tx_free[TX_FRAMES];
+	uint32_t n_tx_free;
+};
+
+struct xi_engine {
+	struct xi_engine_opts opts;
+	char ifname[IF_NAMESIZE];
+	struct xi_catalog *cat;
+	struct xi_dataplane *dp;
+	struct xi_engine_conns *conns;
+	struct xi_tun tun;
+	int xsks_fd, to_user_fd;
+	bool slot_set;
+	struct xq *qs;
+	unsigned n_qs;
+	volatile sig_atomic_t stop;
+	struct xi_engine_stats stats;
+};
+
+#define elog(e, ...) xi_logf((e)->opts.log, (e)->opts.log_user, __VA_ARGS__)
+
+static void engine_log(void *user, const char *msg)
+{
+	struct xi_engine *e = user;
+
+	if (e->opts.log)
+		e->opts.log(e->opts.log_user, msg);
+}
+
+/* One socket per receive queue. Asked through ethtool rather than read from
+ * /sys/class/net, which shows the namespace sysfs was mounted in, not ours;
+ * a driver without channel counts has one queue. */
+/* The AF_XDP redirect that ends a chain's XDP part. Its slot stays empty
+ * until this engine runs: that is how XDP tells there is no daemon. */
+static const struct xi_stage_map to_user_maps[] = {
+	{ "xi_xsks", XI_STAGE_KEY_NONE },
+	{ NULL },
+};
+
+const struct xi_stage_desc xi_stage_to_user = {
+	.name = "to-user",
+	.slot = XI_STAGE_TO_USER,
+	.prog = "xi_to_user",
+	.on_demand = true,
+	.maps = to_user_maps,
+};
+
+static int rx_queue_count(const char *ifname, unsigned *ret)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned n = 1;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(s, SIOCETHTOOL, &ifr) == 0 && ch.rx_count + ch.combined_count > 0)
+		n = ch.rx_count + ch.combined_count;
+	close(s);
+	*ret = n > XI_XSKS_MAX ? XI_XSKS_MAX : n;
+	return 0;
+}
+
+static int iface_hw(const char *ifname, uint8_t mac[6], unsigned *ret_mtu)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr))
+		r = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (!r && ioctl(s, SIOCGIFMTU, &ifr))
+		r = -errno;
+	else if (!r)
+		*ret_mtu = (unsigned)ifr.ifr_mtu;
+	close(s);
+	return r;
+}
+
+static int pin_open(const char *ifname, const char *name)
+{
+	char path[256];
+	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
+
+	if (r)
+		return r;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* ---- one queue ---- */
+
+static int xq_fill(struct xq *q)
+{
+	uint32_t idx;
+
+	if (xsk_ring_prod__reserve(&q->fill, RX_FRAMES, &idx) != RX_FRAMES)
+		return -ENOSPC;
+	for (uint32_t i = 0; i < RX_FRAMES; i++)
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)i * FRAME_SIZE;
+	xsk_ring_prod__submit(&q->fill, RX_FRAMES);
+	for (uint32_t i = 0; i < TX_FRAMES; i++)
+		q->tx_free[i] = (uint64_t)(RX_FRAMES + i) * FRAME_SIZE;
+	q->n_tx_free = TX_FRAMES;
+	return 0;
+}
+
+static int xq_open(struct xi_engine *e, struct xq *q, uint32_t id)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = RX_FRAMES, .comp_size = TX_FRAMES,
+		.frame_size = FRAME_SIZE, .frame_headroom = 0,
+	};
+	struct xsk_socket_config scfg = {
+		.rx_size = RX_FRAMES, .tx_size = TX_FRAMES,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	int r;
+
+	q->id = id;
+	q->area_len = (size_t)(RX_FRAMES + TX_FRAMES) * FRAME_SIZE;
+	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->area == MAP_FAILED) {
+		q->area = NULL;
+		return -errno;
+	}
+	r = xsk_umem__create(&q->umem, q->area, q->area_len, &q->fill, &q->comp, &ucfg);
+	if (r) {
+		q->umem = NULL;
+		return r;
+	}
+	r = xsk_socket__create(&q->xsk, e->ifname, id, q->umem, &q->rx, &q->tx, &scfg);
+	if (r) {
+		q->xsk = NULL;
+		return r;
+	}
+	r = xq_fill(q);
+	if (!r)
+		r = xsk_socket__update_xskmap(q->xsk, e->xsks_fd);
+	q->in_map = !r;
+	return r;
+}
+
+static void xq_close(struct xi_engine *e, struct xq *q)
+{
+	if (q->in_map)
+		bpf_map_delete_elem(e->xsks_fd, &q->id);
+	if (q->xsk)
+		xsk_socket__delete(q->xsk);
+	if (q->umem)
+		xsk_umem__delete(q->umem);
+	if (q->area)
+		munmap(q->area, q->area_len);
+}
+
+static void xq_reclaim(struct xq *q)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&q->comp, TX_FRAMES, &idx);
+
+	for (uint32_t i = 0; i < n && q->n_tx_free < TX_FRAMES; i++)
+		q->tx_free[q->n_tx_free++] = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
+	if (n)
+		xsk_ring_cons__release(&q->comp, n);
+}
+
+static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t len)
+{
+	struct xi_engine *e = user;
+	struct xq *q;
+	uint32_t idx;
+	uint64_t addr;
+
+	if (queue >= e->n_qs || len > FRAME_SIZE)
+		return -EINVAL;
+	q = &e->qs[queue];
+	xq_reclaim(q);
+	if (!q->n_tx_free || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1) {
+		e->stats.tx_full++;
+		return -ENOBUFS;
+	}
+	addr = q->tx_free[--q->n_tx_free];
+	memcpy(xsk_umem__get_data(q->area, addr), frame, len);
+	xsk_ring_prod__tx_desc(&q->tx, idx)->addr = addr;
+	xsk_ring_prod__tx_desc(&q->tx, idx)->len = (uint32_t)len;
+	xsk_ring_prod__submit(&q->tx, 1);
+	/* Copy mode sends in this call; EAGAIN and friends mean "later", and
+	 * the next kick picks the frame up. */
+	if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+		return -errno;
+	return 0;
+}
+
+static void deliver(struct xi_engine *e, struct xq *q, const struct xdp_desc *d)
+{
+	uint8_t *data = xsk_umem__get_data(q->area, d->addr);
+	const struct xi_xsk_meta *meta = (const void *)(data - sizeof(*meta));
+	const uint8_t *l3;
+	size_t len;
+	int r;
+
+	/* The metadata sits in the frame's headroom, inside our UMEM. */
+	if (xsk_umem__extract_addr(d->addr) % FRAME_SIZE < sizeof(*meta))
+		meta = NULL;
+	r = xi_engine_conns_process(e->conns, meta, q->id, data, d->len, &l3, &len);
+	if (r == 1 && xi_tun_write(&e->tun, l3, len))
+		e->stats.tun_errors++;
+}
+
+static unsigned xq_rx(struct xi_engine *e, struct xq *q)
+{
+	uint32_t idx_rx, idx_fill, n = xsk_ring_cons__peek(&q->rx, RX_BATCH, &idx_rx);
+
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		deliver(e, q, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i));
+	/* The fill ring holds every RX frame, so this reservation fits. */
+	while (xsk_ring_prod__reserve(&q->fill, n, &idx_fill) != n)
+		;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr;
+
+		*xsk_ring_prod__fill_addr(&q->fill, idx_fill + i) = a - a % FRAME_SIZE;
+	}
+	xsk_ring_prod__submit(&q->fill, n);
+	xsk_ring_cons__release(&q->rx, n);
+	e->stats.rx_frames += n;
+	return n;
+}
+
+/* ---- the engine ---- */
+
+static int engine_sockets(struct xi_engine *e)
+{
+	int r = rx_queue_count(e->ifname, &e->n_qs);
+
+	if (r)
+		return r;
+	e->qs = calloc(e->n_qs, sizeof(*e->qs));
+	if (!e->qs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < e->n_qs; i++) {
+		r = xq_open(e, &e->qs[i], i);
+		if (r) {
+			elog(e, "queue %u: cannot open an AF_XDP socket: %s", i, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Last step of the start: from here on packets come to the sockets. */
+static int engine_slot_set(struct xi_engine *e)
+{
+	__u32 slot = XI_STAGE_TO_USER;
+
+	if (bpf_map_update_elem(xi_dataplane_map_fd(e->dp, XI_MAP_STAGES), &slot, &e->to_user_fd, BPF_ANY))
+		return -errno;
+	e->slot_set = true;
+	return 0;
+}
+
+static int engine_open(struct xi_engine *e)
+{
+	struct xi_engine_conns_cbs cbs = { .emit = engine_emit, .log = engine_log, .user = e };
+	uint8_t mac[6];
+	unsigned mtu = 0;
+	int relaxed = 0, r;
+
+	e->cat = xi_catalog_new_from_global();
+	if (!e->cat)
+		return -errno;
+	r = xi_dataplane_open(e->ifname, e->cat, &e->dp);
+	if (r)
+		return r;
+	e->xsks_fd = pin_open(e->ifname, "xi_xsks");
+	if (e->xsks_fd < 0)
+		return e->xsks_fd;
+	e->to_user_fd = pin_open(e->ifname, "xi_to_user");
+	if (e->to_user_fd < 0)
+		return e->to_user_fd;
+	r = iface_hw(e->ifname, mac, &mtu);
+	if (r)
+		return r;
+	r = xi_engine_conns_new(e->dp, e->cat, mac, &cbs, &e->conns);
+	if (r)
+		return r;
+	r = xi_tun_open(&e->tun, TUN_TEMPLATE, mtu, &relaxed);
+	if (r) {
+		elog(e, "cannot create the TUN device: %s", strerror(-r));
+		return r;
+	}
+	elog(e, "delivering through %s (rp_filter 0%s)", e->tun.name,
+	     relaxed ? "; net.ipv4.conf.all.rp_filter relaxed from strict to loose" : "");
+	r = xi_engine_conns_sync(e->conns);
+	if (r < 0)
+		return r;
+	r = engine_sockets(e);
+	if (!r)
+		r = engine_slot_set(e);
+	return r;
+}
+
+int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts, struct xi_engine **ret)
+{
+	struct xi_engine *e;
+	int r;
+
+	if (!ifname || !ret || xi_dataplane_ifname_check(ifname) || (opts && opts->sz < sizeof(size_t)))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	if (opts)
+		memcpy(&e->opts, opts, opts->sz < sizeof(e->opts) ? opts->sz : sizeof(e->opts));
+	e->opts.sz = sizeof(e->opts);
+	if (!e->opts.sync_ms)
+		e->opts.sync_ms = DEFAULT_SYNC_MS;
+	if (!e->opts.poll_ms)
+		e->opts.poll_ms = DEFAULT_POLL_MS;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+	e->xsks_fd = e->to_user_fd = e->tun.fd = -1;
+	r = engine_open(e);
+	if (r) {
+		xi_engine_free(e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+int xi_engine_run(struct xi_engine *e)
+{
+	struct pollfd *pfds = calloc(e->n_qs, sizeof(*pfds));
+	uint64_t next_sync = xi_mono_ns() + e->opts.sync_ms * 1000000ull;
+	int r = 0;
+
+	if (!pfds)
+		return -ENOMEM;
+	for (unsigned i = 0; i < e->n_qs; i++)
+		pfds[i] = (struct pollfd){ .fd = xsk_socket__fd(e->qs[i].xsk), .events = POLLIN };
+	while (!e->stop) {
+		uint64_t now;
+
+		if (poll(pfds, e->n_qs, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		for (unsigned i = 0; i < e->n_qs; i++) {
+			xq_rx(e, &e->qs[i]);
+			xq_reclaim(&e->qs[i]);
+		}
+		now = xi_mono_ns();
+		xi_engine_conns_poll(e->conns, now);
+		if (now >= next_sync) {
+			xi_engine_conns_sync(e->conns);
+			next_sync = now + e->opts.sync_ms * 1000000ull;
+		}
+	}
+	free(pfds);
+	return r;
+}
+
+void xi_engine_stop(struct xi_engine *e)
+{
+	if (e)
+		e->stop = 1;
+}
+
+void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
+{
+	*ret = e->stats;
+	xi_engine_conns_stats(e->conns, &ret->chains);
+	ret->queues = e->n_qs;
+}
+
+const char *xi_engine_tun_name(const struct xi_engine *e)
+{
+	return e->tun.name;
+}
+
+/* The slot first, so no packet is redirected to a socket about to close;
+ * then the sockets (xq_close takes each out of xi_xsks). */
+void xi_engine_free(struct xi_engine *e)
+{
+	__u32 slot = XI_STAGE_TO_USER;
+
+	if (!e)
+		return;
+	if (e->slot_set)
+		bpf_map_delete_elem(xi_dataplane_map_fd(e->dp, XI_MAP_STAGES), &slot);
+	for (unsigned i = 0; e->qs && i < e->n_qs; i++)
+		xq_close(e, &e->qs[i]);
+	free(e->qs);
+	xi_engine_conns_free(e->conns);
+	xi_tun_close(&e->tun);
+	if (e->xsks_fd >= 0)
+		close(e->xsks_fd);
+	if (e->to_user_fd >= 0)
+		close(e->to_user_fd);
+	xi_dataplane_close(e->dp);
+	xi_catalog_free(e->cat);
+	free(e);
+}

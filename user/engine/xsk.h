@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AF_XDP userspace engine behind `xicept run IFNAME`: one AF_XDP socket
+ * per receive queue of an attached interface, the chains of its stateful
+ * connections (user/engine/conns.c), delivery into the kernel stack through a
+ * TUN device (user/engine/tun.c), and emitted RTCP through the sockets' TX rings.
+ *
+ * While it runs, the interface's xi_stages slot XI_STAGE_TO_USER holds
+ * xi_to_user and xi_xsks holds its sockets; xi_engine_free() empties both,
+ * so the no_daemon policy applies again. The connections and everything
+ * else in the pins stay as they were.
+ */
+#ifndef XICEPT_XSK_ENGINE_H
+#define XICEPT_XSK_ENGINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "user/engine/conns.h"
+
+struct xi_engine;
+
+struct xi_engine_opts {
+	size_t sz;                       /* sizeof(struct xi_engine_opts) */
+	/* One line, no newline; NULL: silent. The library never prints. */
+	void (*log)(void *user, const char *msg);
+	void *log_user;
+	unsigned sync_ms;                /* connection table re-read; 0: 250 */
+	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
+};
+
+struct xi_engine_stats {
+	struct xi_engine_conns_stats chains;
+	uint64_t rx_frames;              /* frames read from the sockets */
+	uint64_t tun_errors;             /* deliveries the TUN device refused */
+	uint64_t tx_full;                /* emitted frames with no TX frame free */
+	unsigned queues;
+};
+
+/* -ENOENT: not attached, or attached by a build without xi_to_user;
+ * -EBUSY: another engine serves a queue; -EPERM. */
+int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts,
+		  struct xi_engine **ret);
+/* Runs until xi_engine_stop(); returns 0, or a negative errno when polling
+ * the sockets failed. */
+int xi_engine_run(struct xi_engine *e);
+/* Async-signal-safe: the loop ends within poll_ms. */
+void xi_engine_stop(struct xi_engine *e);
+void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret);
+/* The TUN device's name, for logs. */
+const char *xi_engine_tun_name(const struct xi_engine *e);
+void xi_engine_free(struct xi_engine *e);   /* NULL is fine */
+
+#endif

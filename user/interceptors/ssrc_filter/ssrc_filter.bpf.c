@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/* xi_ssrc_filter: per-connection allow or deny list of SSRCs, applied to the
+ * RTP SSRC and the RTCP sender SSRC. Twin: user/interceptors/ssrc_filter/twin.c. */
+
+/* The stage's maps; see struct xi_ssrc_filter and friends in abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_ssrc_filter);
+} xi_ssrc_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_ssrc_entry);
+} xi_ssrc_lists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_drop_count);
+} xi_ssrc_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XI_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct xi_drop_count);
+} xi_conn_drops SEC(".maps");
+
+static __always_inline int xi_ssrc_listed(const struct xi_pkt_ctx *pc)
+{
+	struct xi_stream_key key = { .conn_id = pc->conn_id, .ssrc = pc->ssrc };
+
+	return bpf_map_lookup_elem(&xi_ssrc_lists, &key) != NULL;
+}
+
+static __always_inline void xi_ssrc_count_drop(const struct xi_pkt_ctx *pc)
+{
+	struct xi_stream_key key = { .conn_id = pc->conn_id, .ssrc = pc->ssrc };
+	struct xi_drop_count zero = {}, *n;
+	__u32 conn_id = pc->conn_id;
+
+	xi_count(XI_REASON_SSRC_DROP);
+	n = xi_lookup_or_init(&xi_ssrc_drops, &key, &zero);
+	if (n) {
+		__sync_fetch_and_add(&n->packets, 1);
+		__sync_fetch_and_add(&n->bytes, pc->payload_len);
+	} else {
+		xi_count(XI_REASON_STATS_FULL);
+	}
+	n = xi_lookup_or_init(&xi_conn_drops, &conn_id, &zero);
+	if (n) {
+		__sync_fetch_and_add(&n->packets, 1);
+		__sync_fetch_and_add(&n->bytes, pc->payload_len);
+	} else
+		xi_count(XI_REASON_STATS_FULL);
+}
+
+SEC("xdp")
+int xi_ssrc_filter(struct xdp_md *ctx)
+{
+	struct xi_pkt_ctx *pc = xi_scratch_get();
+	struct xi_ssrc_filter *f;
+	int drop = 0;
+
+	if (!pc)
+		return XDP_PASS;
+	f = bpf_map_lookup_elem(&xi_ssrc_filters, &pc->conn_id);
+	if (f && f->mode == XI_SSRC_MODE_ALLOW)
+		drop = !xi_ssrc_listed(pc);
+	else if (f && f->mode == XI_SSRC_MODE_DENY)
+		drop = xi_ssrc_listed(pc);
+	if (drop) {
+		xi_ssrc_count_drop(pc);
+		return XDP_DROP;
+	}
+	return xi_next_stage(ctx, pc);
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ssrc-filter: a connection's allow list or deny list of SSRCs, applied to
+ * the SSRC of RTP and the sender SSRC of RTCP. Its stage is xi_ssrc_filter.
+ *
+ * Built with a dataplane, it writes its mode (xi_ssrc_filters) and its list
+ * (xi_ssrc_lists) for the connection, and XDP does the filtering; its reader
+ * only runs when the stage sits after a userspace element, and then counts
+ * drops in the same xi_ssrc_drops and xi_conn_drops entries XDP uses. Built
+ * without one, the C twin filters and counts in memory.
+ *
+ * One ssrc-filter per connection: the map entries are keyed by connection.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include <xicept/catalog.h>
+#include <xicept/config.h>
+#include <xicept/registry.h>
+#include <xicept/stream.h>
+
+#include "user/dataplane/internal.h"
+#include "user/interceptors/ssrc_filter/twin.h"
+
+enum sf_mode {
+	SF_ALLOW = 0,   /* index into sf_mode_choices */
+	SF_DENY = 1,
+};
+
+struct sf_cfg {
+	uint32_t mode;              /* enum sf_mode */
+	struct xi_u32_list ssrc;
+};
+
+struct ssrc_filter {
+	struct xi_interceptor ic;
+	struct sf_cfg cfg;
+	struct xi_dataplane *dp;    /* NULL: the twin's counts are the only ones */
+	uint32_t conn_id;
+	struct xi_twin_ssrc_filter *twin;
+	struct xi_stage_reader *readers;
+};
+
+static const struct xi_interceptor_ops sf_ops;
+
+/* The stage's maps (ssrc_filter.bpf.c), as its descriptor lists them. */
+enum sf_map {
+	SF_MAP_FILTERS,             /* conn id -> struct xi_ssrc_filter */
+	SF_MAP_LISTS,               /* (conn, ssrc) -> struct xi_ssrc_entry */
+	SF_MAP_DROPS,               /* (conn, ssrc) -> struct xi_drop_count */
+	SF_MAP_CONN_DROPS,          /* conn id -> struct xi_drop_count */
+};
+
+static int sf_fd(const struct ssrc_filter *sf, enum sf_map map)
+{
+	return xi_dataplane_stage_fd(sf->dp, XI_STAGE_SSRC_FILTER, map);
+}
+
+static enum xi_ssrc_mode sf_abi_mode(const struct sf_cfg *cfg)
+{
+	return cfg->mode == SF_DENY ? XI_SSRC_MODE_DENY : XI_SSRC_MODE_ALLOW;
+}
+
+static struct ssrc_filter *sf_of(struct xi_interceptor *ic)
+{
+	return ic && ic->ops == &sf_ops ? xi_container_of(ic, struct ssrc_filter, ic) : NULL;
+}
+
+/* The connection's list entries for the configured SSRCs. */
+static void sf_list_delete(struct ssrc_filter *sf, size_t n)
+{
+	int fd = sf_fd(sf, SF_MAP_LISTS);
+
+	for (size_t i = 0; i < n; i++) {
+		struct xi_stream_key key = { .conn_id = sf->conn_id, .ssrc = sf->cfg.ssrc.v[i] };
+
+		bpf_map_delete_elem(fd, &key);
+	}
+}
+
+/* The list first, the mode last: XDP filters nothing until both exist. */
+static int sf_maps_write(struct ssrc_filter *sf)
+{
+	struct xi_ssrc_filter val = { .mode = sf_abi_mode(&sf->cfg) };
+	int lists = sf_fd(sf, SF_MAP_LISTS);
+	struct xi_ssrc_entry e;
+
+	for (uint32_t i = 0; i < sf->cfg.ssrc.n; i++) {
+		struct xi_stream_key key = { .conn_id = sf->conn_id, .ssrc = sf->cfg.ssrc.v[i] };
+
+		e.ssrc = key.ssrc;
+		if (bpf_map_update_elem(lists, &key, &e, BPF_ANY)) {
+			int r = -errno;
+
+			sf_list_delete(sf, i);
+			return r;
+		}
+	}
+	if (bpf_map_update_elem(sf_fd(sf, SF_MAP_FILTERS), &sf->conn_id, &val,
+				BPF_NOEXIST)) {
+		int r = -errno;   /* EEXIST: a second ssrc-filter in the chain */
+
+		/* Only SSRCs listed twice by two filters would be shared; the
+		 * first filter's close removes those. */
+		sf_list_delete(sf, sf->cfg.ssrc.n);
+		return r;
+	}
+	return 0;
+}
+
+static void sf_maps_remove(struct ssrc_filter *sf)
+{
+	sf_list_delete(sf, sf->cfg.ssrc.n);
+	bpf_map_delete_elem(sf_fd(sf, SF_MAP_FILTERS), &sf->conn_id);
+	xi_dataplane_delete_conn_streams(sf_fd(sf, SF_MAP_DROPS), sf->conn_id);
+	bpf_map_delete_elem(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id);
+}
+
+/* Adds one to a drop counter, creating it at zero: the reader's drops go
+ * where XDP's go. Not atomic with XDP's adds; XDP never runs this stage for
+ * a connection whose ssrc-filter runs in userspace. */
+static void sf_count(int fd, const void *key, uint32_t bytes)
+{
+	struct xi_drop_count n = { 0 };
+
+	bpf_map_lookup_elem(fd, key, &n);
+	n.packets++;
+	n.bytes += bytes;
+	bpf_map_update_elem(fd, key, &n, BPF_ANY);
+}
+
+static enum xi_action sf_run(void *owner, struct xi_pkt_ctx *pc)
+{
+	struct ssrc_filter *sf = owner;
+	struct xi_stream_key key;
+
+	pc->conn_id = sf->conn_id;
+	if (xi_twin_ssrc_filter_run(sf->twin, pc) != XI_ACT_DROP)
+		return XI_ACT_PASS;
+	if (sf->dp) {
+		key = (struct xi_stream_key){ .conn_id = sf->conn_id, .ssrc = pc->ssrc };
+		sf_count(sf_fd(sf, SF_MAP_DROPS), &key, pc->payload_len);
+		sf_count(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id, pc->payload_len);
+	}
+	return XI_ACT_DROP;
+}
+
+static int sf_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
+			       struct xi_reader *ret)
+{
+	struct ssrc_filter *sf = sf_of(ic);
+
+	return xi_stage_reader_add(&sf->readers, next, sf, sf_run, 0, true, ret);
+}
+
+static int sf_bind_remote_stream(struct xi_interceptor *ic, const struct xi_stream_info *info,
+				 struct xi_reader next, struct xi_reader *ret)
+{
+	struct ssrc_filter *sf = sf_of(ic);
+
+	return xi_stage_reader_add(&sf->readers, next, sf, sf_run, info->ssrc, false, ret);
+}
+
+static void sf_unbind_remote_stream(struct xi_interceptor *ic, const struct xi_stream_info *info)
+{
+	xi_stage_reader_remove(&sf_of(ic)->readers, info->ssrc);
+}
+
+static int sf_close(struct xi_interceptor *ic)
+{
+	struct ssrc_filter *sf = sf_of(ic);
+
+	if (sf->dp && xi_dataplane_close_removes(sf->dp))
+		sf_maps_remove(sf);
+	xi_stage_readers_free(&sf->readers);
+	xi_twin_ssrc_filter_free(sf->twin);
+	free(sf);
+	return 0;
+}
+
+static const struct xi_interceptor_ops sf_ops = {
+	.bind_rtcp_reader = sf_bind_rtcp_reader,
+	.bind_rtcp_writer = xi_noop_bind_rtcp_writer,
+	.bind_local_stream = xi_noop_bind_local_stream,
+	.unbind_local_stream = xi_noop_unbind_local_stream,
+	.bind_remote_stream = sf_bind_remote_stream,
+	.unbind_remote_stream = sf_unbind_remote_stream,
+	.close = sf_close,
+};
+
+static int sf_new(const struct xi_factory *f, const void *config,
+		  const struct xi_build_ctx *ctx, struct xi_interceptor **ret)
+{
+	struct ssrc_filter *sf = calloc(1, sizeof(*sf));
+	int r;
+
+	if (!sf)
+		return -ENOMEM;
+	memcpy(&sf->cfg, config, sizeof(sf->cfg));
+	sf->ic.ops = &sf_ops;
+	sf->dp = ctx ? ctx->dp : NULL;
+	sf->conn_id = ctx ? ctx->conn_id : 0;
+	r = xi_twin_ssrc_filter_new(sf_abi_mode(&sf->cfg), sf->cfg.ssrc.v, sf->cfg.ssrc.n,
+				    &sf->twin);
+	if (!r && sf->dp && xi_dataplane_build_writes(sf->dp))
+		r = sf_maps_write(sf);
+	if (r) {
+		xi_twin_ssrc_filter_free(sf->twin);
+		free(sf);
+		return r;
+	}
+	*ret = &sf->ic;
+	return 0;
+}
+
+int xi_ssrc_filter_dropped(struct xi_interceptor *ic, uint32_t ssrc, uint64_t *ret_packets)
+{
+	struct ssrc_filter *sf = sf_of(ic);
+	struct xi_stream_key key;
+	struct xi_drop_count n;
+
+	if (!sf || !ret_packets)
+		return -EINVAL;
+	if (!sf->dp)
+		return xi_twin_ssrc_filter_ssrc_drops(sf->twin, ssrc, ret_packets);
+	key = (struct xi_stream_key){ .conn_id = sf->conn_id, .ssrc = ssrc };
+	if (bpf_map_lookup_elem(sf_fd(sf, SF_MAP_DROPS), &key, &n))
+		return errno == ENOENT ? -ENOENT : -errno;
+	*ret_packets = n.packets;
+	return 0;
+}
+
+static const char *const sf_mode_choices[] = { "allow", "deny", NULL };
+
+static const struct xi_config_key sf_keys[] = {
+	{ .name = "mode", .type = XI_CFG_ENUM, .offset = offsetof(struct sf_cfg, mode),
+	  .def = "allow", .choices = sf_mode_choices,
+	  .help = "allow: pass only the listed SSRCs; deny: drop the listed SSRCs" },
+	{ .name = "ssrc", .type = XI_CFG_U32_LIST, .offset = offsetof(struct sf_cfg, ssrc),
+	  .help = "the SSRCs of the list (RTP SSRC, RTCP sender SSRC)" },
+	{ .name = NULL },
+};
+
+static const struct xi_stage_map sf_maps[] = {
+	[SF_MAP_FILTERS] = { "xi_ssrc_filters", XI_STAGE_KEY_CONN },
+	[SF_MAP_LISTS] = { "xi_ssrc_lists", XI_STAGE_KEY_STREAM },
+	[SF_MAP_DROPS] = { "xi_ssrc_drops", XI_STAGE_KEY_STREAM },
+	[SF_MAP_CONN_DROPS] = { "xi_conn_drops", XI_STAGE_KEY_CONN },
+	{ NULL },
+};
+
+static void sf_stats_fields(const void *value, struct xi_ssrc_stats *s)
+{
+	const struct xi_drop_count *d = value;
+
+	xi_ssrc_stats_set(s, "dropped", (int64_t)d->packets);
+	xi_ssrc_stats_set(s, "dropped_bytes", (int64_t)d->bytes);
+}
+
+static const struct xi_stage_stats sf_stats = {
+	.map = SF_MAP_DROPS,
+	.value_size = sizeof(struct xi_drop_count),
+	.fields = sf_stats_fields,
+};
+
+const struct xi_stage_desc xi_stage_ssrc_filter = {
+	.name = "ssrc-filter",
+	.slot = XI_STAGE_SSRC_FILTER,
+	.prog = "xi_ssrc_filter",
+	.maps = sf_maps,
+	.stats = &sf_stats,
+};
+
+static const struct xi_factory ssrc_filter_factory = {
+	.name = "ssrc-filter",
+	.description = "drops RTP and RTCP by SSRC, with an allow list or a deny list",
+	.kind = XI_KIND_XDP,
+	.xdp_prog = "xi_ssrc_filter",
+	.keys = sf_keys,
+	.config_size = sizeof(struct sf_cfg),
+	.new_interceptor = sf_new,
+};
+
+XI_CATALOG_REGISTER(ssrc_filter_factory)
