@@ -19,7 +19,8 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_$(BPF_ARCH) \
               $(BPF_EXTRA_CFLAGS)
 # Extra folders of stages, for a build with a test-only stage (see Makefile).
 BPF_STAGE_SRCS := $(call find_src,user/interceptors $(XI_EXTRA_STAGE_DIRS),*.bpf.c)
-BPF_SRCS   := $(wildcard bpf/*.bpf.c bpf/*.h) include/xicept/abi.h $(BPF_STAGE_SRCS)
+BPF_SRCS   := $(wildcard bpf/*.bpf.c bpf/*.h) include/xicept/abi.h $(BPF_STAGE_SRCS) \
+              $(call find_src,user/interceptors $(XI_EXTRA_STAGE_DIRS),*.h)
 
 BPF_OBJ    := $(BUILD)/bpf/xicept.bpf.o
 BPF_SKELS  := $(BUILD)/gen/xicept.skel.h

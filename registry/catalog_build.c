@@ -8,13 +8,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
 #include <xicept/registry.h>
 
 #include "registry/catalog_internal.h"
+#include "user/lib/clock.h"
 
 static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
 {
@@ -87,14 +87,6 @@ int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 		     const struct xi_build_ctx *ctx, struct xi_chain **ret,
 		     struct xi_err *err)
@@ -102,7 +94,7 @@ int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 	static const struct xi_build_ctx no_ctx;
 	struct xi_chain_desc *desc = NULL;
 	struct xi_chain_builder *b = NULL;
-	uint64_t start = now_ns();
+	uint64_t start = xi_mono_ns();
 	int rc;
 
 	if (!cat || !chain_text || !ret)
@@ -114,6 +106,6 @@ int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 		rc = xi_chain_builder_build(b, ctx ? ctx : &no_ctx, ret, err);
 	xi_chain_builder_free(b);
 	xi_chain_desc_free(desc);
-	xi_catalog_count_build(cat, rc, now_ns() - start);
+	xi_catalog_count_build(cat, rc, xi_mono_ns() - start);
 	return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control plane of one network interface: its XDP programs, its maps
- * pinned under /sys/fs/bpf/xicept/<ifname>/, and its connections.
+ * pinned under /sys/fs/bpf/xicept/<ifname>/, and its connections. struct
+ * xi_dataplane is the control plane's handle on that data plane; every
+ * function on it is xi_dataplane_*.
  *
  * Kernel state outlives the process: xi_dataplane_close() only lets go of the
  * handle, so a CLI can attach, add a connection and exit while traffic keeps

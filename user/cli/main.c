@@ -184,12 +184,14 @@ int cli_parse_conn_id(const char *s, uint32_t *ret)
 	return 0;
 }
 
+/* The message names a duplicated or malformed interceptor. */
 struct xi_catalog *cli_catalog(void)
 {
-	struct xi_catalog *cat = xi_catalog_new_from_global();
+	struct xi_catalog *cat = NULL;
+	struct xi_err err = { 0 };
 
-	if (!cat)
-		cli_fail("cannot build the interceptor catalog: %s", strerror(errno));
+	if (xi_catalog_new_from_global_err(&cat, &err))
+		cli_fail("cannot build the interceptor catalog: %s", err.msg);
 	return cat;
 }
 

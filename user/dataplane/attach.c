@@ -181,7 +181,7 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 	if (!r)
 		r = config_write(skel, opts);
 	if (!r)
-		r = xi_stages_fill(skel->obj, bpf_map__fd(skel->maps.xi_stages));
+		r = xi_stage_fill_slots(skel->obj, bpf_map__fd(skel->maps.xi_stages));
 	if (!r)
 		r = pin_all(skel, ifname);
 	if (!r) {

@@ -46,7 +46,7 @@ const struct xi_stage_desc *xi_stage_by_prog(const char *prog)
 	return NULL;
 }
 
-int xi_stages_fill(struct bpf_object *obj, int prog_array_fd)
+int xi_stage_fill_slots(struct bpf_object *obj, int prog_array_fd)
 {
 	const struct xi_stage_desc *d;
 

@@ -69,6 +69,6 @@ void xi_ssrc_stats_set(struct xi_ssrc_stats *s, const char *name, int64_t value)
 struct bpf_object;
 /* Puts every stage program that is not on demand into its slot of the
  * PROG_ARRAY prog_array_fd. -ENOENT when obj lacks a described program. */
-int xi_stages_fill(struct bpf_object *obj, int prog_array_fd);
+int xi_stage_fill_slots(struct bpf_object *obj, int prog_array_fd);
 
 #endif

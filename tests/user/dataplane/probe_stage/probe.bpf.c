@@ -7,10 +7,7 @@
  * its descriptor (probe.c).
  */
 
-struct xi_probe_count {
-	__u64 packets;
-	__u64 bytes;
-};
+#include "tests/user/dataplane/probe_stage/probe.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -9,12 +9,8 @@
 #include <xicept/catalog.h>
 #include <xicept/registry.h>
 
+#include "tests/user/dataplane/probe_stage/probe.h"
 #include "user/dataplane/stage.h"
-
-struct probe_count {
-	uint64_t packets;
-	uint64_t bytes;
-};
 
 static const struct xi_stage_map probe_maps[] = {
 	{ "xi_probe_counts", XI_STAGE_KEY_STREAM },
@@ -23,7 +19,7 @@ static const struct xi_stage_map probe_maps[] = {
 
 static void probe_stats_fields(const void *value, struct xi_ssrc_stats *s)
 {
-	const struct probe_count *c = value;
+	const struct xi_probe_count *c = value;
 
 	xi_ssrc_stats_set(s, "probe_packets", (int64_t)c->packets);
 	xi_ssrc_stats_set(s, "probe_bytes", (int64_t)c->bytes);
@@ -31,7 +27,7 @@ static void probe_stats_fields(const void *value, struct xi_ssrc_stats *s)
 
 static const struct xi_stage_stats probe_stats = {
 	.map = 0,
-	.value_size = sizeof(struct probe_count),
+	.value_size = sizeof(struct xi_probe_count),
 	.fields = probe_stats_fields,
 };
 
