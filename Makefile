@@ -104,7 +104,7 @@ help:
 	@echo "make            build libxicept.a, libxicept.so, the xicept CLI, the BPF objects and the test tools"
 	@echo "make demo       live demo on a veth testbed (installs what is missing)"
 	@echo "make test       every test: unit (plain, ASan+UBSan, valgrind), TSan, BPF, fuzz, integration"
-	@echo "make bench      benchmarks (bench-bpf and the userspace chain)"
+	@echo "make bench      live benchmarks on a veth testbed: bench/results/latest.{csv,md,png} (root)"
 	@echo "make fuzz       run the parser fuzzers for FUZZ_SECONDS (default 300) each"
 	@echo "make install    PREFIX=/usr/local DESTDIR= : headers, libraries, xicept.pc, CLI"
 	@echo "make deps       install Debian packages the project needs"
@@ -225,8 +225,32 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	bash scripts/demo.sh
 
+# make bench: every figure of issue 13 in one run on a veth testbed of its
+# own (scripts/bench/bench.sh): bench/results/latest.{csv,md,png}. Needs root.
+BENCH_OUT   := $(BUILD)/bench
+BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-baseline
+
+.PHONY: bench-tools
 bench: deps
-	@$(MAKE) --no-print-directory all bench-bpf bench-user
+	@$(MAKE) --no-print-directory all bench-tools $(BENCH_BPF) $(BUILD)/bin/tests/user/bench_user
+	BUILD=$(BUILD) bash scripts/bench/bench.sh
+
+bench-tools: $(BENCH_TOOLS)
+
+# The generator and the limit programs: BPF objects and skeletons of their own.
+.SECONDARY: $(BENCH_OUT)/gen.bpf.o $(BENCH_OUT)/limit.bpf.o
+$(BENCH_OUT)/%.bpf.o: scripts/bench/%.bpf.c scripts/bench/gen.h
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name xi_bench_$* > $@.tmp && mv $@.tmp $@
+$(BENCH_OUT)/xi-gen: scripts/bench/xi_gen.c $(BENCH_OUT)/gen.skel.h
+	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lbpf -lelf -lz
+$(BENCH_OUT)/xi-limit: scripts/bench/xi_limit.c $(BENCH_OUT)/limit.skel.h
+	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lbpf -lelf -lz
+$(BENCH_OUT)/socket-baseline: scripts/bench/socket_baseline.c $(LIB_A) | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
 # The userspace chain against pion/interceptor doing the same work.
 bench-user: $(BUILD)/bin/tests/user/bench_user

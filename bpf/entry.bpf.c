@@ -226,23 +226,41 @@ static __always_inline __u32 xi_classify(void *data, void *end, struct xi_pkt_ct
 	return xi_classify_rtp(data, end, p, len, pc);
 }
 
-static __always_inline __u64 xi_now(const struct xi_iface_config *cfg)
+static __always_inline int xi_port_has(__u16 port, int wild)
 {
-	if (cfg->flags & XI_IFACE_F_TEST_CLOCK)
-		return cfg->test_clock_ns;
-	return bpf_ktime_get_ns();
+	__u32 slot = XI_PORT_SLOT(port, wild);
+	__u32 *v = bpf_map_lookup_elem(&xi_ports, &slot);
+
+	return v && *v;
 }
 
-/* Exact 5-tuple first, then the wildcard with the remote side zeroed. */
+static __always_inline struct xi_flow *xi_flow_lookup(const struct xi_flow_key *key)
+{
+	struct xi_flow4_key k4;
+
+	if (key->family != XI_FAMILY_IPV4)
+		return bpf_map_lookup_elem(&xi_flows6, key);
+	k4 = xi_flow4_key_of(key);
+	return bpf_map_lookup_elem(&xi_flows4, &k4);
+}
+
+/* Exact 5-tuple first, then the wildcard with the remote side zeroed; a
+ * lookup only where xi_ports says the local port has such a flow. */
 static __always_inline struct xi_flow *xi_flow_find(struct xi_flow_key *key)
 {
-	struct xi_flow *fl = bpf_map_lookup_elem(&xi_flows, key);
+	__u16 port = bpf_ntohs(key->local_port);
+	struct xi_flow *fl;
 
-	if (fl)
-		return fl;
+	if (xi_port_has(port, 0)) {
+		fl = xi_flow_lookup(key);
+		if (fl)
+			return fl;
+	}
+	if (!xi_port_has(port, 1))
+		return NULL;
 	__builtin_memset(key->remote_addr, 0, sizeof(key->remote_addr));
 	key->remote_port = 0;
-	return bpf_map_lookup_elem(&xi_flows, key);
+	return xi_flow_lookup(key);
 }
 
 static __always_inline __u32 xi_parse(void *data, void *end, struct xi_flow_key *key,
@@ -265,10 +283,10 @@ static __always_inline __u32 xi_parse(void *data, void *end, struct xi_flow_key 
 	return xi_parse_udp(data, end, &l4, key, pc);
 }
 
-static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct xi_conn *conn,
-					   __u64 now)
+/* now_ns stays 0 until a stage asks (xi_pkt_now). */
+static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct xi_conn *conn)
 {
-	pc->now_ns = now;
+	pc->now_ns = 0;
 	pc->conn_id = conn->conn_id;
 	pc->default_clock_rate = conn->default_clock_rate;
 	pc->pos = 0;
@@ -292,7 +310,10 @@ int xi_entry(struct xdp_md *ctx)
 	pc = xi_scratch_get();
 	if (!cfg || !pc)
 		return XDP_PASS;
-	__builtin_memset(pc, 0, sizeof(*pc));
+	/* No clearing of the scratch: what a stage reads, this packet wrote
+	 * (parse: offsets; classify: the RTP or RTCP fields; chain start: the
+	 * rest). RTCP leaves the RTP-only fields stale; no stage reads them
+	 * for RTCP. */
 	r = xi_parse(data, end, &key, pc);
 	if (r != XI_PARSED) {
 		xi_count(r);
@@ -304,7 +325,7 @@ int xi_entry(struct xdp_md *ctx)
 		return xi_xdp_action(cfg->unknown_flow);
 	}
 	conn = bpf_map_lookup_elem(&xi_conns, &fl->conn_id);
-	if (!conn) {
+	if (!conn || conn->conn_id != fl->conn_id) {
 		xi_count(XI_REASON_NO_CONN);
 		return xi_xdp_action(cfg->unknown_flow);
 	}
@@ -312,6 +333,6 @@ int xi_entry(struct xdp_md *ctx)
 	xi_count(r);
 	if (r != XI_REASON_RTP && r != XI_REASON_RTCP)
 		return xi_xdp_action(cfg->non_rtp);
-	xi_chain_start(pc, conn, xi_now(cfg));
+	xi_chain_start(pc, conn);
 	return xi_next_stage(ctx, pc);
 }

@@ -21,7 +21,7 @@ struct {
 	__type(value, __u32);
 } xi_xsks SEC(".maps");
 
-static __always_inline int xi_meta_write(struct xdp_md *ctx, const struct xi_pkt_ctx *pc)
+static __always_inline int xi_meta_write(struct xdp_md *ctx, struct xi_pkt_ctx *pc)
 {
 	struct xi_xsk_meta *m;
 	void *data;
@@ -32,7 +32,7 @@ static __always_inline int xi_meta_write(struct xdp_md *ctx, const struct xi_pkt
 	data = (void *)(long)ctx->data;
 	if ((void *)(m + 1) > data)
 		return -1;
-	m->now_ns = pc->now_ns;
+	m->now_ns = xi_pkt_now(pc);
 	m->magic = XI_XSK_META_MAGIC;
 	m->conn_id = pc->conn_id;
 	m->ssrc = pc->ssrc;

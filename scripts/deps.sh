@@ -14,6 +14,8 @@ pkgs=(
   ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # pion peer for benchmarks
   golang-go golang-github-pion-interceptor-dev
+  # plots of make bench
+  gnuplot-nox
 )
 
 if [ "$(id -u)" -ne 0 ]; then

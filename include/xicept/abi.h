@@ -10,9 +10,9 @@
  * Packet path. xi_entry parses Ethernet (up to two 802.1Q/802.1ad tags),
  * IPv4 (options skipped; fragments not parsed further) or IPv6 (at most
  * XI_IPV6_EXT_MAX extension headers skipped) and UDP, then looks the flow up
- * in xi_flows: the exact 5-tuple first, then the same key with the remote
+ * in xi_flows4 or xi_flows6: the exact 5-tuple first, then the same key with the remote
  * side zeroed (a wildcard: one local port serving many peers). A hit gives a
- * connection id and its xi_conns entry. The UDP payload is classified per
+ * connection id and its xi_conns slot. The UDP payload is classified per
  * RFC 7983 (first byte: STUN 0-3, DTLS 20-63, RTP/RTCP 128-191) and RTCP is
  * told from RTP by the second byte 192-223 (RFC 5761). RTP and RTCP start the
  * connection's chain: xi_entry fills the per-CPU scratch (struct xi_pkt_ctx)
@@ -102,7 +102,7 @@ enum xi_reason {
 	XI_REASON_NOT_UDP = 5,
 	XI_REASON_BAD_UDP = 6,       /* UDP length < 8 or past the IP payload */
 	XI_REASON_UNKNOWN_FLOW = 7,
-	XI_REASON_NO_CONN = 8,       /* flow found, its connection is not in xi_conns */
+	XI_REASON_NO_CONN = 8,       /* flow found, its xi_conns slot holds no connection */
 	XI_REASON_STUN = 9,          /* known flow, RFC 7983 classes: */
 	XI_REASON_DTLS = 10,
 	XI_REASON_OTHER = 11,        /* empty payload, ZRTP, TURN channel, anything else */
@@ -139,10 +139,11 @@ enum xi_family {
 	XI_FAMILY_IPV6 = 6,
 };
 
-/* xi_flows key. IPv4 addresses sit in bytes 0-3, bytes 4-15 zero. Ingress:
- * local is the destination, remote the source. The wildcard entry of a local
- * address and port has remote_addr and remote_port all zero. pad must be zero:
- * the whole struct is hashed. */
+/* A flow of either family, as the entry program parses it and the control
+ * plane describes it, and the key of xi_flows6. IPv4 addresses sit in bytes
+ * 0-3, bytes 4-15 zero. Ingress: local is the destination, remote the source.
+ * The wildcard entry of a local address and port has remote_addr and
+ * remote_port all zero. pad must be zero: the whole struct is hashed. */
 struct xi_flow_key {
 	__u8 family;            /* enum xi_family */
 	__u8 pad[3];
@@ -152,12 +153,48 @@ struct xi_flow_key {
 	__u8 remote_addr[16];
 };
 
-/* xi_flows value (HASH, XI_MAX_FLOWS). */
+/* The key of xi_flows4: an IPv4 flow in 12 bytes rather than 40, which is
+ * what the hash of every lookup costs. */
+struct xi_flow4_key {
+	__be32 local_addr;
+	__be32 remote_addr;
+	__be16 local_port;
+	__be16 remote_port;
+};
+
+static inline __attribute__((always_inline)) struct xi_flow4_key
+xi_flow4_key_of(const struct xi_flow_key *k)
+{
+	struct xi_flow4_key k4;
+
+	__builtin_memcpy(&k4.local_addr, k->local_addr, 4);
+	__builtin_memcpy(&k4.remote_addr, k->remote_addr, 4);
+	k4.local_port = k->local_port;
+	k4.remote_port = k->remote_port;
+	return k4;
+}
+
+/*
+ * xi_ports (ARRAY, XI_PORTS_SLOTS, value __u32): which local UDP ports have
+ * flows, so that traffic to any other port is an unknown flow after one array
+ * read instead of two hash lookups. Index XI_PORT_SLOT(port, wildcard): the
+ * port in host order, doubled, plus 1 for "has a wildcard flow". The control
+ * plane sets a slot before it writes a flow and never clears it while the
+ * interface is attached: a stale slot only costs its port one hash lookup. A
+ * slot per kind, so that two writers never read-modify-write one value.
+ */
+#define XI_PORTS_SLOTS             (2u << 16)
+#define XI_PORT_SLOT(port, wild)   ((__u32)(port) << 1 | ((wild) ? 1u : 0u))
+
+/* xi_flows4 and xi_flows6 value (HASH, max_flows each). */
 struct xi_flow {
 	__u32 conn_id;
 };
 
-/* xi_conns value (HASH keyed by __u32 conn_id, XI_MAX_CONNS). */
+/* xi_conns value (ARRAY indexed by __u32 conn_id, XI_MAX_CONNS + 1 slots, so
+ * that the entry program finds a connection by a read rather than a hash
+ * lookup). Ids start at 1; a slot whose conn_id is not its index (zero) holds
+ * no connection. */
 struct xi_conn {
 	__u32 conn_id;             /* the key again, for readable dumps */
 	__u32 default_clock_rate;  /* Hz, for SSRCs with no xi_clock_rates entry */
@@ -168,11 +205,12 @@ struct xi_conn {
 };
 
 /* xi_scratch (PERCPU_ARRAY, one entry): what one packet carries from stage to
- * stage. xi_entry rewrites it whole for every packet it starts, so nothing
- * carries over between packets or test-run repetitions; the chain is copied
- * here so a connection updated mid-packet does not change this packet's path. */
+ * stage. xi_entry writes every field a stage reads for the packet's kind
+ * (RTCP leaves the RTP-only fields as they were, unread), so nothing carries
+ * over between packets or test-run repetitions; the chain is copied here so a
+ * connection updated mid-packet does not change this packet's path. */
 struct xi_pkt_ctx {
-	__u64 now_ns;              /* arrival time */
+	__u64 now_ns;              /* arrival time; 0 until a stage reads the clock */
 	__u32 conn_id;
 	__u32 ssrc;                /* RTP SSRC, or the sender SSRC of RTCP */
 	__u32 rtp_timestamp;
@@ -216,8 +254,9 @@ struct xi_ssrc_entry {
 	__u32 ssrc;                /* the key's ssrc again, for readable dumps */
 };
 
-/* xi_ssrc_drops (HASH by xi_stream_key) and xi_conn_drops (HASH by __u32
- * conn_id): packets dropped by ssrc-filter; atomic adds, exact. */
+/* xi_ssrc_drops (PERCPU_HASH by xi_stream_key) and xi_conn_drops (PERCPU_HASH
+ * by __u32 conn_id): packets dropped by ssrc-filter, exact once the CPUs'
+ * copies are summed. */
 struct xi_drop_count {
 	__u64 packets;
 	__u64 bytes;               /* their UDP payload bytes */

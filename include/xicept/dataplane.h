@@ -48,7 +48,19 @@ struct xi_attach_opts {
 	enum xi_policy unknown_flow;  /* packets of no known connection */
 	enum xi_policy non_rtp;       /* STUN, DTLS, other on a known connection */
 	enum xi_policy no_daemon;     /* stateful chains while `xicept run` is absent */
+	/* Table sizes, fixed at attach; 0 takes the XI_DEFAULT_* below. */
+	uint32_t max_conns;           /* connections */
+	uint32_t max_flows;           /* flows: one per connection */
+	uint32_t max_streams;         /* (connection, SSRC) entries of each per-stream map */
 };
+
+/* Sized for a large SFU host: tens of thousands of connections with a few
+ * SSRCs each (audio, simulcast video, RTX). */
+#define XI_DEFAULT_MAX_CONNS   65536u
+#define XI_DEFAULT_MAX_FLOWS   65536u
+#define XI_DEFAULT_MAX_STREAMS 262144u
+/* The most any table may be given; attach takes 1..XI_TABLE_MAX. */
+#define XI_TABLE_MAX           (1u << 24)
 
 struct xi_endpoint {
 	int family;                   /* AF_INET, AF_INET6, or 0 for "any" */
@@ -84,6 +96,9 @@ struct xi_dataplane_info {
 	 * "to-user"), NULL for an undescribed slot */
 	const char *stage_names[16];
 	size_t n_conns;
+	uint32_t max_conns;           /* the table sizes, read back from the maps */
+	uint32_t max_flows;
+	uint32_t max_streams;
 };
 
 /*
@@ -116,8 +131,9 @@ XI_API int xi_ssrc_stats_find(const struct xi_ssrc_stats *s, const char *name, i
 XI_API int64_t xi_ssrc_stats_get(const struct xi_ssrc_stats *s, const char *name);
 
 /* Loads the programs, pins everything under XI_PIN_ROOT/<ifname>/ and attaches.
- * Mounts bpffs when /sys/fs/bpf is not one. opts may be NULL (native, pass).
- * -ENODEV: no such interface; -EEXIST: already attached; -EPERM: not root.
+ * Mounts bpffs when /sys/fs/bpf is not one. opts may be NULL (native, pass,
+ * default sizes). -ENODEV: no such interface; -EEXIST: already attached;
+ * -EPERM: not root; -EINVAL: a table size above XI_TABLE_MAX.
  * Nothing is left behind on failure. cat is used to build chains. */
 XI_API int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
 			struct xi_catalog *cat, struct xi_dataplane **ret);
@@ -143,11 +159,18 @@ XI_API int xi_stream_spec_parse(const char *text, struct xi_stream_spec *ret, st
 
 /* Builds the chain (through the catalog, so unknown names get a suggestion),
  * writes its configuration, streams and flow into the maps, and stores the
- * spec in the pins so other processes can rebuild the chain. All or nothing. */
+ * spec in the pins so other processes can rebuild the chain. All or nothing.
+ * -ENOSPC when a table is full (err names the attach option that sizes it). */
 XI_API int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *spec,
 			  uint32_t *ret_id, struct xi_err *err);
 /* Removes exactly the connection's entries. -ENOENT for an unknown id. */
 XI_API int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err);
+/* conn_del of each id in order, with one walk of each per-stream map for
+ * all of them instead of one per connection: what removing many takes.
+ * Stops at the first failure; *ret_done (may be NULL) counts the ids
+ * deleted before it. */
+XI_API int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, size_t n,
+				      size_t *ret_done, struct xi_err *err);
 XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
 /* Sorted ids; free *ret_ids with free(). */
 XI_API int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);

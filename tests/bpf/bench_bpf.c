@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * make bench-bpf: ns per packet of each XDP program and of chains of 0..8
- * noop stages, from BPF_PROG_TEST_RUN with repeat. Every figure is checked:
- * the reason counters (and, where a stage keeps them, its own counters) must
- * have advanced by exactly the repeat count, or the run fails loudly.
+ * noop stages, from BPF_PROG_TEST_RUN with repeat, next to the limit: a
+ * minimal program that only returns XDP_DROP, which is what test-run itself
+ * costs. Every figure is checked: the reason counters (and, where a stage
+ * keeps them, its own counters) must have advanced by exactly the repeat
+ * count, or the run fails loudly.
  * Not a cmocka test: the file name lacks the test_ prefix on purpose.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bpf/xi_tb.h"
 
@@ -95,6 +98,85 @@ static uint32_t bench(struct tb *tb, const struct scenario *sc, const uint8_t *f
 	return ret[1];
 }
 
+/* "r0 = XDP_DROP; exit": the floor every program pays in test-run. */
+static int limit_prog(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xi_limit", "GPL", insns, 2, NULL);
+
+	if (fd < 0) {
+		fprintf(stderr, "bench-bpf: cannot load the limit program: %d\n", fd);
+		exit(1);
+	}
+	return fd;
+}
+
+/* Min, median and max of ROUNDS rounds of prog_fd over f, after a warm-up;
+ * check() verifies each round did the work. */
+static void rounds(int prog_fd, const uint8_t *f, size_t n, int want,
+		   void (*check)(struct tb *), struct tb *tb, uint32_t ret[3])
+{
+	uint32_t v[ROUNDS];
+
+	for (int i = -1; i < ROUNDS; i++) {
+		uint32_t ns = 0;
+		int act = tb_run_fd(prog_fd, f, n, REPEAT, &ns);
+
+		if (act != want) {
+			fprintf(stderr, "bench-bpf: returned %d, want %d\n", act, want);
+			exit(1);
+		}
+		if (check)
+			check(tb);
+		if (i >= 0)
+			v[i] = ns;
+	}
+	qsort(v, ROUNDS, sizeof(v[0]), cmp_u32);
+	ret[0] = v[0];
+	ret[1] = v[ROUNDS / 2];
+	ret[2] = v[ROUNDS - 1];
+}
+
+static uint64_t unknown_seen;
+
+static void check_unknown(struct tb *tb)
+{
+	uint64_t now = tb_reason(tb, XI_REASON_UNKNOWN_FLOW);
+
+	if (now - unknown_seen != REPEAT)
+		die("XI_REASON_UNKNOWN_FLOW", now - unknown_seen, REPEAT);
+	unknown_seen = now;
+}
+
+/* The limit, and xi_entry dropping an unknown flow by policy. */
+static void bench_floor(struct tb *tb)
+{
+	struct rtp_spec r = { .ssrc = SSRC, .seq = 1, .pt = 96, .ext_words = -1, .body = 160 };
+	uint8_t pl[256], f[PKT_MAX];
+	struct pkt_spec s = tb_spec4(pl, rtp_build(pl, &r));
+	size_t n;
+	uint32_t lim[3], unk[3];
+	int fd = limit_prog();
+
+	s.dport = 7777;   /* no flow */
+	n = pkt_build(f, &s);
+	rounds(fd, f, n, XDP_DROP, NULL, tb, lim);
+	close(fd);
+	if (tb_config(tb, XI_ACT_DROP, XI_ACT_PASS, 0, 0))
+		exit(1);
+	unknown_seen = tb_reason(tb, XI_REASON_UNKNOWN_FLOW);
+	rounds(bpf_program__fd(tb->skel->progs.xi_entry), f, n, XDP_DROP, check_unknown, tb, unk);
+	if (tb_config(tb, XI_ACT_PASS, XI_ACT_PASS, 0, 0))
+		exit(1);
+	printf("%-30s %8s %8s %8s %8s\n", "floor", "min", "median", "max", "x limit");
+	printf("%-30s %8u %8u %8u %8.2f\n", "limit (return XDP_DROP)", lim[0], lim[1], lim[2], 1.0);
+	printf("%-30s %8u %8u %8u %8.2f\n\n", "xi_entry, unknown flow, drop", unk[0], unk[1],
+	       unk[2], (double)unk[1] / lim[1]);
+}
+
 int main(void)
 {
 	struct scenario programs[] = {
@@ -118,6 +200,7 @@ int main(void)
 		return 1;
 	printf("xicept bench-bpf: BPF_PROG_TEST_RUN, %zu-byte IPv4 RTP frame, repeat %u, "
 	       "%d rounds; counters checked every round\n\n", n, REPEAT, ROUNDS);
+	bench_floor(tb);
 	printf("%-30s %8s %8s %8s %8s\n", "program (through xi_entry)", "min", "median", "max",
 	       "x base");
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {

@@ -13,10 +13,14 @@
 
 static int tbx_flow(void *user, const struct xi_flow_key *key, uint32_t *ret_conn_id)
 {
+	struct xi_flow4_key k4 = xi_flow4_key_of(key);
 	struct tb *tb = user;
 	struct xi_flow v;
+	int r = key->family == XI_FAMILY_IPV4
+		? bpf_map_lookup_elem(tb_fd(tb->skel->maps.xi_flows4), &k4, &v)
+		: bpf_map_lookup_elem(tb_fd(tb->skel->maps.xi_flows6), key, &v);
 
-	if (bpf_map_lookup_elem(tb_fd(tb->skel->maps.xi_flows), key, &v))
+	if (r)
 		return -ENOENT;
 	*ret_conn_id = v.conn_id;
 	return 0;

@@ -17,7 +17,7 @@
 
 #include <xicept/abi.h>
 #include "xicept.skel.h"
-#include "user/dataplane/stage.h"
+#include "user/dataplane/internal.h"
 #include "bpf/xi_pkt.h"
 
 struct tb {
@@ -60,20 +60,27 @@ static inline void tb_close(struct tb *tb)
 	free(tb);
 }
 
-/* Runs prog over frame repeat times; returns the XDP action, or -errno. */
-static inline int tb_run_prog(struct tb *tb, struct bpf_program *prog, const void *frame,
-			      size_t len, unsigned repeat, uint32_t *ret_duration)
+/* Runs the program prog_fd over frame repeat times; returns the XDP action,
+ * or -errno. */
+static inline int tb_run_fd(int prog_fd, const void *frame, size_t len, unsigned repeat,
+			    uint32_t *ret_duration)
 {
 	uint8_t out[PKT_MAX + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
 
 	if (err)
 		return err < 0 ? err : -err;
 	if (ret_duration)
 		*ret_duration = opts.duration;
 	return (int)opts.retval;
+}
+
+static inline int tb_run_prog(struct tb *tb, struct bpf_program *prog, const void *frame,
+			      size_t len, unsigned repeat, uint32_t *ret_duration)
+{
+	return tb_run_fd(bpf_program__fd(prog), frame, len, repeat, ret_duration);
 }
 
 static inline int tb_run(struct tb *tb, const void *frame, size_t len)
@@ -139,11 +146,19 @@ static inline struct xi_flow_key tb_key6(const uint8_t *local, uint16_t lport,
 	return k;
 }
 
+/* The flow, and its port's xi_ports slot as the control plane sets it. */
 static inline int tb_flow(struct tb *tb, const struct xi_flow_key *k, uint32_t conn_id)
 {
 	struct xi_flow v = { .conn_id = conn_id };
+	uint32_t slot = XI_PORT_SLOT(ntohs(k->local_port), k->remote_port == 0), one = 1;
 
-	return bpf_map_update_elem(tb_fd(tb->skel->maps.xi_flows), k, &v, BPF_ANY);
+	struct xi_flow4_key k4 = xi_flow4_key_of(k);
+
+	if (bpf_map_update_elem(tb_fd(tb->skel->maps.xi_ports), &slot, &one, BPF_ANY))
+		return -1;
+	if (k->family == XI_FAMILY_IPV4)
+		return bpf_map_update_elem(tb_fd(tb->skel->maps.xi_flows4), &k4, &v, BPF_ANY);
+	return bpf_map_update_elem(tb_fd(tb->skel->maps.xi_flows6), k, &v, BPF_ANY);
 }
 
 static inline int tb_conn(struct tb *tb, uint32_t conn_id, const uint8_t *stages, int n,
@@ -198,15 +213,15 @@ static inline int tb_stats(struct tb *tb, uint32_t conn_id, uint32_t ssrc,
 /* Drops of (conn, ssrc), or of the whole connection when ssrc_or_all < 0. */
 static inline uint64_t tb_drops(struct tb *tb, uint32_t conn_id, int64_t ssrc_or_all)
 {
-	struct xi_drop_count d = { 0 };
 	struct xi_stream_key k = { .conn_id = conn_id, .ssrc = (uint32_t)ssrc_or_all };
+	uint64_t d[2] = { 0 };   /* struct xi_drop_count, summed over CPUs */
 	int err;
 
 	if (ssrc_or_all < 0)
-		err = bpf_map_lookup_elem(tb_fd(tb->skel->maps.xi_conn_drops), &conn_id, &d);
+		err = xi_percpu_sum(tb_fd(tb->skel->maps.xi_conn_drops), &conn_id, d, 2);
 	else
-		err = bpf_map_lookup_elem(tb_fd(tb->skel->maps.xi_ssrc_drops), &k, &d);
-	return err ? 0 : d.packets;
+		err = xi_percpu_sum(tb_fd(tb->skel->maps.xi_ssrc_drops), &k, d, 2);
+	return err ? 0 : d[0];
 }
 
 /* Addresses used throughout the tests. */

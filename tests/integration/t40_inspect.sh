@@ -32,7 +32,7 @@ t_run tb_rx ip -d link show "$IF"
 expect_match "$T_OUT" "prog/xdp id $entry_id" "ip link shows xi_entry attached"
 
 # Pinned maps dump with named fields.
-for map in xi_flows xi_conns xi_reasons xi_stream_stats xi_ssrc_drops; do
+for map in xi_flows4 xi_flows6 xi_conns xi_reasons xi_stream_stats xi_ssrc_drops; do
   [ -e "$PIN/$map" ] || fail "no pinned map $map"
   t_ok
 done
@@ -40,7 +40,8 @@ bpftool -j map dump pinned "$PIN/xi_stream_stats" >"$T_TMP/dump.json" || fail "b
 expect_eq "$(jq --argjson c "$id" '[.[] | .formatted // . | select(.key.conn_id == $c and .key.ssrc == 17185)] | length' "$T_TMP/dump.json")" \
   1 "xi_stream_stats entry with key {conn_id, ssrc}"
 bpftool -j map dump pinned "$PIN/xi_ssrc_drops" >"$T_TMP/drops.json" || fail "bpftool map dump xi_ssrc_drops"
-expect_eq "$(jq --argjson c "$id" '[.[] | .formatted // . | select(.key.conn_id == $c and .key.ssrc == 153) | .value.packets] | first' "$T_TMP/drops.json")" \
-  7 "xi_ssrc_drops packets for 0x99"
+# Per CPU: one value per CPU, which sum to the drops.
+expect_eq "$(jq --argjson c "$id" '[.[] | .formatted // . | select(.key.conn_id == $c and .key.ssrc == 153) | [.values[].value.packets] | add] | first' "$T_TMP/drops.json")" \
+  7 "xi_ssrc_drops packets for 0x99, summed over CPUs"
 t_run bpftool map dump pinned "$PIN/xi_conns"
 expect_match "$T_OUT" "\"key\": $id" "xi_conns dumped by connection id"

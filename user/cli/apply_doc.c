@@ -15,6 +15,7 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "keyset.h"
 
 void apply_want_free(struct want *w)
 {
@@ -60,13 +61,15 @@ int apply_conn_key(const struct xi_conn_spec *spec, char *buf, size_t size)
 
 /* ---- validation ---- */
 
-static bool ep_equal(const struct xi_endpoint *a, const struct xi_endpoint *b)
+/* The length of "LOCAL REMOTE" at the start of a connection key: endpoints
+ * are formatted without spaces, so equal lengths of equal text are the same
+ * pair of endpoints. */
+static size_t key_endpoints_len(const char *key)
 {
-	char x[64], y[64];
+	const char *sp = strchr(key, ' ');
 
-	xi_endpoint_format(a, x, sizeof(x));
-	xi_endpoint_format(b, y, sizeof(y));
-	return !strcmp(x, y);
+	sp = sp ? strchr(sp + 1, ' ') : NULL;
+	return sp ? (size_t)(sp - key) : strlen(key);
 }
 
 static int bad(const char *path, const char *fmt, const char *what)
@@ -124,6 +127,25 @@ static int parse_policy_key(json_t *obj, const char *key, const char *path, enum
 	return 0;
 }
 
+/* A table size, 0 when absent (keep the attached one, or the default). */
+static int parse_size_key(json_t *obj, const char *key, const char *path, uint32_t *ret)
+{
+	json_t *v = json_object_get(obj, key);
+	json_int_t n;
+
+	*ret = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	n = json_is_integer(v) ? json_integer_value(v) : 0;
+	if (n < 1 || n > XI_TABLE_MAX) {
+		fprintf(stderr, "xicept: %s: '%s' must be an integer from 1 to %u\n", path, key,
+			XI_TABLE_MAX);
+		return CLI_EXIT_FAIL;
+	}
+	*ret = (uint32_t)n;
+	return 0;
+}
+
 static int parse_streams(json_t *arr, const char *path, struct xi_conn_spec *spec)
 {
 	struct xi_err err = { 0 };
@@ -174,6 +196,7 @@ static int parse_conn(struct xi_catalog *cat, json_t *obj, const char *path, str
 static int parse_iface_conns(struct xi_catalog *cat, json_t *arr, const char *path,
 			     struct want_iface *wi)
 {
+	struct keyset flows = { 0 };
 	char sub[128];
 	size_t i;
 	json_t *v;
@@ -183,30 +206,32 @@ static int parse_iface_conns(struct xi_catalog *cat, json_t *arr, const char *pa
 	if (!json_is_array(arr))
 		return bad(path, "%s", "'connections' must be an array");
 	wi->conns = calloc(json_array_size(arr) + 1, sizeof(*wi->conns));
-	if (!wi->conns)
+	if (!wi->conns || keyset_init(&flows, json_array_size(arr)))
 		return bad(path, "%s", strerror(ENOMEM));
 	json_array_foreach(arr, i, v) {
+		const char *key = wi->conns[i].key;
+		size_t k;
+
 		snprintf(sub, sizeof(sub), "%s.connections[%zu]", path, i);
 		if (parse_conn(cat, v, sub, &wi->conns[i]))
-			return CLI_EXIT_FAIL;
-		for (size_t k = 0; k < i; k++) {
-			/* Two flows on one (local, remote) could never both match. */
-			if (ep_equal(&wi->conns[k].spec.local, &wi->conns[i].spec.local) &&
-			    ep_equal(&wi->conns[k].spec.remote, &wi->conns[i].spec.remote)) {
-				fprintf(stderr, "xicept: %s: the same local and remote as "
-					"connections[%zu]\n", sub, k);
-				return CLI_EXIT_FAIL;
-			}
+			break;
+		/* Two flows on one (local, remote) could never both match. */
+		if (keyset_add(&flows, key, key_endpoints_len(key), i, &k) == -EEXIST) {
+			fprintf(stderr, "xicept: %s: the same local and remote as "
+				"connections[%zu]\n", sub, k);
+			break;
 		}
 		wi->n_conns++;
 	}
-	return 0;
+	keyset_free(&flows);
+	return wi->n_conns == json_array_size(arr) ? 0 : CLI_EXIT_FAIL;
 }
 
 static int parse_iface(struct xi_catalog *cat, json_t *obj, const char *path,
 		       struct want_iface *wi)
 {
 	static const char *const keys[] = { "name", "mode", "policy", "non_rtp", "no_daemon",
+					    "max_conns", "max_flows", "max_streams",
 					    "connections", NULL };
 	const char *name, *mode;
 
@@ -223,7 +248,10 @@ static int parse_iface(struct xi_catalog *cat, json_t *obj, const char *path,
 		return bad(path, "invalid mode '%s' (expected native or skb)", mode);
 	if (parse_policy_key(obj, "policy", path, &wi->opts.unknown_flow) ||
 	    parse_policy_key(obj, "non_rtp", path, &wi->opts.non_rtp) ||
-	    parse_policy_key(obj, "no_daemon", path, &wi->opts.no_daemon))
+	    parse_policy_key(obj, "no_daemon", path, &wi->opts.no_daemon) ||
+	    parse_size_key(obj, "max_conns", path, &wi->opts.max_conns) ||
+	    parse_size_key(obj, "max_flows", path, &wi->opts.max_flows) ||
+	    parse_size_key(obj, "max_streams", path, &wi->opts.max_streams))
 		return CLI_EXIT_FAIL;
 	return parse_iface_conns(cat, json_object_get(obj, "connections"), path, wi);
 }

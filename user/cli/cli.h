@@ -53,6 +53,8 @@ const char *cli_mode_name(enum xi_xdp_mode mode);
 const char *cli_policy_name(enum xi_policy policy);
 /* A connection id: decimal or 0x hex, below XI_CONN_ANY. */
 int cli_parse_conn_id(const char *s, uint32_t *ret);
+/* A table size for attach: 1..XI_TABLE_MAX, decimal or 0x hex. */
+int cli_parse_table_size(const char *s, uint32_t *ret);
 
 /* The catalog of every built-in interceptor; an error line and NULL on failure. */
 struct xi_catalog *cli_catalog(void);

@@ -17,6 +17,7 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "keyset.h"
 
 static const char apply_usage[] =
 	"Usage: xicept apply FILE\n"
@@ -27,12 +28,13 @@ static const char apply_usage[] =
 	"      \"chain\": \"header-stats\", \"streams\": [\"0x1234:96:90000\"]}]}]}\n"
 	"\n"
 	"Interfaces of FILE are attached when they are not (and re-attached when\n"
-	"their mode or policies differ), missing connections are added and\n"
+	"their mode, policies or sizes differ), missing connections are added and\n"
 	"connections not in FILE are deleted. Interface keys: name, mode, policy,\n"
-	"non_rtp, no_daemon, connections. Connection keys: local, remote, chain,\n"
-	"streams. Nothing changes unless all of FILE is valid; a failure midway\n"
-	"undoes what this run changed. Attached interfaces that FILE does not\n"
-	"name are left alone.\n";
+	"non_rtp, no_daemon, max_conns, max_flows, max_streams (table sizes, as\n"
+	"attach's options; left out: as attached, or the defaults), connections.\n"
+	"Connection keys: local, remote, chain, streams. Nothing changes unless\n"
+	"all of FILE is valid; a failure midway undoes what this run changed.\n"
+	"Attached interfaces that FILE does not name are left alone.\n";
 
 enum act_kind { ACT_ATTACH, ACT_DETACH, ACT_CONN_ADD, ACT_CONN_DEL };
 
@@ -165,7 +167,10 @@ static int do_detach(struct applier *ap, struct xi_dataplane *dp)
 	}
 	a->opts = (struct xi_attach_opts){ .sz = sizeof(a->opts), .mode = info.mode,
 					   .unknown_flow = info.unknown_flow,
-					   .non_rtp = info.non_rtp, .no_daemon = info.no_daemon };
+					   .non_rtp = info.non_rtp, .no_daemon = info.no_daemon,
+					   .max_conns = info.max_conns,
+					   .max_flows = info.max_flows,
+					   .max_streams = info.max_streams };
 	a->old = specs;
 	a->n_old = n;
 	rc = xi_dataplane_detach(ifname);
@@ -177,23 +182,27 @@ static int do_detach(struct applier *ap, struct xi_dataplane *dp)
 	return 0;
 }
 
-static int do_conn_del(struct applier *ap, struct xi_dataplane *dp, uint32_t id,
-		       const struct xi_conn_spec *spec)
+/* Deletes ids (whose specs are specs) in one run, logging each deletion. */
+static int do_conn_dels(struct applier *ap, struct xi_dataplane *dp, const uint32_t *ids,
+			const struct xi_conn_spec *const *specs, size_t n)
 {
 	struct xi_err err = { 0 };
 	struct action *a;
+	size_t done = 0;
 	int rc;
 
-	a = log_push(ap, ACT_CONN_DEL, xi_dataplane_ifname(dp));
-	if (!a)
-		return fail_at(ap, xi_dataplane_ifname(dp), "delete", -ENOMEM, NULL);
-	rc = xi_dataplane_conn_del(dp, id, &err);
-	if (rc) {
-		ap->n_acts--;
-		return fail_at(ap, xi_dataplane_ifname(dp), "delete a connection", rc, &err);
+	if (!n)
+		return 0;
+	rc = xi_dataplane_conn_del_many(dp, ids, n, &done, &err);
+	for (size_t i = 0; i < done; i++) {
+		a = log_push(ap, ACT_CONN_DEL, xi_dataplane_ifname(dp));
+		if (!a)
+			return fail_at(ap, xi_dataplane_ifname(dp), "delete", -ENOMEM, NULL);
+		a->id = ids[i];
+		a->spec = *specs[i];
 	}
-	a->id = id;
-	a->spec = *spec;
+	if (rc)
+		return fail_at(ap, xi_dataplane_ifname(dp), "delete a connection", rc, &err);
 	return 0;
 }
 
@@ -217,10 +226,42 @@ static int do_conn_add(struct applier *ap, struct xi_dataplane *dp, const struct
 
 /* ---- reconciling ---- */
 
+/* A size FILE leaves out (0) matches any. */
+static bool size_equal(uint32_t have, uint32_t want)
+{
+	return !want || have == want;
+}
+
 static bool opts_equal(const struct xi_dataplane_info *in, const struct xi_attach_opts *o)
 {
 	return in->mode == o->mode && in->unknown_flow == o->unknown_flow &&
-	       in->non_rtp == o->non_rtp && in->no_daemon == o->no_daemon;
+	       in->non_rtp == o->non_rtp && in->no_daemon == o->no_daemon &&
+	       size_equal(in->max_conns, o->max_conns) &&
+	       size_equal(in->max_flows, o->max_flows) &&
+	       size_equal(in->max_streams, o->max_streams);
+}
+
+/* The options of a re-attach: FILE's, with the sizes it leaves out kept
+ * as they are, so that changing a policy does not shrink the tables. */
+static struct xi_attach_opts opts_reattach(const struct xi_dataplane_info *in,
+					   const struct xi_attach_opts *o)
+{
+	struct xi_attach_opts r = *o;
+
+	r.max_conns = o->max_conns ? o->max_conns : in->max_conns;
+	r.max_flows = o->max_flows ? o->max_flows : in->max_flows;
+	r.max_streams = o->max_streams ? o->max_streams : in->max_streams;
+	return r;
+}
+
+/* The wanted connections by key, so that matching is linear. */
+static int want_index(const struct want_iface *wi, struct keyset *ret)
+{
+	int rc = keyset_init(ret, wi->n_conns);
+
+	for (size_t k = 0; k < wi->n_conns && !rc; k++)
+		rc = keyset_add(ret, wi->conns[k].key, strlen(wi->conns[k].key), k, NULL);
+	return rc;
 }
 
 /* Deletes the connections the file does not want, then adds the missing ones. */
@@ -228,33 +269,43 @@ static int sync_conns(struct applier *ap, struct xi_dataplane *dp, const struct 
 {
 	bool *wanted_met = calloc(wi->n_conns + 1, sizeof(bool));
 	struct xi_conn_spec *specs = NULL;
+	const struct xi_conn_spec **del_specs = NULL;
 	char key[APPLY_CONN_KEY_MAX];
-	uint32_t *ids = NULL;
-	size_t n = 0;
+	struct keyset want = { 0 };
+	uint32_t *ids = NULL, *del_ids = NULL;
+	size_t n = 0, n_del = 0, k;
 	int rc;
 
-	if (!wanted_met)
-		return fail_at(ap, wi->name, "compare", -ENOMEM, NULL);
-	rc = read_conns(dp, &ids, &specs, &n);
+	rc = !wanted_met ? -ENOMEM : want_index(wi, &want);
 	if (rc)
+		fail_at(ap, wi->name, "compare", rc, NULL);
+	if (!rc && (rc = read_conns(dp, &ids, &specs, &n)))
 		fail_at(ap, wi->name, "read connections", rc, NULL);
-	for (size_t i = 0; i < n && !rc; i++) {
-		size_t k;
-
-		if (apply_conn_key(&specs[i], key, sizeof(key)))
-			key[0] = '\0';   /* unreadable: never matches, so it is replaced */
-		for (k = 0; k < wi->n_conns; k++)
-			if (!wanted_met[k] && !strcmp(key, wi->conns[k].key))
-				break;
-		if (k < wi->n_conns)
-			wanted_met[k] = true;
-		else
-			rc = do_conn_del(ap, dp, ids[i], &specs[i]);
+	if (!rc) {
+		del_ids = calloc(n + 1, sizeof(*del_ids));
+		del_specs = calloc(n + 1, sizeof(*del_specs));
+		if (!del_ids || !del_specs)
+			rc = fail_at(ap, wi->name, "compare", -ENOMEM, NULL);
 	}
-	for (size_t k = 0; k < wi->n_conns && !rc; k++)
+	for (size_t i = 0; i < n && !rc; i++) {
+		/* unreadable: never matches, so it is replaced */
+		if (!apply_conn_key(&specs[i], key, sizeof(key)) &&
+		    keyset_find(&want, key, strlen(key), &k) && !wanted_met[k]) {
+			wanted_met[k] = true;
+			continue;
+		}
+		del_ids[n_del] = ids[i];
+		del_specs[n_del++] = &specs[i];
+	}
+	if (!rc)
+		rc = do_conn_dels(ap, dp, del_ids, del_specs, n_del);
+	for (k = 0; k < wi->n_conns && !rc; k++)
 		if (!wanted_met[k])
 			rc = do_conn_add(ap, dp, &wi->conns[k].spec);
+	keyset_free(&want);
 	free(wanted_met);
+	free(del_specs);
+	free(del_ids);
 	free(specs);
 	free(ids);
 	return rc;
@@ -278,11 +329,13 @@ static int sync_iface(struct applier *ap, const struct want_iface *wi)
 			return fail_at(ap, wi->name, "read state", rc, NULL);
 		}
 		if (!opts_equal(&info, &wi->opts)) {
-			/* Mode and policies are fixed at attach time. */
+			/* Mode, policies and sizes are fixed at attach time. */
+			struct xi_attach_opts o = opts_reattach(&info, &wi->opts);
+
 			rc = do_detach(ap, dp);
 			dp = NULL;
 			if (!rc)
-				rc = do_attach(ap, wi->name, &wi->opts, &dp);
+				rc = do_attach(ap, wi->name, &o, &dp);
 		}
 	}
 	if (!rc)
@@ -354,6 +407,54 @@ static void report(const struct applier *ap)
 	printf("%zu change%s\n", ap->n_acts, ap->n_acts == 1 ? "" : "s");
 }
 
+/* Deletes ids from ifname, newest first, in as few runs as failures allow:
+ * one conn_del_many sweeps the per-stream maps once for all of them. */
+static void undo_dels(struct applier *ap, const char *ifname, const uint32_t *ids, size_t n)
+{
+	struct xi_dataplane *dp = NULL;
+	size_t done;
+
+	if (xi_dataplane_open(ifname, ap->cat, &dp))
+		return;
+	for (size_t at = 0; at < n; at += done + 1)
+		if (!xi_dataplane_conn_del_many(dp, ids + at, n - at, &done, NULL))
+			break;
+	xi_dataplane_close(dp);
+}
+
+/* Undoes the run of adds on one interface that ends at acts[end - 1];
+ * returns where the run starts. */
+static size_t undo_adds(struct applier *ap, size_t end)
+{
+	const char *ifname = ap->acts[end - 1].ifname;
+	size_t start = end, n = 0;
+	uint32_t *ids;
+
+	while (start > 0 && ap->acts[start - 1].kind == ACT_CONN_ADD &&
+	       !strcmp(ap->acts[start - 1].ifname, ifname))
+		start--;
+	ids = calloc(end - start, sizeof(*ids));
+	if (!ids) {
+		undo_one(ap, &ap->acts[end - 1]);
+		return end - 1;
+	}
+	for (size_t i = end; i-- > start;)
+		ids[n++] = ap->acts[i].id;
+	undo_dels(ap, ifname, ids, n);
+	free(ids);
+	return start;
+}
+
+static void undo(struct applier *ap)
+{
+	for (size_t i = ap->n_acts; i > 0;) {
+		if (ap->acts[i - 1].kind == ACT_CONN_ADD)
+			i = undo_adds(ap, i);
+		else
+			undo_one(ap, &ap->acts[--i]);
+	}
+}
+
 static int apply(struct applier *ap, const struct want *w)
 {
 	int rc = 0;
@@ -364,8 +465,7 @@ static int apply(struct applier *ap, const struct want *w)
 		report(ap);
 		return CLI_EXIT_OK;
 	}
-	for (size_t i = ap->n_acts; i-- > 0;)
-		undo_one(ap, &ap->acts[i]);
+	undo(ap);
 	return cli_fail("apply failed: %s (undid %zu change%s)", ap->err, ap->n_acts,
 			ap->n_acts == 1 ? "" : "s");
 }

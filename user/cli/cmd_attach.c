@@ -6,9 +6,10 @@
 
 #include "cli.h"
 
-static const char attach_usage[] =
+static const char attach_usage_fmt[] =
 	"Usage: xicept attach IFNAME [--mode native|skb] [--policy pass|drop]\n"
 	"                     [--non-rtp pass|drop] [--no-daemon pass|drop]\n"
+	"                     [--max-conns N] [--max-flows N] [--max-streams N]\n"
 	"\n"
 	"Loads the entry program and the stage programs, pins their maps under\n"
 	XI_PIN_ROOT "/IFNAME/ and attaches them to IFNAME.\n"
@@ -17,7 +18,13 @@ static const char attach_usage[] =
 	"  -p, --policy POLICY   what happens to packets of no known connection; default pass\n"
 	"      --non-rtp POLICY  STUN, DTLS and other non-RTP on a connection; default pass\n"
 	"      --no-daemon POLICY  stateful chains while no userspace engine runs; default pass\n"
-	"  -v, --verbose         show libbpf's messages\n";
+	"      --max-conns N     connections the interface can hold; default %u\n"
+	"      --max-flows N     flows (one per connection); default %u\n"
+	"      --max-streams N   (connection, SSRC) entries of each per-stream table;\n"
+	"                        default %u\n"
+	"  -v, --verbose         show libbpf's messages\n"
+	"\n"
+	"Tables are sized at attach and fixed until detach; at most %u entries each.\n";
 
 static const char detach_usage[] =
 	"Usage: xicept detach IFNAME\n"
@@ -25,7 +32,25 @@ static const char detach_usage[] =
 	"Removes the programs, every connection and every pin of IFNAME, leaving the\n"
 	"interface as it was before 'xicept attach'.\n";
 
-enum { OPT_NON_RTP = 256, OPT_NO_DAEMON };
+enum { OPT_NON_RTP = 256, OPT_NO_DAEMON, OPT_MAX_CONNS, OPT_MAX_FLOWS, OPT_MAX_STREAMS };
+
+static char attach_usage[sizeof(attach_usage_fmt) + 64];
+
+/* The usage with the default sizes filled in. */
+static const char *attach_usage_text(void)
+{
+	snprintf(attach_usage, sizeof(attach_usage), attach_usage_fmt, XI_DEFAULT_MAX_CONNS,
+		 XI_DEFAULT_MAX_FLOWS, XI_DEFAULT_MAX_STREAMS, XI_TABLE_MAX);
+	return attach_usage;
+}
+
+static int size_arg(const char *opt, const char *value, uint32_t *ret)
+{
+	if (cli_parse_table_size(value, ret))
+		return cli_usage_error("attach", "invalid --%s '%s' (expected 1 to %u)", opt,
+				       value, XI_TABLE_MAX);
+	return -1;
+}
 
 static int policy_arg(const char *opt, const char *value, enum xi_policy *ret)
 {
@@ -35,6 +60,32 @@ static int policy_arg(const char *opt, const char *value, enum xi_policy *ret)
 	return -1;
 }
 
+/* One option of attach: -1 to go on, else the exit status. */
+static int attach_opt(int c, char **argv, struct xi_attach_opts *opts)
+{
+	switch (c) {
+	case 'm':
+		if (cli_parse_mode(optarg, &opts->mode))
+			return cli_usage_error("attach", "invalid mode '%s' (expected native or skb)",
+					       optarg);
+		return -1;
+	case 'p':
+		return policy_arg("policy", optarg, &opts->unknown_flow);
+	case OPT_NON_RTP:
+		return policy_arg("non-rtp policy", optarg, &opts->non_rtp);
+	case OPT_NO_DAEMON:
+		return policy_arg("no-daemon policy", optarg, &opts->no_daemon);
+	case OPT_MAX_CONNS:
+		return size_arg("max-conns", optarg, &opts->max_conns);
+	case OPT_MAX_FLOWS:
+		return size_arg("max-flows", optarg, &opts->max_flows);
+	case OPT_MAX_STREAMS:
+		return size_arg("max-streams", optarg, &opts->max_streams);
+	default:
+		return cli_common_opt(c, argv, "attach", attach_usage_text());
+	}
+}
+
 static int attach_parse(int argc, char **argv, struct xi_attach_opts *opts)
 {
 	static const struct option longopts[] = {
@@ -42,37 +93,17 @@ static int attach_parse(int argc, char **argv, struct xi_attach_opts *opts)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "non-rtp", required_argument, NULL, OPT_NON_RTP },
 		{ "no-daemon", required_argument, NULL, OPT_NO_DAEMON },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
 		CLI_COMMON_LONGOPTS, { 0 }
 	};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":m:p:hv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (cli_parse_mode(optarg, &opts->mode))
-				return cli_usage_error("attach", "invalid mode '%s' (expected native or skb)",
-						       optarg);
-			break;
-		case 'p':
-			rc = policy_arg("policy", optarg, &opts->unknown_flow);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_NON_RTP:
-			rc = policy_arg("non-rtp policy", optarg, &opts->non_rtp);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_NO_DAEMON:
-			rc = policy_arg("no-daemon policy", optarg, &opts->no_daemon);
-			if (rc >= 0)
-				return rc;
-			break;
-		default:
-			rc = cli_common_opt(c, argv, "attach", attach_usage);
-			if (rc >= 0)
-				return rc;
-		}
+		rc = attach_opt(c, argv, opts);
+		if (rc >= 0)
+			return rc;
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("attach", argc == optind ? "attach needs an interface name"
@@ -110,6 +141,9 @@ int cmd_attach(int argc, char **argv)
 				ifname, ifname);
 	case -ENODEV:
 		return cli_fail("no such interface '%s'", ifname);
+	case -ENOMEM:
+		return cli_fail("cannot attach to %s: not enough memory for its tables (try smaller --max-conns, --max-flows or --max-streams)",
+				ifname);
 	case -EOPNOTSUPP:
 		return cli_fail("cannot attach to %s in %s mode: not supported by the driver (try --mode skb)",
 				ifname, cli_mode_name(opts.mode));

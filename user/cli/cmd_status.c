@@ -14,8 +14,8 @@
 static const char status_usage[] =
 	"Usage: xicept status [--json]\n"
 	"\n"
-	"Shows every attached interface: XDP mode, policies, the kernel ids of its\n"
-	"programs and its connections.\n";
+	"Shows every attached interface: XDP mode, policies, table sizes, the kernel\n"
+	"ids of its programs and its connections.\n";
 
 /* The kernel's name of a program id, so operators can match bpftool's output. */
 static void prog_name(uint32_t id, char *buf, size_t size)
@@ -44,6 +44,9 @@ static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *id
 	json_object_set_new(o, "policy", json_string(cli_policy_name(in->unknown_flow)));
 	json_object_set_new(o, "non_rtp", json_string(cli_policy_name(in->non_rtp)));
 	json_object_set_new(o, "no_daemon", json_string(cli_policy_name(in->no_daemon)));
+	json_object_set_new(o, "max_conns", json_integer(in->max_conns));
+	json_object_set_new(o, "max_flows", json_integer(in->max_flows));
+	json_object_set_new(o, "max_streams", json_integer(in->max_streams));
 	prog_name(in->entry_prog_id, name, sizeof(name));
 	json_array_append_new(progs, json_pack("{s:s, s:I, s:s}", "role", "entry", "id",
 					       (json_int_t)in->entry_prog_id, "name", name));
@@ -74,6 +77,8 @@ static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids,
 	printf("%s (ifindex %d): %s mode, unknown flows %s, non-RTP %s, no daemon %s\n",
 	       in->ifname, in->ifindex, cli_mode_name(in->mode), cli_policy_name(in->unknown_flow),
 	       cli_policy_name(in->non_rtp), cli_policy_name(in->no_daemon));
+	printf("  tables  %u connections, %u flows, %u streams\n", in->max_conns, in->max_flows,
+	       in->max_streams);
 	prog_name(in->entry_prog_id, name, sizeof(name));
 	printf("  entry   id %-6u %s\n", in->entry_prog_id, name);
 	for (size_t i = 0; i < 16; i++) {

@@ -184,6 +184,16 @@ int cli_parse_conn_id(const char *s, uint32_t *ret)
 	return 0;
 }
 
+int cli_parse_table_size(const char *s, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (xi_parse_u64(s, &v) || v == 0 || v > XI_TABLE_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
 /* The message names a duplicated or malformed interceptor. */
 struct xi_catalog *cli_catalog(void)
 {

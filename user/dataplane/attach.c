@@ -37,7 +37,9 @@
 static const char *const map_names[XI_MAP__MAX] = {
 	[XI_MAP_CONFIG] = "xi_config",
 	[XI_MAP_REASONS] = "xi_reasons",
-	[XI_MAP_FLOWS] = "xi_flows",
+	[XI_MAP_FLOWS4] = "xi_flows4",
+	[XI_MAP_FLOWS6] = "xi_flows6",
+	[XI_MAP_PORTS] = "xi_ports",
 	[XI_MAP_CONNS] = "xi_conns",
 	[XI_MAP_STAGES] = "xi_stages",
 	[XI_MAP_CONN_META] = "xi_conn_meta",
@@ -163,6 +165,67 @@ static int pin_all(struct xicept *skel, const char *ifname)
 	return 0;
 }
 
+/* An ARRAY keyed by connection id has a slot per id, and ids start at 1. */
+static int map_size(struct bpf_map *map, __u32 n)
+{
+	enum bpf_map_type t = bpf_map__type(map);
+	bool by_index = t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+
+	return bpf_map__set_max_entries(map, by_index ? n + 1 : n);
+}
+
+static int map_size_by_name(struct xicept *skel, const char *name, __u32 n)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, name);
+
+	return map ? map_size(map, n) : -ENOENT;
+}
+
+/* Every table by the option that sizes it: the shared ones by name, a
+ * stage's by its descriptor's keying, so a new stage is sized unedited. */
+static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
+{
+	const struct xi_stage_desc *d;
+	int r;
+
+	r = map_size_by_name(skel, map_names[XI_MAP_FLOWS4], o->max_flows);
+	if (!r)
+		r = map_size_by_name(skel, map_names[XI_MAP_FLOWS6], o->max_flows);
+	if (!r)
+		r = map_size_by_name(skel, map_names[XI_MAP_CONNS], o->max_conns);
+	if (!r)
+		r = map_size_by_name(skel, map_names[XI_MAP_CONN_META], o->max_conns);
+	/* No program reads the meta (750 bytes a connection): it takes memory
+	 * as connections come instead of all of it up front. */
+	if (!r)
+		r = bpf_map__set_map_flags(skel->maps.xi_conn_meta,
+					   bpf_map__map_flags(skel->maps.xi_conn_meta) |
+					   BPF_F_NO_PREALLOC);
+	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++)
+		for (unsigned m = 0; !r && d->maps && d->maps[m].name; m++) {
+			if (d->maps[m].key == XI_STAGE_KEY_CONN)
+				r = map_size_by_name(skel, d->maps[m].name, o->max_conns);
+			else if (d->maps[m].key == XI_STAGE_KEY_STREAM)
+				r = map_size_by_name(skel, d->maps[m].name, o->max_streams);
+		}
+	return r;
+}
+
+/* Fills in the defaults; -EINVAL for a size past XI_TABLE_MAX. */
+static int tables_check(struct xi_attach_opts *o)
+{
+	if (!o->max_conns)
+		o->max_conns = XI_DEFAULT_MAX_CONNS;
+	if (!o->max_flows)
+		o->max_flows = XI_DEFAULT_MAX_FLOWS;
+	if (!o->max_streams)
+		o->max_streams = XI_DEFAULT_MAX_STREAMS;
+	if (o->max_conns > XI_TABLE_MAX || o->max_flows > XI_TABLE_MAX ||
+	    o->max_streams > XI_TABLE_MAX)
+		return -EINVAL;
+	return 0;
+}
+
 static __u32 xdp_flags(enum xi_xdp_mode mode)
 {
 	return XDP_FLAGS_UPDATE_IF_NOEXIST |
@@ -177,7 +240,9 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 
 	if (!skel)
 		return -errno;
-	r = xicept__load(skel);
+	r = tables_size(skel, opts);
+	if (!r)
+		r = xicept__load(skel);
 	if (!r)
 		r = config_write(skel, opts);
 	if (!r)
@@ -225,7 +290,10 @@ int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
 		return -EINVAL;
 	if (opts)
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	r = attach_checks(ifname, &ifindex);
+	o.sz = sizeof(o);
+	r = tables_check(&o);
+	if (!r)
+		r = attach_checks(ifname, &ifindex);
 	if (r)
 		return r;
 	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
@@ -293,6 +361,36 @@ static int stage_maps_open(struct xi_dataplane *dp)
 	return 0;
 }
 
+static int map_max_entries(int fd, __u32 *ret)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ret = info.max_entries;
+	return 0;
+}
+
+/* The sizes attach gave, from the maps themselves, so any process sees
+ * them: the meta is keyed like every per-connection hash. */
+static int tables_read(struct xi_dataplane *dp)
+{
+	const struct xi_stage_desc *d;
+	int r;
+
+	r = map_max_entries(dp->map_fds[XI_MAP_CONN_META], &dp->max_conns);
+	if (!r)
+		r = map_max_entries(dp->map_fds[XI_MAP_FLOWS4], &dp->max_flows);
+	for (size_t i = 0; !r && !dp->max_streams && (d = xi_stage_at(i)); i++)
+		for (unsigned m = 0; !r && d->maps && d->maps[m].name; m++)
+			if (d->maps[m].key == XI_STAGE_KEY_STREAM) {
+				r = map_max_entries(dp->stage_fds[d->slot][m], &dp->max_streams);
+				break;
+			}
+	return r;
+}
+
 int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **ret)
 {
 	struct xi_dataplane *dp;
@@ -309,6 +407,8 @@ int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_data
 	}
 	if (!r)
 		r = stage_maps_open(dp);
+	if (!r)
+		r = tables_read(dp);
 	if (!r) {
 		dp->entry_fd = pin_get(ifname, "xi_entry");
 		r = dp->entry_fd < 0 ? dp->entry_fd : 0;
@@ -490,6 +590,9 @@ int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret)
 	info.unknown_flow = cfg.unknown_flow == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
 	info.non_rtp = cfg.non_rtp == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
 	info.no_daemon = cfg.no_daemon == XI_ACT_DROP ? XI_POLICY_DROP : XI_POLICY_PASS;
+	info.max_conns = dp->max_conns;
+	info.max_flows = dp->max_flows;
+	info.max_streams = dp->max_streams;
 	r = prog_id(dp->entry_fd, &info.entry_prog_id);
 	if (!r)
 		r = info_mode(&info);

@@ -2,7 +2,7 @@
 /*
  * Connections of an attached interface. A connection is four kinds of map
  * entry: its flow (the 5-tuple, or the local side alone for any peer), its
- * xi_conns value (the XDP part of its chain as stage ids), its xi_conn_meta
+ * xi_conns slot (the XDP part of its chain as stage ids), its xi_conn_meta
  * (the spec as given, so any process can rebuild the chain), and whatever the
  * chain's XDP-kind interceptors wrote when they were built and bound.
  *
@@ -165,30 +165,85 @@ int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *r
 	return 0;
 }
 
-/* The lowest id not in use, taken with BPF_NOEXIST so that two processes
- * adding at once cannot both get it. */
+static bool id_used(struct xi_dataplane *dp, uint32_t id)
+{
+	struct xi_conn_meta m;
+
+	/* An error other than ENOENT counts as used: the insert decides. */
+	return bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &m) == 0 ||
+	       errno != ENOENT;
+}
+
+/* The lowest free id, walking every id: the fallback when the ids near
+ * max_conns are all taken. 0 when none is free. */
+static uint32_t id_scan(struct xi_dataplane *dp)
+{
+	uint32_t *ids, id = CONN_ID_FIRST;
+	size_t n;
+
+	if (xi_dataplane_conn_ids(dp, &ids, &n))
+		return 0;
+	for (size_t i = 0; i < n && ids[i] <= id; i++)
+		if (ids[i] == id)
+			id++;
+	free(ids);
+	return id <= dp->max_conns ? id : 0;
+}
+
+/* A free id in 1..max_conns in O(log n) lookups: gallop up to a free id,
+ * then halve the gap to the used one below it. Ids are taken from the
+ * bottom, so this is the lowest free one unless connections left out of
+ * order. 0 when none is free. */
+static uint32_t id_probe(struct xi_dataplane *dp)
+{
+	uint32_t lo = 0, hi = CONN_ID_FIRST, max = dp->max_conns, mid;
+
+	/* lo is 0 or used; hi is free, or max + 1 */
+	while (hi <= max && id_used(dp, hi)) {
+		lo = hi;
+		hi = hi <= max / 2 ? 2 * hi : max + 1;
+	}
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (id_used(dp, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi <= max ? hi : id_scan(dp);
+}
+
+/* The id to try: the hint when the one below it is taken (so ids stay
+ * dense, and apply's run of adds costs two lookups each), else a probe. */
+static uint32_t id_next(struct xi_dataplane *dp)
+{
+	uint32_t h = dp->id_hint;
+
+	if (h >= CONN_ID_FIRST && h <= dp->max_conns &&
+	    (h == CONN_ID_FIRST || id_used(dp, h - 1)))
+		return h;
+	return id_probe(dp);
+}
+
+/* A free id, taken with BPF_NOEXIST so that two processes adding at once
+ * cannot both get it: the loser probes again. */
 static int id_reserve(struct xi_dataplane *dp, struct xi_conn_meta *meta, uint32_t *ret)
 {
-	uint32_t *ids, id;
-	size_t n;
-	int r;
+	uint32_t id;
 
 	for (int tries = 0; tries < 8; tries++) {
-		r = xi_dataplane_conn_ids(dp, &ids, &n);
-		if (r)
-			return r;
-		id = CONN_ID_FIRST;
-		for (size_t i = 0; i < n && ids[i] <= id; i++)
-			if (ids[i] == id)
-				id++;
-		free(ids);
+		id = id_next(dp);
+		if (!id)
+			return -ENOSPC;
 		meta->conn_id = id;
 		if (!bpf_map_update_elem(dp->map_fds[XI_MAP_CONN_META], &id, meta, BPF_NOEXIST)) {
+			dp->id_hint = id + 1;
 			*ret = id;
 			return 0;
 		}
 		if (errno != EEXIST)
 			return errno == E2BIG ? -ENOSPC : -errno;
+		dp->id_hint = 0;
 	}
 	return -EBUSY;
 }
@@ -294,21 +349,52 @@ static int conns_remember(struct xi_dataplane *dp, size_t extra)
 	return 0;
 }
 
+/* Where a flow lives: IPv4 flows in xi_flows4 under their 12-byte key,
+ * IPv6 flows in xi_flows6 under the whole key. */
+struct flow_ref {
+	int fd;
+	const void *key;
+	struct xi_flow4_key k4;
+};
+
+static void flow_ref_make(const struct xi_dataplane *dp, const struct xi_flow_key *key,
+			  struct flow_ref *ret)
+{
+	if (key->family == XI_FAMILY_IPV4) {
+		ret->k4 = xi_flow4_key_of(key);
+		ret->fd = dp->map_fds[XI_MAP_FLOWS4];
+		ret->key = &ret->k4;
+	} else {
+		ret->fd = dp->map_fds[XI_MAP_FLOWS6];
+		ret->key = key;
+	}
+}
+
 static int flow_exists(struct xi_dataplane *dp, const struct xi_flow_key *key,
 		       struct xi_err *err)
 {
+	struct flow_ref ref;
 	struct xi_flow fl;
 
-	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_FLOWS], key, &fl) == 0)
+	flow_ref_make(dp, key, &ref);
+	if (bpf_map_lookup_elem(ref.fd, ref.key, &fl) == 0)
 		return xi_err_set(err, -EEXIST, "connection %u already has this flow",
 				  fl.conn_id);
 	return 0;
 }
 
+/* xi_conns is an array: a connection leaves by its slot being zeroed. */
+static void conn_slot_clear(struct xi_dataplane *dp, uint32_t id)
+{
+	struct xi_conn zero = { 0 };
+
+	bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &zero, BPF_ANY);
+}
+
 /* Every entry of the connection outside the chain's own. */
 static void conn_entries_delete(struct xi_dataplane *dp, uint32_t id)
 {
-	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONNS], &id);
+	conn_slot_clear(dp, id);
 	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 }
 
@@ -342,6 +428,26 @@ static int chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
 	return xi_catalog_build(dp->cat, text, &ctx, ret, err);
 }
 
+/* Tells xi_entry that the flow's local port has flows of its kind (see
+ * xi_ports in abi.h); set before the flow exists, never cleared. */
+static int port_mark(struct xi_dataplane *dp, const struct xi_flow_key *key, struct xi_err *err)
+{
+	bool wild = key->remote_port == 0;
+	__u32 slot = XI_PORT_SLOT(ntohs(key->local_port), wild), one = 1;
+
+	if (bpf_map_update_elem(dp->map_fds[XI_MAP_PORTS], &slot, &one, BPF_ANY))
+		return xi_err_set(err, -errno, "marking port %u: %s", ntohs(key->local_port),
+				  strerror(errno));
+	return 0;
+}
+
+/* What a full table says: the limit, and the attach option that raises it. */
+static int table_full(struct xi_err *err, const char *table, uint32_t max, const char *opt)
+{
+	return xi_err_set(err, -ENOSPC, "%s table full: at most %u (attach with a larger --%s)",
+			  table, max, opt);
+}
+
 /* Everything after the id is reserved; on failure undoes it all. */
 static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_conn_meta *meta,
 		       const struct xi_flow_key *key, struct xi_err *err)
@@ -349,23 +455,36 @@ static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_con
 	struct xi_conn val = { .conn_id = id };
 	struct xi_flow fl = { .conn_id = id };
 	struct xi_chain *chain = NULL;
+	struct flow_ref ref;
 	int r;
 
-	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_NOEXIST))
-		return xi_err_set(err, -errno, "writing connection %u: %s", id, strerror(errno));
+	/* The slot is ours: the id was reserved in xi_conn_meta. */
+	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_ANY))
+		return xi_err_set(err, errno == E2BIG ? -ENOSPC : -errno,
+				  "writing connection %u: %s", id, strerror(errno));
 	dp->phase = XI_PHASE_CREATE;
 	r = chain_build(dp, id, meta->chain, &chain, err);
-	if (!r && !(r = streams_bind(chain, meta, err))) {
+	if (!r)
+		r = streams_bind(chain, meta, err);
+	/* Only a per-stream map can fill up while the chain is made: the
+	 * per-connection ones have room for every id. */
+	if (r == -ENOSPC)
+		r = table_full(err, "stream", dp->max_streams, "max-streams");
+	if (!r) {
 		r = conn_value_finish(dp, id, chain, err);
-		if (!r && bpf_map_update_elem(dp->map_fds[XI_MAP_FLOWS], key, &fl, BPF_NOEXIST))
-			r = xi_err_set(err, errno == EEXIST ? -EEXIST : -errno,
+		if (!r)
+			r = port_mark(dp, key, err);
+		flow_ref_make(dp, key, &ref);
+		if (!r && bpf_map_update_elem(ref.fd, ref.key, &fl, BPF_NOEXIST))
+			r = errno == E2BIG ? table_full(err, "flow", dp->max_flows, "max-flows") :
+			    xi_err_set(err, errno == EEXIST ? -EEXIST : -errno,
 				       "writing the flow: %s", strerror(errno));
 		if (r)
 			streams_unbind(chain, meta, meta->n_streams);
 	}
 	if (r) {
 		xi_chain_close(chain, NULL);   /* in CREATE: removes what it wrote */
-		bpf_map_delete_elem(dp->map_fds[XI_MAP_CONNS], &id);
+		conn_slot_clear(dp, id);
 	} else {
 		dp->conns[dp->n_conns++] = (struct xi_dataplane_conn){ .id = id, .chain = chain };
 	}
@@ -394,6 +513,8 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 		return r;
 	meta_from_spec(spec, 0, &meta);
 	r = id_reserve(dp, &meta, &id);
+	if (r == -ENOSPC)
+		return table_full(err, "connection", dp->max_conns, "max-conns");
 	if (r)
 		return xi_err_set(err, r, "no connection id: %s", strerror(-r));
 	r = conn_create(dp, id, &meta, &key, err);
@@ -406,9 +527,10 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 	return 0;
 }
 
+/* From the newest: undoing a run of adds deletes them newest first. */
 static ssize_t conns_find(const struct xi_dataplane *dp, uint32_t id)
 {
-	for (size_t i = 0; i < dp->n_conns; i++)
+	for (size_t i = dp->n_conns; i-- > 0;)
 		if (dp->conns[i].id == id)
 			return (ssize_t)i;
 	return -1;
@@ -428,21 +550,99 @@ static int chain_take(struct xi_dataplane *dp, const struct xi_conn_meta *meta,
 	return 0;
 }
 
-int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err)
+/*
+ * A run of deletes sweeps each per-stream map once for all its connections:
+ * a sweep walks the whole map, so one walk per connection (and per factory
+ * that sweeps in its close) would make deleting n connections O(n^2).
+ * While a run is under way on this thread, xi_dataplane_delete_conn_streams
+ * only notes the map and the connection; the run's end walks each noted map
+ * once. The factories call it with a map fd alone, hence a thread's state.
+ */
+struct sweep {
+	uint32_t *ids;               /* sorted before the walks */
+	size_t n_ids, cap_ids;
+	int fds[XI_STAGES_SLOTS * XI_STAGE_MAPS_MAX];
+	size_t n_fds;
+	int err;                     /* the first failure to note */
+};
+
+static __thread struct sweep *sweep_run;
+
+static int streams_delete_matching(int map_fd, const struct sweep *sw, uint32_t conn_id);
+
+static void sweep_note(struct sweep *sw, int map_fd, uint32_t conn_id)
+{
+	size_t i;
+
+	for (i = 0; i < sw->n_fds && sw->fds[i] != map_fd; i++)
+		;
+	if (i == sw->n_fds) {
+		if (sw->n_fds == sizeof(sw->fds) / sizeof(sw->fds[0])) {
+			/* no room: sweep this map now, as without a run */
+			streams_delete_matching(map_fd, NULL, conn_id);
+			return;
+		}
+		sw->fds[sw->n_fds++] = map_fd;
+	}
+	if (sw->n_ids && sw->ids[sw->n_ids - 1] == conn_id)
+		return;
+	if (sw->n_ids == sw->cap_ids) {
+		size_t cap = sw->cap_ids ? 2 * sw->cap_ids : 64;
+		uint32_t *v = realloc(sw->ids, cap * sizeof(*v));
+
+		if (!v) {
+			sw->err = sw->err ? sw->err : -ENOMEM;
+			return;
+		}
+		sw->ids = v;
+		sw->cap_ids = cap;
+	}
+	sw->ids[sw->n_ids++] = conn_id;
+}
+
+static bool sweep_has(const struct sweep *sw, uint32_t conn_id)
+{
+	return bsearch(&conn_id, sw->ids, sw->n_ids, sizeof(conn_id), id_cmp) != NULL;
+}
+
+/* Every noted map, walked once. */
+static int sweep_finish(struct sweep *sw)
+{
+	int r = sw->err, e;
+
+	if (sw->n_ids)
+		qsort(sw->ids, sw->n_ids, sizeof(*sw->ids), id_cmp);
+	for (size_t i = 0; sw->n_ids && i < sw->n_fds; i++) {
+		e = streams_delete_matching(sw->fds[i], sw, 0);
+		if (e < 0 && !r)
+			r = e;
+	}
+	free(sw->ids);
+	return r;
+}
+
+/* conn_del up to the entries that hold the id: the caller deletes those
+ * (conn_entries_delete) once the per-stream maps are swept, so that no other
+ * process takes the id while entries of the old connection remain. *ret_found
+ * says whether there was a connection to remove. */
+static int conn_remove(struct xi_dataplane *dp, uint32_t id, bool *ret_found,
+		       struct xi_err *err)
 {
 	struct xi_chain *chain = NULL;
 	struct xi_conn_meta meta;
 	struct xi_conn_spec spec;
 	struct xi_flow_key key;
+	struct flow_ref ref;
 	int r;
 
-	if (!dp)
-		return xi_err_set(err, -EINVAL, "no interface given");
+	*ret_found = false;
 	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta))
 		return xi_err_set(err, -ENOENT, "no connection %u", id);
+	*ret_found = true;
 	spec_from_meta(&meta, &spec);
 	flow_key_make(&spec, &key);
-	bpf_map_delete_elem(dp->map_fds[XI_MAP_FLOWS], &key);   /* traffic first */
+	flow_ref_make(dp, &key, &ref);
+	bpf_map_delete_elem(ref.fd, ref.key);   /* traffic first */
 	dp->phase = XI_PHASE_REMOVE;
 	r = chain_take(dp, &meta, &chain, err);
 	if (!r) {
@@ -453,8 +653,44 @@ int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *e
 	/* The connection goes even when its chain could not be rebuilt or
 	 * closed cleanly: r still tells the caller. */
 	conn_sweep(dp, id);
-	conn_entries_delete(dp, id);
 	return r;
+}
+
+int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, size_t n,
+			       size_t *ret_done, struct xi_err *err)
+{
+	struct sweep sw = { 0 };
+	size_t done = 0, removed = 0;
+	bool found;
+	int r = 0, e;
+
+	if (!dp || (n && !ids) || sweep_run)
+		return xi_err_set(err, -EINVAL, "no interface or no ids given");
+	sweep_run = &sw;
+	for (; done < n && !r; done++) {
+		r = conn_remove(dp, ids[done], &found, err);
+		removed += found;
+	}
+	sweep_run = NULL;
+	e = sweep_finish(&sw);
+	/* The ids are given up last (see conn_remove). */
+	for (size_t i = 0; i < removed; i++) {
+		conn_entries_delete(dp, ids[i]);
+		if (!dp->id_hint || ids[i] < dp->id_hint)
+			dp->id_hint = ids[i];   /* ids stay dense */
+	}
+	if (ret_done)
+		*ret_done = r ? done - 1 : done;
+	if (!r && e)
+		r = xi_err_set(err, e, "sweeping the per-stream maps: %s", strerror(-e));
+	return r;
+}
+
+int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *err)
+{
+	if (!dp)
+		return xi_err_set(err, -EINVAL, "no interface given");
+	return xi_dataplane_conn_del_many(dp, &id, 1, NULL, err);
 }
 
 int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret)
@@ -479,23 +715,28 @@ void xi_dataplane_conns_release(struct xi_dataplane *dp)
 	dp->n_conns = dp->cap_conns = 0;
 }
 
-int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
+/* Deletes the keys of a per-stream map whose connection is conn_id, or,
+ * with sw, any of sw's. */
+static int streams_delete_matching(int map_fd, const struct sweep *sw, uint32_t conn_id)
 {
 	struct xi_stream_key key, *keys = NULL, *nk;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	int r = 0;
 
 	/* Collect first: deleting while walking can restart the walk. */
 	for (int e = bpf_map_get_next_key(map_fd, NULL, &key); !e;
 	     e = bpf_map_get_next_key(map_fd, &key, &key)) {
-		if (key.conn_id != conn_id)
+		if (sw ? !sweep_has(sw, key.conn_id) : key.conn_id != conn_id)
 			continue;
-		nk = realloc(keys, (n + 1) * sizeof(*keys));
-		if (!nk) {
-			free(keys);
-			return -ENOMEM;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = nk;
 		}
-		keys = nk;
 		keys[n++] = key;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -503,4 +744,13 @@ int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
 			r = -errno;
 	free(keys);
 	return r ? r : (int)n;
+}
+
+int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
+{
+	if (sweep_run) {
+		sweep_note(sweep_run, map_fd, conn_id);
+		return 0;
+	}
+	return streams_delete_matching(map_fd, NULL, conn_id);
 }

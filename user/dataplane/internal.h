@@ -23,7 +23,9 @@
 enum xi_dataplane_map {
 	XI_MAP_CONFIG,
 	XI_MAP_REASONS,
-	XI_MAP_FLOWS,
+	XI_MAP_FLOWS4,
+	XI_MAP_FLOWS6,
+	XI_MAP_PORTS,
 	XI_MAP_CONNS,
 	XI_MAP_STAGES,
 	XI_MAP_CONN_META,
@@ -65,6 +67,8 @@ struct xi_dataplane {
 	int map_fds[XI_MAP__MAX];
 	int stage_fds[XI_STAGES_SLOTS][XI_STAGE_MAPS_MAX];   /* by slot, by descriptor map */
 	int entry_fd;
+	uint32_t max_conns, max_flows, max_streams;   /* the table sizes of the attach */
+	uint32_t id_hint;             /* the id to try first: the one after the last taken */
 	enum xi_dataplane_phase phase;
 	struct xi_dataplane_conn *conns;
 	size_t n_conns, cap_conns;
@@ -83,8 +87,16 @@ static inline bool xi_dataplane_close_removes(const struct xi_dataplane *dp)
 	return dp->phase != XI_PHASE_KEEP;
 }
 
+/* Per-CPU maps whose values are n __u64 counters (user/dataplane/percpu.c):
+ * the sum of every CPU's copy of key, or -errno (-ENOENT: no such key); and
+ * adding to CPU 0's copy, creating the entry. Not atomic with XDP's adds. */
+int xi_percpu_sum(int fd, const void *key, uint64_t *ret, size_t n);
+int xi_percpu_add(int fd, const void *key, const uint64_t *add, size_t n);
+
 /* Deletes every entry of a per-stream map (key struct xi_stream_key) whose
- * conn_id is conn_id. Returns how many, or a negative errno. */
+ * conn_id is conn_id. Returns how many, or a negative errno. Inside
+ * xi_dataplane_conn_del_many it only notes the map, returns 0, and the run's
+ * end sweeps every noted map once. */
 int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id);
 
 /* Pin path of one map or program of the interface; -ENAMETOOLONG. */

@@ -36,6 +36,7 @@ struct xi_stage_stats {
 	unsigned map;            /* index into the descriptor's maps */
 	size_t value_size;
 	bool locked;             /* the value holds a bpf_spin_lock: read with BPF_F_LOCK */
+	bool percpu;             /* a per-CPU map of __u64 counters: the copies are summed */
 	/* Appends the value's fields to s (xi_ssrc_stats_set). */
 	void (*fields)(const void *value, struct xi_ssrc_stats *s);
 };

@@ -173,14 +173,18 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 			const struct xi_stream_key *key, void *value, struct xi_ssrc_stats *s)
 {
 	size_t first = s->n_fields;
+	int r = 0;
 
 	/* BPF_F_LOCK: a consistent copy while packets update it. */
-	if (bpf_map_lookup_elem_flags(stats_fd(dp, d), key, value,
-				      d->stats->locked ? BPF_F_LOCK : 0)) {
-		if (errno != ENOENT)
-			return -errno;
+	if (d->stats->percpu)
+		r = xi_percpu_sum(stats_fd(dp, d), key, value, d->stats->value_size / 8);
+	else if (bpf_map_lookup_elem_flags(stats_fd(dp, d), key, value,
+					   d->stats->locked ? BPF_F_LOCK : 0))
+		r = -errno;
+	if (r == -ENOENT)
 		memset(value, 0, d->stats->value_size);
-	}
+	else if (r)
+		return r;
 	d->stats->fields(value, s);
 	for (size_t i = first; i < s->n_fields; i++)
 		s->fields[i].stage = d->name;

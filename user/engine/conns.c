@@ -183,7 +183,7 @@ static uint32_t conn_default_rate(struct xi_engine_conns *t, uint32_t id)
 	struct xi_conn val;
 
 	if (bpf_map_lookup_elem(xi_dataplane_map_fd(t->dp, XI_MAP_CONNS), &id, &val) == 0 &&
-	    val.default_clock_rate)
+	    val.conn_id == id && val.default_clock_rate)
 		return val.default_clock_rate;
 	return DEFAULT_CLOCK_RATE;
 }

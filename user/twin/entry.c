@@ -257,7 +257,7 @@ uint32_t xi_twin_entry(const struct xi_twin_lookup *lk, const struct xi_iface_co
 		return XI_REASON_UNKNOWN_FLOW;
 	}
 	conn = lk->conn(lk->user, conn_id);
-	if (!conn) {
+	if (!conn || conn->conn_id != conn_id) {   /* an empty xi_conns slot */
 		*ret_action = policy(cfg->unknown_flow);
 		return XI_REASON_NO_CONN;
 	}

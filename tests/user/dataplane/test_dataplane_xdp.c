@@ -43,7 +43,7 @@ struct fixture {
 static struct fixture fx;
 
 static const char *const pinned_maps[] = {
-	"xi_config", "xi_reasons", "xi_scratch", "xi_flows", "xi_conns", "xi_ssrc_filters",
+	"xi_config", "xi_reasons", "xi_scratch", "xi_flows4", "xi_flows6", "xi_ports", "xi_conns", "xi_ssrc_filters",
 	"xi_ssrc_lists", "xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates", "xi_stream_stats",
 	"xi_stages", "xi_conn_meta", "xi_xsks",
 };
@@ -78,9 +78,17 @@ static int group_setup(void **state)
 	return 0;
 }
 
+/* Small tables: hash maps preallocate, and the defaults cost a large
+ * attach every test would pay for. test_attach_native checks the defaults. */
+#define FX_MAX_CONNS   64
+#define FX_MAX_FLOWS   64
+#define FX_MAX_STREAMS 256
+
 static int attach_setup(void **state)
 {
-	struct xi_attach_opts o = { .sz = sizeof(o), .mode = XI_XDP_SKB };
+	struct xi_attach_opts o = { .sz = sizeof(o), .mode = XI_XDP_SKB,
+				    .max_conns = FX_MAX_CONNS, .max_flows = FX_MAX_FLOWS,
+				    .max_streams = FX_MAX_STREAMS };
 
 	return xi_dataplane_attach(fx.ifname, &o, fx.cat, &fx.dp);
 }
@@ -336,6 +344,9 @@ static void test_attach_pins_everything(void **state)
 	assert_true(info.stage_prog_ids[XI_STAGE_SSRC_FILTER] != 0);
 	assert_int_equal(info.stage_prog_ids[XI_STAGE_TO_USER], 0);
 	assert_int_equal(info.n_conns, 0);
+	assert_int_equal(info.max_conns, FX_MAX_CONNS);
+	assert_int_equal(info.max_flows, FX_MAX_FLOWS);
+	assert_int_equal(info.max_streams, FX_MAX_STREAMS);
 	assert_string_equal(xi_dataplane_ifname(fx.dp), fx.ifname);
 	assert_int_equal(xi_dataplane_list(&names, &n), 0);
 	assert_true(n >= 1);
@@ -428,6 +439,9 @@ static void test_attach_native(void **state)
 	assert_int_equal(xi_dataplane_attach(fx.peer, NULL, fx.cat, &dp), 0);
 	assert_int_equal(xi_dataplane_info(dp, &info), 0);
 	assert_int_equal(info.mode, XI_XDP_NATIVE);
+	assert_int_equal(info.max_conns, XI_DEFAULT_MAX_CONNS);
+	assert_int_equal(info.max_flows, XI_DEFAULT_MAX_FLOWS);
+	assert_int_equal(info.max_streams, XI_DEFAULT_MAX_STREAMS);
 	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
 	assert_int_equal(q.drv_prog_id, info.entry_prog_id);
 	xi_dataplane_close(dp);
@@ -435,6 +449,168 @@ static void test_attach_native(void **state)
 	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
 	assert_int_equal(q.prog_id, 0);
 	assert_false(pin_dir_exists(fx.peer));
+}
+
+/* Re-attaches fx.ifname with the given table sizes. */
+static void reattach_sized(uint32_t conns, uint32_t flows, uint32_t streams)
+{
+	struct xi_attach_opts o = { .sz = sizeof(o), .mode = XI_XDP_SKB, .max_conns = conns,
+				    .max_flows = flows, .max_streams = streams };
+	struct xi_dataplane_info info;
+
+	xi_dataplane_close(fx.dp);
+	fx.dp = NULL;
+	assert_int_equal(xi_dataplane_detach(fx.ifname), 0);
+	assert_int_equal(xi_dataplane_attach(fx.ifname, &o, fx.cat, &fx.dp), 0);
+	assert_int_equal(xi_dataplane_info(fx.dp, &info), 0);
+	assert_int_equal(info.max_conns, conns);
+	assert_int_equal(info.max_flows, flows);
+	assert_int_equal(info.max_streams, streams);
+}
+
+/* Entries of a pinned map; with conn_id, only those of that connection
+ * (the key's first __u32: every per-connection and per-stream key). */
+static size_t map_count(const char *name, const uint32_t *conn_id)
+{
+	uint8_t key[64], next[64];
+	size_t n = 0;
+	int fd = pin_open(name);
+
+	assert_true(fd >= 0);
+	for (int e = bpf_map_get_next_key(fd, NULL, next); !e;
+	     e = bpf_map_get_next_key(fd, key, next)) {
+		memcpy(key, next, sizeof(key));
+		n += !conn_id || !memcmp(key, conn_id, sizeof(*conn_id));
+	}
+	close(fd);
+	return n;
+}
+
+/* A spec of index i: its own port, an ssrc-filter and header-stats, so
+ * every kind of map gets entries. */
+static struct xi_conn_spec spec_nth(int i, size_t n_streams)
+{
+	struct xi_conn_spec s = spec_v4();
+
+	s.local.port = (uint16_t)(5100 + i);
+	strcpy(s.chain, "ssrc-filter mode=allow ssrc=0x1111 ! header-stats");
+	s.n_streams = n_streams;
+	for (size_t k = 0; k < n_streams; k++)
+		s.streams[k] = (struct xi_stream_spec){ .ssrc = 0x1111 + (uint32_t)k,
+							.payload_type = 96, .clock_rate = 90000 };
+	return s;
+}
+
+/* Nothing of connection id is in any map but xi_conns, whose slot, if
+ * there is one, is empty. */
+static void assert_no_conn(uint32_t id)
+{
+	static const char *const maps[] = { "xi_conn_meta", "xi_ssrc_filters", "xi_ssrc_lists",
+					    "xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates",
+					    "xi_stream_stats" };
+	struct xi_conn c;
+	int fd = pin_open("xi_conns");
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		assert_int_equal(map_count(maps[i], &id), 0);
+	if (bpf_map_lookup_elem(fd, &id, &c) == 0)
+		assert_int_equal(c.conn_id, 0);
+	close(fd);
+}
+
+/* A full table fails the add with -ENOSPC, names the option, and leaves
+ * nothing of the failed connection; room made by a delete is usable. */
+static void test_tables_full(void **state)
+{
+	struct xi_err err = { 0 };
+	struct xi_conn_spec s;
+	uint32_t id;
+
+	reattach_sized(4, 16, 64);
+	for (int i = 0; i < 4; i++) {
+		s = spec_nth(i, 1);
+		assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+		assert_int_equal(id, (uint32_t)i + 1);
+	}
+	s = spec_nth(4, 1);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "at most 4"));
+	assert_non_null(strstr(err.msg, "--max-conns"));
+	assert_no_conn(5);
+	assert_int_equal(map_count("xi_flows4", NULL), 4);
+	assert_int_equal(map_count("xi_conn_meta", NULL), 4);
+	assert_int_equal(map_count("xi_clock_rates", NULL), 4);
+	assert_int_equal(xi_dataplane_conn_del(fx.dp, 2, &err), 0);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+	assert_int_equal(id, 2);
+
+	/* Flows: the connection id is taken first, and given back. */
+	reattach_sized(4, 2, 64);
+	for (int i = 0; i < 2; i++) {
+		s = spec_nth(i, 1);
+		assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+	}
+	s = spec_nth(2, 1);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "--max-flows"));
+	assert_no_conn(3);
+	assert_int_equal(map_count("xi_conn_meta", NULL), 2);
+
+	/* Streams: 3 of 4 entries taken, a connection with 2 does not fit. */
+	reattach_sized(4, 4, 4);
+	s = spec_nth(0, 3);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+	s = spec_nth(1, 2);
+	strcpy(s.chain, "header-stats");
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "--max-streams"));
+	assert_no_conn(2);
+	assert_int_equal(map_count("xi_clock_rates", NULL), 3);
+}
+
+/* A size past XI_TABLE_MAX is refused before anything is made. */
+static void test_tables_too_big(void **state)
+{
+	struct xi_attach_opts o = { .sz = sizeof(o), .mode = XI_XDP_SKB,
+				    .max_conns = XI_TABLE_MAX + 1 };
+	struct xi_dataplane *dp = NULL;
+
+	assert_int_equal(xi_dataplane_attach(fx.peer, &o, fx.cat, &dp), -EINVAL);
+	assert_null(dp);
+	assert_false(pin_dir_exists(fx.peer));
+}
+
+/* conn_del_many: many connections, one sweep, nothing left. */
+static void test_conn_del_many(void **state)
+{
+	struct xi_err err = { 0 };
+	uint32_t ids[40], left, *got;
+	struct xi_conn_spec s;
+	size_t done, n;
+
+	for (int i = 0; i < 40; i++) {
+		s = spec_nth(i, 2);
+		assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &ids[i], &err), 0);
+	}
+	assert_int_equal(map_count("xi_clock_rates", NULL), 80);
+	/* All but the last; an unknown id stops the run after those before it. */
+	left = ids[39];
+	ids[39] = 999;
+	assert_int_equal(xi_dataplane_conn_del_many(fx.dp, ids, 40, &done, &err), -ENOENT);
+	assert_int_equal(done, 39);
+	for (int i = 0; i < 39; i++)
+		assert_no_conn(ids[i]);
+	assert_int_equal(map_count("xi_clock_rates", NULL), 2);
+	assert_int_equal(map_count("xi_ssrc_lists", NULL), 1);
+	assert_int_equal(map_count("xi_flows4", NULL), 1);
+	assert_int_equal(xi_dataplane_conn_ids(fx.dp, &got, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0], left);
+	free(got);
+	/* The lowest ids come back first. */
+	s = spec_nth(0, 1);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &ids[0], &err), 0);
+	assert_int_equal(ids[0], 1);
 }
 
 static void test_not_root(void **state)
@@ -619,7 +795,7 @@ static void test_reopen_and_del(void **state)
 	assert_int_equal(n, 0);
 	free(s);
 	{
-		const char *maps[] = { "xi_flows", "xi_conns", "xi_conn_meta", "xi_ssrc_filters",
+		const char *maps[] = { "xi_flows4", "xi_flows6", "xi_conn_meta", "xi_ssrc_filters",
 				       "xi_ssrc_lists", "xi_ssrc_drops", "xi_conn_drops" };
 		uint8_t key[64];
 
@@ -629,6 +805,18 @@ static void test_reopen_and_del(void **state)
 			assert_int_equal(bpf_map_get_next_key(fd, NULL, key), -ENOENT);
 			close(fd);
 		}
+	}
+	{
+		/* xi_conns is an array: both connections' slots are empty again. */
+		int fd = pin_open("xi_conns");
+		struct xi_conn c;
+
+		for (uint32_t id = 1; id <= 2; id++) {
+			assert_int_equal(bpf_map_lookup_elem(fd, &id, &c), 0);
+			assert_int_equal(c.conn_id, 0);
+			assert_int_equal(c.n_stages, 0);
+		}
+		close(fd);
 	}
 	{
 		struct xi_conn_spec a = spec_v4();
@@ -715,6 +903,9 @@ int main(void)
 		T(test_attach_failure_leaves_nothing),
 		T(test_attach_native),
 		T(test_not_root),
+		T(test_tables_full),
+		T(test_tables_too_big),
+		T(test_conn_del_many),
 		T(test_conn_add_errors),
 		T(test_conn_get_and_ids),
 		T(test_traffic_stats),

@@ -85,12 +85,17 @@ static int fd_of(const char *name)
 /* Every map the factories touch, emptied: each test starts clean. */
 static int maps_clear(void **state)
 {
-	const char *const maps[] = { "xi_conns", "xi_ssrc_filters", "xi_ssrc_lists",
+	const char *const maps[] = { "xi_ssrc_filters", "xi_ssrc_lists",
 					"xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates",
 					"xi_stream_stats" };
+	struct xi_conn zero = { 0 };
 	uint8_t key[64];
 
 	fx.dp->phase = XI_PHASE_KEEP;
+	/* xi_conns is an array: its slots are emptied, not deleted. */
+	for (uint32_t id = 0; id < 8; id++)
+		if (bpf_map_update_elem(fd_of("xi_conns"), &id, &zero, BPF_ANY))
+			return -1;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		while (bpf_map_get_next_key(fd_of(maps[i]), NULL, key) == 0)
 			if (bpf_map_delete_elem(fd_of(maps[i]), key))
@@ -362,13 +367,13 @@ static void counters_fake(uint32_t conn)
 {
 	struct xi_stream_key k = { .conn_id = conn, .ssrc = 9 };
 	struct xi_stream_stats s = { .conn_id = conn, .ssrc = 9, .packets = 3 };
-	struct xi_drop_count d = { .packets = 4 };
+	const uint64_t d[2] = { 4, 0 };   /* struct xi_drop_count, per CPU */
 	struct xi_clock_rate cr = { 8000 };
 	struct xi_ssrc_entry e = { 5 };
 
 	assert_int_equal(bpf_map_update_elem(fd_of("xi_stream_stats"), &k, &s, BPF_ANY), 0);
-	assert_int_equal(bpf_map_update_elem(fd_of("xi_ssrc_drops"), &k, &d, BPF_ANY), 0);
-	assert_int_equal(bpf_map_update_elem(fd_of("xi_conn_drops"), &conn, &d, BPF_ANY), 0);
+	assert_int_equal(xi_percpu_add(fd_of("xi_ssrc_drops"), &k, d, 2), 0);
+	assert_int_equal(xi_percpu_add(fd_of("xi_conn_drops"), &conn, d, 2), 0);
 	k.ssrc = 5;
 	assert_int_equal(bpf_map_update_elem(fd_of("xi_clock_rates"), &k, &cr, BPF_ANY), 0);
 	if (conn == OTHER)
@@ -444,7 +449,7 @@ static void test_dp_readers_share_maps(void **state)
 	struct queue q1 = { 0 }, q2 = { 0 };
 	struct xi_reader r1, r2;
 	struct xi_stream_stats a, b;
-	struct xi_drop_count d;
+	uint64_t d[2];   /* struct xi_drop_count, summed over CPUs */
 	uint32_t id = CONN;
 	uint64_t drops;
 
@@ -477,9 +482,9 @@ static void test_dp_readers_share_maps(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(xi_ssrc_filter_dropped(xi_chain_element(dpc, 0), 0x2222, &drops), 0);
 	assert_int_equal(drops, 1);
-	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_conn_drops"), &id, &d), 0);
-	assert_int_equal(d.packets, 1);
-	assert_int_equal(d.bytes, 70);
+	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
+	assert_int_equal(d[0], 1);   /* packets */
+	assert_int_equal(d[1], 70);  /* bytes */
 	assert_int_equal(xi_chain_close(mem, NULL), 0);
 	fx.dp->phase = XI_PHASE_REMOVE;
 	assert_int_equal(xi_chain_close(dpc, NULL), 0);

@@ -7,9 +7,11 @@
  * hence __always_inline throughout. Twin: user/interceptors/header_stats/twin.c.
  */
 
-/* The stage's maps; see struct xi_stream_stats in abi.h. */
+/* The stage's maps; see struct xi_stream_stats in abi.h. Not preallocated:
+ * a stream's entry takes memory with its first packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_STREAMS);
 	__type(key, struct xi_stream_key);
 	__type(value, struct xi_clock_rate);
@@ -17,6 +19,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_STREAMS);
 	__type(key, struct xi_stream_key);
 	__type(value, struct xi_stream_stats);
@@ -141,7 +144,7 @@ int xi_header_stats(struct xdp_md *ctx)
 	key.ssrc = pc->ssrc;
 	cr = bpf_map_lookup_elem(&xi_clock_rates, &key);
 	rate = cr ? cr->clock_rate : pc->default_clock_rate;
-	arrival = xi_ns_to_rtp_units(pc->now_ns, rate);
+	arrival = xi_ns_to_rtp_units(xi_pkt_now(pc), rate);
 	zero.conn_id = key.conn_id;
 	zero.ssrc = key.ssrc;
 	s = xi_lookup_or_init(&xi_stream_stats, &key, &zero);

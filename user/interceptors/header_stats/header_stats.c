@@ -62,7 +62,9 @@ static int hs_conn_rate_write(struct header_stats *hs)
 	struct xi_conn val;
 
 	if (bpf_map_lookup_elem(fd, &hs->conn_id, &val))
-		return -errno;
+		return errno == ENOENT || errno == E2BIG ? -ENOENT : -errno;
+	if (val.conn_id != hs->conn_id)
+		return -ENOENT;   /* an empty xi_conns slot */
 	val.default_clock_rate = hs->cfg.clock_rate;
 	if (bpf_map_update_elem(fd, &hs->conn_id, &val, BPF_EXIST))
 		return -errno;

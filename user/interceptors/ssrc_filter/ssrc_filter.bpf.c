@@ -2,9 +2,12 @@
 /* xi_ssrc_filter: per-connection allow or deny list of SSRCs, applied to the
  * RTP SSRC and the RTCP sender SSRC. Twin: user/interceptors/ssrc_filter/twin.c. */
 
-/* The stage's maps; see struct xi_ssrc_filter and friends in abi.h. */
+/* The stage's maps; see struct xi_ssrc_filter and friends in abi.h. None is
+ * preallocated: an entry takes memory when a connection or SSRC needs it,
+ * which keeps large tables (per CPU, for the drop counters) affordable. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_CONNS);
 	__type(key, __u32);
 	__type(value, struct xi_ssrc_filter);
@@ -12,20 +15,24 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_STREAMS);
 	__type(key, struct xi_stream_key);
 	__type(value, struct xi_ssrc_entry);
 } xi_ssrc_lists SEC(".maps");
 
+/* Per CPU: a drop is two plain adds, no atomics; readers sum the CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_STREAMS);
 	__type(key, struct xi_stream_key);
 	__type(value, struct xi_drop_count);
 } xi_ssrc_drops SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XI_MAX_CONNS);
 	__type(key, __u32);
 	__type(value, struct xi_drop_count);
@@ -47,15 +54,15 @@ static __always_inline void xi_ssrc_count_drop(const struct xi_pkt_ctx *pc)
 	xi_count(XI_REASON_SSRC_DROP);
 	n = xi_lookup_or_init(&xi_ssrc_drops, &key, &zero);
 	if (n) {
-		__sync_fetch_and_add(&n->packets, 1);
-		__sync_fetch_and_add(&n->bytes, pc->payload_len);
+		n->packets += 1;
+		n->bytes += pc->payload_len;
 	} else {
 		xi_count(XI_REASON_STATS_FULL);
 	}
 	n = xi_lookup_or_init(&xi_conn_drops, &conn_id, &zero);
 	if (n) {
-		__sync_fetch_and_add(&n->packets, 1);
-		__sync_fetch_and_add(&n->bytes, pc->payload_len);
+		n->packets += 1;
+		n->bytes += pc->payload_len;
 	} else
 		xi_count(XI_REASON_STATS_FULL);
 }

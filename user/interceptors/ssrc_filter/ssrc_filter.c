@@ -93,7 +93,8 @@ static int sf_maps_write(struct ssrc_filter *sf)
 
 		e.ssrc = key.ssrc;
 		if (bpf_map_update_elem(lists, &key, &e, BPF_ANY)) {
-			int r = -errno;
+			/* A full map: conn_add names the option that sizes it. */
+			int r = errno == E2BIG ? -ENOSPC : -errno;
 
 			sf_list_delete(sf, i);
 			return r;
@@ -124,12 +125,9 @@ static void sf_maps_remove(struct ssrc_filter *sf)
  * a connection whose ssrc-filter runs in userspace. */
 static void sf_count(int fd, const void *key, uint32_t bytes)
 {
-	struct xi_drop_count n = { 0 };
+	const uint64_t one[2] = { 1, bytes };   /* struct xi_drop_count */
 
-	bpf_map_lookup_elem(fd, key, &n);
-	n.packets++;
-	n.bytes += bytes;
-	bpf_map_update_elem(fd, key, &n, BPF_ANY);
+	xi_percpu_add(fd, key, one, 2);
 }
 
 static enum xi_action sf_run(void *owner, struct xi_pkt_ctx *pc)
@@ -220,16 +218,18 @@ int xi_ssrc_filter_dropped(struct xi_interceptor *ic, uint32_t ssrc, uint64_t *r
 {
 	struct ssrc_filter *sf = sf_of(ic);
 	struct xi_stream_key key;
-	struct xi_drop_count n;
+	uint64_t n[2];   /* struct xi_drop_count */
+	int r;
 
 	if (!sf || !ret_packets)
 		return -EINVAL;
 	if (!sf->dp)
 		return xi_twin_ssrc_filter_ssrc_drops(sf->twin, ssrc, ret_packets);
 	key = (struct xi_stream_key){ .conn_id = sf->conn_id, .ssrc = ssrc };
-	if (bpf_map_lookup_elem(sf_fd(sf, SF_MAP_DROPS), &key, &n))
-		return errno == ENOENT ? -ENOENT : -errno;
-	*ret_packets = n.packets;
+	r = xi_percpu_sum(sf_fd(sf, SF_MAP_DROPS), &key, n, 2);
+	if (r)
+		return r;
+	*ret_packets = n[0];
 	return 0;
 }
 
@@ -263,6 +263,7 @@ static void sf_stats_fields(const void *value, struct xi_ssrc_stats *s)
 static const struct xi_stage_stats sf_stats = {
 	.map = SF_MAP_DROPS,
 	.value_size = sizeof(struct xi_drop_count),
+	.percpu = true,
 	.fields = sf_stats_fields,
 };
 

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# make bench: every figure of issue 13 in one run, on a veth testbed of its
+# own, written to bench/results/latest.{csv,md,png}.
+#
+#   BUILD=build bash scripts/bench/bench.sh
+#
+# Env: BENCH_REPEATS (timed runs per point, default 5, at least 3),
+# BENCH_N_DROP / BENCH_N_PASS (frames per run of the XDP_DROP and the
+# socket scenarios, default 4,000,000 / 1,000,000), BENCH_OUT (default
+# bench/results).
+#
+# How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
+# BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, pinned to CPU 0;
+# the rx veth runs the program under test in native mode, in the sender's
+# softirq on that same CPU. So a figure is the generator plus the program
+# under test on one core: only ratios between rows of the same run mean
+# anything. Live rows are interleaved (each repeat runs every scenario once,
+# set up afresh), so drift hits them alike. Each run checks that the
+# measured program did the work: its counter plus the frames the veth
+# dropped must equal what the generator sent, and the secondary counters
+# (ssrc_drop against rtp, header-stats' packets, the socket's count) must
+# agree; anything else stops the bench.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/scripts/bench
+BUILD=${BUILD:-build}; [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+OUT=${BENCH_OUT:-$ROOT/bench/results}
+REPEATS=${BENCH_REPEATS:-5}
+N_DROP=${BENCH_N_DROP:-4000000}
+N_PASS=${BENCH_N_PASS:-1000000}
+XICEPT=$BUILD/xicept
+GEN=$BUILD/bench/xi-gen
+LIMIT=$BUILD/bench/xi-limit
+SOCK=$BUILD/bench/socket-baseline
+BENCH_BPF=$BUILD/bin/tests/bpf/bench_bpf
+BENCH_USER=$BUILD/bin/tests/user/bench_user
+GEN_CPU=0
+SINK_CPU=$(( $(nproc) > 1 ? 1 : 0 ))
+SSRC_BASE=0x5eed0000
+N_SSRCS=4          # the generator's SSRCs in every scenario but ssrcs-64
+GEN_FRAME=214      # xi-gen's default: Ethernet, IPv4, UDP, RTP with 160 payload bytes
+T0=$SECONDS
+
+# shellcheck source=../testbed.sh
+source "$ROOT/scripts/testbed.sh"
+source "$HERE/lib.sh"
+
+B_TMP=
+B_SINK_PID=
+B_PIN=
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	# Every step runs, whatever fails before it.
+	set +e
+	if [[ -n $B_SINK_PID ]]; then
+		kill "$B_SINK_PID" 2>/dev/null || true
+		wait "$B_SINK_PID" 2>/dev/null || true
+	fi
+	if [[ -n ${TB_ID:-} ]]; then
+		[[ -e $TB_PIN_ROOT/$TB_RX_IF ]] && tb_rx "$XICEPT" detach "$TB_RX_IF" >/dev/null 2>&1
+		[[ -e /run/netns/$TB_RX_NS ]] && tb_rx "$LIMIT" detach "$TB_RX_IF" >/dev/null 2>&1
+		tb_down
+	fi
+	[[ -n $B_PIN ]] && rm -f "$B_PIN"
+	[[ -n $B_TMP ]] && rm -rf "$B_TMP"
+	((rc == 0)) || echo "bench: FAIL (exit $rc)" >&2
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+preflight() {
+	[[ $(id -u) -eq 0 ]] || die "needs root (BPF_PROG_TEST_RUN, XDP, network namespaces)"
+	((REPEATS >= 3)) || die "BENCH_REPEATS must be at least 3"
+	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$BENCH_BPF" "$BENCH_USER"; do
+		[[ -x $bin ]] || die "$bin is missing: run 'make bench' (it builds everything)"
+	done
+	for cmd in jq gnuplot nsenter; do
+		command -v "$cmd" >/dev/null || die "$cmd not found: run 'make deps'"
+	done
+	B_TMP=$(mktemp -d /tmp/xi-bench.XXXXXX)
+	# Copies: a build running beside the bench must not swap a binary mid-run
+	# (each embeds its BPF objects, so a copy is the whole program).
+	mkdir "$B_TMP/bin"
+	for bin in XICEPT GEN LIMIT SOCK BENCH_BPF BENCH_USER; do
+		cp "${!bin}" "$B_TMP/bin/" || die "cannot copy ${!bin}"
+		printf -v "$bin" '%s' "$B_TMP/bin/$(basename "${!bin}")"
+	done
+	tb_up "b$$" || die "cannot create the testbed"
+	B_PIN=/sys/fs/bpf/xi-bench-$TB_ID
+	RX_MAC=$(tb_mac rx "$TB_RX_IF")
+	# No IPv6 chatter (router solicitations, MLD) among the counted frames.
+	tb_tx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	tb_rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	mkdir -p "$OUT"
+	: >"$B_TMP/runs"
+	: >"$B_TMP/meta"
+	progress "testbed $TB_TX_NS -> $TB_RX_NS, generator on CPU $GEN_CPU, sockets on CPU $SINK_CPU," \
+		"$REPEATS runs a point"
+}
+
+preflight
+source "$HERE/scenarios.sh"
+run_live_rounds
+run_install   # first: its time decides whether 100,000 connections fit
+run_scale
+run_testrun
+run_userspace
+source "$HERE/report.sh"
+write_report
+progress "done in $((SECONDS - T0)) s: $OUT/latest.csv, latest.md, latest.png"

@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+# Helpers of scripts/bench/bench.sh: the generator, snapshots of what the
+# program under test counted, the socket sink, and the record of each run.
+#
+# Files under $B_TMP:
+#   runs   one line per timed run: scenario mpps ns_per_pkt sent counted
+#   meta   scenario<TAB>key<TAB>value: limit, baseline, limits (what limits
+#          the figure), note (where a difference went), unit
+#   before, after   snapshots around one generator run (JSON)
+
+declare -A SEQ=()      # per scenario: the next per-SSRC sequence start
+RECORD=1               # 0 during warm-up runs
+
+die() {
+	echo "bench: FAIL: $*" >&2
+	exit 1
+}
+
+progress() {
+	printf 'bench [%4ss] %s\n' "$((SECONDS - T0))" "$*"
+}
+
+kv() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+meta() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$B_TMP/meta"; }
+
+# SSRC list of the generator: ssrc_list N [BASE] -> 0x5eed0000,0x5eed0001,...
+# (in decimal from BASE when given: a chain's text holds at most 511 bytes)
+ssrc_list() {
+	local i out= fmt='%s0x%08x' base=$SSRC_BASE
+	[[ -z ${2:-} ]] || { fmt='%s%u'; base=$2; }
+	for ((i = 0; i < $1; i++)); do
+		out+=$(printf "$fmt" "${out:+,}" $((base + i)))
+	done
+	echo "$out"
+}
+
+xi() { tb_rx "$XICEPT" "$@"; }
+
+# Frames the tx veth could not hand to its peer (its XDP ring was full).
+veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.dropped'; }
+
+# gen COUNT SSRCS START: one generator run; sets G_SENT and G_NS.
+gen() {
+	local out
+	out=$(tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
+		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "${GEN_BASE:-$SSRC_BASE}" --count "$1" \
+		--start "$3" --cpu "$GEN_CPU") || die "xi-gen failed: $out"
+	G_SENT=$(kv "$out" sent)
+	G_NS=$(kv "$out" ns)
+}
+
+# Snapshots: one JSON document each, of whatever the program under test counts.
+snap_limit() { printf '{"count": %s}\n' "$(tb_rx "$LIMIT" count "$B_PIN")"; }
+snap_xi() { xi stats "$TB_RX_IF" --conn "${SNAP_CONN:-1}" --json; }
+snap_xi_all() { xi stats "$TB_RX_IF" --json; }
+
+# delta JQ-EXPR: how far the expression advanced from before to after.
+delta() {
+	echo $(($(jq "$1" "$B_TMP/after") - $(jq "$1" "$B_TMP/before")))
+}
+
+STATS_PACKETS='[.connections[].ssrcs[].packets] | add // 0'
+
+# Waits until the count stops moving: the last frames of a run may still sit
+# in the veth's ring, for the softirq to finish after the generator returns.
+settle() {
+	local snap=$1 a b
+	b=$($snap | md5sum)
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.05
+		a=$($snap | md5sum)
+		[[ $a == "$b" ]] && return 0
+		b=$a
+	done
+}
+
+# measure NAME COUNT SSRCS SNAP COUNT-EXPR [CHECK-EXPR ...]: one generator
+# run against the program in place. COUNT-EXPR (jq over SNAP's document)
+# is what the program under test counted; every CHECK-EXPR must have
+# advanced by as much. What the program did not count must be frames the
+# veth dropped (a few frames of slack for stray packets of the namespace).
+# Sets M_COUNTED, M_DROPS; records the run unless RECORD=0.
+measure() {
+	local name=$1 count=$2 ssrcs=$3 snap=$4 expr=$5 start=${SEQ[$1]:-0} d0 c
+	shift 5
+	$snap >"$B_TMP/before"
+	d0=$(veth_drops)
+	gen "$count" "$ssrcs" "$start"
+	SEQ[$name]=$((start + count / ssrcs))
+	settle "$snap"
+	$snap >"$B_TMP/after"
+	M_DROPS=$(($(veth_drops) - d0))
+	M_COUNTED=$(delta "$expr")
+	((M_COUNTED > 0)) || die "$name: the program under test counted nothing ($expr)"
+	c=$((G_SENT - M_COUNTED - M_DROPS))
+	((c >= -4 && c <= 4)) ||
+		die "$name: sent $G_SENT, counted $M_COUNTED ($expr), veth dropped $M_DROPS: $c frames unaccounted for"
+	for c in "$@"; do
+		[[ $(delta "$c") -eq $M_COUNTED ]] ||
+			die "$name: $c advanced by $(delta "$c"), $expr by $M_COUNTED"
+	done
+	((RECORD)) || return 0
+	record "$name" "$(awk -v c="$M_COUNTED" -v ns="$G_NS" 'BEGIN { printf "%.4f", c * 1e3 / ns }')" \
+		"$(awk -v c="$M_COUNTED" -v ns="$G_NS" 'BEGIN { printf "%.2f", ns / c }')" \
+		"$G_SENT" "$M_COUNTED"
+	if ((M_DROPS)); then
+		meta "$name" drops "$M_DROPS"
+	fi
+	progress "  $name: $(tail -1 "$B_TMP/runs" | awk '{ printf "%s Mpps, %s ns/pkt", $2, $3 }')," \
+		"counted $M_COUNTED of $G_SENT"
+}
+
+record() { echo "$1 $2 $3 $4 $5" >>"$B_TMP/runs"; }
+
+# The socket that passed frames reach: socket-baseline on the other CPU.
+# sink_start ARGS...: started and bound on return.
+sink_start() {
+	rm -f "$B_TMP/ready"
+	nsenter --net="/run/netns/$TB_RX_NS" -- "$SOCK" --bind "$TB_RX_IP:5004" --cpu "$SINK_CPU" \
+		--ready "$B_TMP/ready" --idle 0.5 "$@" >"$B_TMP/sink" 2>"$B_TMP/sink.err" &
+	B_SINK_PID=$!
+	for _ in $(seq 200); do
+		[[ -e $B_TMP/ready ]] && return 0
+		kill -0 "$B_SINK_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	die "socket-baseline did not start: $(cat "$B_TMP/sink.err")"
+}
+
+# sink_wait: S_OUT holds its result line.
+sink_wait() {
+	wait "$B_SINK_PID" || die "socket-baseline failed: $(cat "$B_TMP/sink.err")"
+	B_SINK_PID=
+	S_OUT=$(cat "$B_TMP/sink")
+	[[ -n $(kv "$S_OUT" received) ]] || die "socket-baseline printed nothing"
+}
+
+# The frames the program passed must be in the socket, or counted as the
+# socket's drops: a pass scenario's difference, said in the table.
+sink_check() {
+	local name=$1 passed=$2 got drops
+	got=$(kv "$S_OUT" received)
+	drops=$(kv "$S_OUT" socket_drops)
+	((got > 0)) || die "$name: the socket received nothing"
+	((RECORD)) || return 0
+	meta "$name" socket_received "$got"
+	meta "$name" socket_drops "$drops"
+	meta "$name" stack_lost "$((passed - got - drops))"
+}
+
+# Builds pion-bench (scripts/bench/pion) offline from Debian's Go packages.
+build_pion() {
+	local src=$HERE/pion bin=$1
+	if [[ -x $bin && ! $src/main.go -nt $bin ]]; then
+		return
+	fi
+	command -v go >/dev/null || die "go not found (apt install golang-go)"
+	[[ -d /usr/share/gocode/src/github.com/pion/interceptor ]] ||
+		die "apt install golang-github-pion-interceptor-dev"
+	progress "building $bin"
+	(cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+		GOCACHE=$(dirname "$bin")/gocache go build -o "$bin" .)
+}

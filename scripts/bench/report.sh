@@ -1,0 +1,236 @@
+# shellcheck shell=bash
+# The report of scripts/bench/bench.sh: $B_TMP/runs and $B_TMP/meta turned
+# into $OUT/latest.csv, latest.md and latest.png.
+
+# scenario -> "limit baseline kind": the rows its two ratios divide by.
+# kind mpps: this row's median Mpps over theirs; cpu: their CPU ns per
+# packet over this row's (both read "times as fast").
+declare -A REF=(
+	[xdp-limit-drop]="xdp-limit-drop - mpps"
+	[xdp-limit-pass]="xdp-limit-pass - mpps"
+	[fastpath-unknown-drop]="xdp-limit-drop socket-baseline mpps"
+	[fastpath-filter-drop]="xdp-limit-drop socket-baseline mpps"
+	[fastpath-stats-filter-drop]="xdp-limit-drop socket-baseline mpps"
+	[fastpath-filter-stats-pass]="xdp-limit-pass - mpps"
+	[socket-baseline]="xdp-limit-pass - mpps"
+	[ssrcs-64]="xdp-limit-drop fastpath-stats-filter-drop mpps"
+	[conns-1]="xdp-limit-drop conns-1 mpps"
+	[conns-1000]="xdp-limit-drop conns-1 mpps"
+	[conns-100000]="xdp-limit-drop conns-1 mpps"
+	[userspace-interceptors]="- pion-interceptors cpu"
+)
+for ((k = 0; k <= 8; k++)); do
+	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
+	REF[testrun-chain-$k]="- testrun-chain-0 mpps"
+done
+declare -A WHY
+
+# What limits each figure, measured or by construction.
+WHY=(
+	[xdp-limit-drop]="the generator and veth's XDP hand-over on one core: the ceiling of every drop row"
+	[xdp-limit-pass]="an skb per frame and the UDP receive path, on the generator's core: the ceiling of every pass row"
+	[fastpath-unknown-drop]="xi_entry alone: parse, two flow lookups (exact, wildcard), a reason counter"
+	[fastpath-filter-drop]="xi_entry, a tail call, ssrc-filter's mode and list lookups, the drop counters"
+	[fastpath-stats-filter-drop]="as filter-drop, plus header-stats: a stream lookup and A.1/A.8 under a spin lock"
+	[fastpath-filter-stats-pass]="the stack's UDP receive path (as xdp-limit-pass), plus the chain"
+	[socket-baseline]="the slower of: the stack on the generator's core, recvmmsg + filter + stats on the other core"
+	[ssrcs-64]="64 header-stats entries in turn: more cache lines per round of SSRCs"
+	[conns-1]="as fastpath-filter-drop (one connection, applied from a file)"
+	[conns-1000]="flow and connection lookups in fuller tables"
+	[conns-100000]="flow and connection lookups in much fuller tables"
+	[conns-1k-install]="xicept apply: per-connection map updates and syscalls"
+	[conns-10k-install]="xicept apply: per-connection map updates and syscalls"
+	[conns-100k-install]="xicept apply: per-connection map updates and syscalls"
+	[testrun-per-stage]="one tail call and the stage's own work (slope over noop chains of 0..8, bench_bpf)"
+	[userspace-interceptors]="the chain in C: NACK log, receiver statistics, header-stats twin, attributes"
+	[pion-interceptors]="pion's per-packet allocations, maps and locks, the stats recorder's channel, GC"
+)
+
+for ((k = 0; k <= 8; k++)); do
+	WHY[chain-noop-$k]="$k tail-called noop stages before ssrc-filter deny: a tail call and a stage each"
+	WHY[testrun-chain-$k]="BPF_PROG_TEST_RUN of xi_entry with $k noop stages (bench_bpf): no veth, no generator"
+done
+
+# One line per scenario, in first-seen order:
+# name min median max ns sent counted
+aggregate() {
+	awk '
+	# mawk has no asort: an insertion sort of a few values.
+	function sorted(s, a,   m, i, j, t) {
+		m = split(s, a, " ")
+		for (i = 2; i <= m; i++)
+			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return m
+	}
+	function median(s,   a, m) {
+		m = sorted(s, a)
+		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+	}
+	!($1 in seen) { seen[$1] = 1; order[++n] = $1 }
+	{ mp[$1] = mp[$1] " " $2; ns[$1] = ns[$1] " " $3; sent[$1] += $4; cnt[$1] += $5 }
+	END {
+		for (i = 1; i <= n; i++) {
+			k = order[i]; v = mp[k]; sub(/^ /, "", v)
+			if (v == "-") { lo = me = hi = "-"; nsm = "-" }
+			else if (v ~ /\|/ && split(v, a, "|") == 3) { lo = a[1]; me = a[2]; hi = a[3]; nsm = median(ns[k]) }
+			else {
+				m = sorted(v, a); lo = a[1]; hi = a[m]; me = median(v)
+				nsm = median(ns[k])
+			}
+			print k, lo, me, hi, nsm, sent[k], cnt[k]
+		}
+	}' "$B_TMP/runs"
+}
+
+# meta_sum NAME KEY: the sum of a numeric meta value over every run.
+meta_sum() {
+	awk -F'\t' -v n="$1" -v k="$2" '$1 == n && $2 == k { s += $3; f = 1 } END { if (f) print s }' \
+		"$B_TMP/meta"
+}
+meta_text() {
+	awk -F'\t' -v n="$1" -v k="$2" '$1 == n && $2 == k { t = $3 } END { print t }' "$B_TMP/meta"
+}
+
+fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "-" || v == "") print ""; else printf f, v }'; }
+
+# ratio ROW REF KIND: from the aggregate lines in $B_TMP/agg.
+ratio() {
+	[[ $2 != - ]] || return 0
+	awk -v r="$1" -v b="$2" -v kind="$3" '
+	$1 == r { rm = $3; rn = $5 } $1 == b { bm = $3; bn = $5 }
+	END {
+		if (kind == "cpu" && rn > 0 && bn > 0) printf "%.2f", bn / rn
+		else if (kind == "mpps" && rm > 0 && bm > 0) printf "%.2f", rm / bm
+	}' "$B_TMP/agg"
+}
+
+# Where the frames that were sent but not counted went.
+difference() {
+	local name=$1 sent=$2 counted=$3 out= v
+	if [[ $sent -gt 0 && $counted -ne $sent && $name != testrun-* ]]; then
+		out="sent − counted = $((sent - counted))"
+		v=$(meta_sum "$name" drops); [[ -z $v ]] || out+="; tx veth ring full (dropped before the program): $v"
+		v=$(meta_sum "$name" veth_drops); [[ -z $v ]] || out+="; tx veth ring full: $v"
+	fi
+	v=$(meta_sum "$name" socket_received)
+	[[ -z $v ]] || out+="${out:+; }the socket received $v of the frames passed"
+	v=$(meta_sum "$name" socket_drops)
+	[[ -z $v ]] || out+="${out:+; }socket drops $v"
+	v=$(meta_sum "$name" stack_lost)
+	[[ -z $v || $v -eq 0 ]] || out+="${out:+; }lost in the stack $v"
+	v=$(meta_text "$name" note)
+	[[ -z $v ]] || out+="${out:+; }$v"
+	echo "$out"
+}
+
+write_csv() {
+	local name lo me hi ns sent counted lim base kind
+	echo "scenario,mpps_min,mpps_median,mpps_max,ns_per_pkt_median,sent,counted,ratio_to_limit,ratio_to_baseline" \
+		>"$OUT/latest.csv"
+	while read -r name lo me hi ns sent counted; do
+		read -r lim base kind <<<"${REF[$name]:-- - mpps}"
+		printf '%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$name" "$(fmt "$lo" %.4f)" "$(fmt "$me" %.4f)" \
+			"$(fmt "$hi" %.4f)" "$(fmt "$ns" %.2f)" "$sent" "$counted" \
+			"$(ratio "$name" "$lim" mpps)" "$(ratio "$name" "$base" "$kind")" >>"$OUT/latest.csv"
+	done <"$B_TMP/agg"
+}
+
+# col NAME FIELD: a column of latest.csv (1-based) for one scenario.
+col() { awk -F, -v n="$1" -v f="$2" '$1 == n { print $f }' "$OUT/latest.csv"; }
+
+target_line() {   # LABEL VALUE OP GOAL UNIT
+	local label=$1 v=$2 op=$3 goal=$4 unit=$5 met
+	if [[ -z $v ]]; then
+		echo "| $label | $op $goal$unit | not measured | no |"
+		return
+	fi
+	met=$(awk -v v="$v" -v g="$goal" -v op="$op" 'BEGIN {
+		print ((op == "≥" && v >= g) || (op == "≤" && v <= g) || (op == "<" && v < g)) ? "yes" : "**no**" }')
+	echo "| $label | $op $goal$unit | $v$unit | $met |"
+}
+
+write_targets() {
+	local inst=
+	[[ -z $(col conns-10k-install 5) ]] ||
+		inst=$(awk -v n="$(col conns-10k-install 5)" 'BEGIN { printf "%.2f", n * 10000 / 1e9 }')
+	echo "| target | goal | measured | met |"
+	echo "|---|---|---|---|"
+	target_line "fastpath-unknown-drop / xdp-limit-drop" "$(col fastpath-unknown-drop 8)" "≥" 0.80 ×
+	target_line "fastpath-filter-drop / xdp-limit-drop" "$(col fastpath-filter-drop 8)" "≥" 0.70 ×
+	target_line "fastpath-stats-filter-drop / xdp-limit-drop" "$(col fastpath-stats-filter-drop 8)" "≥" 0.60 ×
+	target_line "fast path (stats + deny) / socket-baseline" "$(col fastpath-stats-filter-drop 9)" "≥" 5 ×
+	target_line "each stage in a chain, test-run" "$(col testrun-per-stage 5)" "≤" 5 " ns"
+	target_line "conns-100000 / conns-1" "$(col conns-100000 9)" "≥" 0.90 ×
+	target_line "conns-10k-install" "$inst" "<" 1 " s"
+	target_line "pion / userspace, CPU per packet" "$(col userspace-interceptors 9)" "≥" 15 ×
+}
+
+write_md() {
+	local name lo me hi ns sent counted lim base kind md=$OUT/latest.md
+	{
+		echo "# make bench — $(date -u +'%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs"
+		echo
+		echo "Generator: xi-gen (BPF_PROG_TEST_RUN, live frames, XDP_TX) on CPU $GEN_CPU, $GEN_FRAME-byte IPv4 RTP frames, $N_SSRCS SSRCs round robin; the receiving veth's XDP runs in the same softirq on the same CPU, so only ratios within this run mean anything. Live rows: $REPEATS interleaved runs of $N_DROP frames (drop) or $N_PASS (socket), min/median/max over runs. \`counted\` is what the measured program itself counted (xicept: \`stats --json\` reasons), summed over runs. Sockets run on CPU $SINK_CPU."
+		echo
+		echo "## Targets"
+		echo
+		write_targets
+		echo
+		echo "## Every row"
+		echo
+		echo "| scenario | Mpps median (min–max) | ns/pkt | sent | counted | × limit | × baseline | what limits it; where a difference went |"
+		echo "|---|---|---|---|---|---|---|---|"
+		while read -r name lo me hi ns sent counted; do
+			read -r lim base kind <<<"${REF[$name]:-- - mpps}"
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
+				"$(fmt "$me" %.3f)${lo:+ ($(fmt "$lo" %.3f)–$(fmt "$hi" %.3f))}" "$(fmt "$ns" %.1f)" \
+				"$sent" "$counted" \
+				"$(r=$(col "$name" 8); [[ -z $r ]] || echo "$r (${lim})")" \
+				"$(r=$(col "$name" 9); [[ -z $r ]] || echo "$r (${base})")" \
+				"${WHY[$name]:-}$(d=$(difference "$name" "$sent" "$counted"); [[ -z $d ]] || echo "; $d")"
+		done <"$B_TMP/agg"
+		echo
+		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's."
+	} >"$md"
+}
+
+write_png() {
+	awk -F, 'NR > 1 && $3 != "" && $1 !~ /^(testrun|userspace|pion|conns-.*install)/ {
+		print NR - 1, $1, $3, $2, $4 }' "$OUT/latest.csv" | awk '{ $1 = NR - 1; print }' >"$B_TMP/live.dat"
+	awk -F, '$1 ~ /^testrun-chain-/ { sub("testrun-chain-", "", $1); print $1, $5 }' "$OUT/latest.csv" \
+		>"$B_TMP/testrun.dat"
+	awk -F, '$1 ~ /^chain-noop-/ { sub("chain-noop-", "", $1); print $1, $3 }' "$OUT/latest.csv" \
+		>"$B_TMP/chain.dat"
+	gnuplot <<EOF || die "gnuplot failed"
+set terminal pngcairo size 1400,900 noenhanced font ",10"
+set output "$OUT/latest.png"
+set multiplot layout 2,1 title "make bench, $(date -u +%Y-%m-%d): one core, generator included (ratios within a run are what counts)"
+set style fill solid 0.5
+set boxwidth 0.7
+set grid ytics
+set ylabel "Mpps (median, min–max)"
+set xtics rotate by -35 left
+set yrange [0:*]
+plot "$B_TMP/live.dat" using 1:3:xtic(2) with boxes notitle lc rgb "#4878a8", \
+     "" using 1:3:4:5 with yerrorbars notitle lc rgb "black" pt 0
+unset xtics
+set xtics
+set xlabel "noop stages before ssrc-filter deny (live) / in the chain (test-run)"
+set ylabel "test-run ns per packet"
+set y2label "live Mpps"
+set y2tics
+set y2range [0:*]
+plot "$B_TMP/testrun.dat" using 1:2 with linespoints title "test-run ns/pkt (bench_bpf)", \
+     "$B_TMP/chain.dat" using 1:2 axes x1y2 with linespoints title "live Mpps (chain-noop-K)"
+unset multiplot
+EOF
+}
+
+write_report() {
+	progress "writing $OUT/latest.csv, latest.md, latest.png"
+	aggregate >"$B_TMP/agg"
+	write_csv
+	write_md
+	write_png
+	cat "$OUT/latest.md"
+}

@@ -1,0 +1,307 @@
+# shellcheck shell=bash
+# The scenarios of scripts/bench/bench.sh (sourced after preflight). Each
+# live scenario sets up the rx veth, runs the generator once through
+# measure, and takes everything down again.
+
+DENY="ssrc-filter mode=deny ssrc=$(ssrc_list "$N_SSRCS")"
+ALLOW="ssrc-filter mode=allow ssrc=$(ssrc_list "$N_SSRCS")"
+CHAIN_MAX=8
+
+# ---- set-ups ----
+
+limit_up() {
+	rm -f "$B_PIN"
+	tb_rx "$LIMIT" attach "$TB_RX_IF" "$1" "$B_PIN" || die "cannot attach xdp-limit-$1"
+}
+limit_down() {
+	tb_rx "$LIMIT" detach "$TB_RX_IF" || die "cannot detach the limit program"
+	rm -f "$B_PIN"
+}
+
+xi_up() {   # xi_up [CHAIN]: attached, unknown flows dropped, CHAIN on the generator's flow
+	xi attach "$TB_RX_IF" --mode native --policy drop >/dev/null || die "xicept attach failed"
+	if [[ -n ${1:-} ]]; then
+		xi conn add "$TB_RX_IF" --local "$TB_RX_IP:5004" --remote "$TB_TX_IP:6000" \
+			--chain "$1" >/dev/null || die "xicept conn add '$1' failed"
+	fi
+}
+xi_down() { xi detach "$TB_RX_IF" >/dev/null || die "xicept detach failed"; }
+
+# ---- the live scenarios ----
+
+sc_limit_drop() {
+	limit_up drop
+	measure xdp-limit-drop "$N_DROP" "$N_SSRCS" snap_limit .count
+	limit_down
+}
+
+sc_limit_pass() {
+	limit_up pass
+	sink_start --mode count --expect "$N_PASS"
+	measure xdp-limit-pass "$N_PASS" "$N_SSRCS" snap_limit .count
+	sink_wait
+	sink_check xdp-limit-pass "$M_COUNTED"
+	limit_down
+}
+
+sc_unknown_drop() {
+	xi_up
+	measure fastpath-unknown-drop "$N_DROP" "$N_SSRCS" snap_xi_all .reasons.unknown_flow
+	xi_down
+}
+
+sc_filter_drop() {
+	xi_up "$DENY"
+	measure fastpath-filter-drop "$N_DROP" "$N_SSRCS" snap_xi .reasons.ssrc_drop .reasons.rtp
+	xi_down
+}
+
+sc_stats_filter_drop() {
+	xi_up "header-stats ! $DENY"
+	measure fastpath-stats-filter-drop "$N_DROP" "$N_SSRCS" snap_xi .reasons.ssrc_drop \
+		.reasons.rtp "$STATS_PACKETS"
+	xi_down
+}
+
+sc_filter_stats_pass() {
+	xi_up "$ALLOW ! header-stats"
+	sink_start --mode count --expect "$N_PASS"
+	measure fastpath-filter-stats-pass "$N_PASS" "$N_SSRCS" snap_xi .reasons.chain_end \
+		.reasons.rtp "$STATS_PACKETS"
+	sink_wait
+	sink_check fastpath-filter-stats-pass "$M_COUNTED"
+	xi_down
+}
+
+# What a user would write: the same statistics and deny list on a socket.
+# The limit program passes every frame to it; the figure is the rate at
+# which the program handled them, its own count over its own time.
+sc_socket_baseline() {
+	local got
+	limit_up pass
+	sink_start --mode deny --stats --ssrc-base "$SSRC_BASE" --ssrcs "$N_SSRCS" --expect "$N_PASS"
+	RECORD=0 measure socket-baseline "$N_PASS" "$N_SSRCS" snap_limit .count
+	sink_wait
+	limit_down
+	got=$(kv "$S_OUT" received)
+	[[ $(kv "$S_OUT" stats_packets) -eq $got && $(kv "$S_OUT" filtered) -eq $got ]] ||
+		die "socket-baseline did not filter and count every datagram: $S_OUT"
+	((RECORD)) || return 0
+	record socket-baseline "$(kv "$S_OUT" mpps)" \
+		"$(awk -v c="$(kv "$S_OUT" cpu_ns)" -v n="$got" 'BEGIN { printf "%.2f", c / n }')" \
+		"$G_SENT" "$got"
+	meta socket-baseline socket_drops "$(kv "$S_OUT" socket_drops)"
+	meta socket-baseline veth_drops "$M_DROPS"
+	meta socket-baseline stack_lost "$((M_COUNTED - got - $(kv "$S_OUT" socket_drops)))"
+	progress "  socket-baseline: $(kv "$S_OUT" mpps) Mpps, handled $got of $G_SENT"
+}
+
+# K noop stages, then the deny list: the chain-length table, live.
+sc_chain() {
+	local k=$1 chain=
+	for ((i = 0; i < k; i++)); do chain+="noop ! "; done
+	xi_up "$chain$DENY"
+	measure "chain-noop-$k" "$N_DROP" "$N_SSRCS" snap_xi .reasons.ssrc_drop .reasons.rtp
+	xi_down
+}
+
+# 64 SSRCs on one connection, each with its own header-stats entry.
+sc_ssrcs64() {
+	xi_up "header-stats ! ssrc-filter mode=deny ssrc=$(ssrc_list 64 1000)"
+	GEN_BASE=1000 measure ssrcs-64 "$N_DROP" 64 snap_xi .reasons.ssrc_drop .reasons.rtp "$STATS_PACKETS"
+	[[ $(jq '.connections[0].ssrcs | length' "$B_TMP/after") -eq 64 ]] ||
+		die "ssrcs-64: header-stats does not hold 64 streams"
+	xi_down
+}
+
+run_live_rounds() {
+	progress "warm-up"
+	RECORD=0 sc_limit_drop
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		progress "live round $rep/$REPEATS"
+		sc_limit_drop
+		sc_limit_pass
+		sc_unknown_drop
+		sc_filter_drop
+		sc_stats_filter_drop
+		sc_filter_stats_pass
+		sc_socket_baseline
+		for ((k = 0; k <= CHAIN_MAX; k++)); do sc_chain "$k"; done
+		sc_ssrcs64
+	done
+}
+
+# ---- connection tables: scale and install time ----
+
+MAX_CONNS_OK=0
+if "$XICEPT" attach --help 2>&1 | grep -q -- --max-conns; then
+	MAX_CONNS_OK=1
+fi
+
+# conns_file N FILE: N connections for apply; the first one is the
+# generator's flow, the rest other remote ports (never sent to).
+conns_file() {
+	awk -v ifn="$TB_RX_IF" -v n="$1" -v chain="$DENY" -v lip="$TB_RX_IP" -v rip="$TB_TX_IP" 'BEGIN {
+		printf "{\"interfaces\": [{\"name\": \"%s\", \"mode\": \"native\", \"policy\": \"drop\", \"connections\": [\n", ifn
+		for (i = 0; i < n; i++) {
+			if (i == 0) { l = lip ":5004"; r = rip ":6000" }
+			else { l = lip ":" 5005 + int(i / 50000); r = rip ":" 10000 + i % 50000 }
+			printf "%s{\"local\": \"%s\", \"remote\": \"%s\", \"chain\": \"%s\"}\n", (i ? "," : ""), l, r, chain
+		}
+		printf "]}]}\n"
+	}' >"$2"
+}
+
+# attach_sized N: attached with tables for N connections (when xicept can).
+attach_sized() {
+	local args=()
+	if ((MAX_CONNS_OK && $1 > 4096)); then
+		# Every connection lists the generator's SSRCs: a stream entry each.
+		args=(--max-conns "$(($1 + 1024))" --max-flows "$((2 * $1 + 1024))"
+			--max-streams "$((N_SSRCS * $1 + 1024))")
+	fi
+	xi attach "$TB_RX_IF" --mode native --policy drop "${args[@]}" >/dev/null ||
+		die "xicept attach ${args[*]} failed"
+}
+
+# apply_timed FILE N: applies FILE; A_NS is how long it took. Checks the count.
+apply_timed() {
+	local t0 t1 n
+	t0=$(date +%s%N)
+	xi apply "$1" >/dev/null || die "xicept apply of $2 connections failed"
+	t1=$(date +%s%N)
+	A_NS=$((t1 - t0))
+	n=$(xi conn list "$TB_RX_IF" --json | jq '.connections | length')
+	[[ $n -eq $2 ]] || die "apply left $n connections, want $2"
+}
+
+record_install() {   # NAME N NS
+	record "$1" "$(awk -v n="$2" -v ns="$3" 'BEGIN { printf "%.6f", n * 1e3 / ns }')" \
+		"$(awk -v n="$2" -v ns="$3" 'BEGIN { printf "%.0f", ns / n }')" "$2" "$2"
+	progress "  $1: $2 connections in $(awk -v ns="$3" 'BEGIN { printf "%.2f", ns / 1e9 }') s"
+}
+
+# conns_measure N: N connections by apply (timed), then the fast-path rate on
+# the first one.
+conns_measure() {
+	local n=$1 file=$B_TMP/conns-$1.json
+	[[ -e $file ]] || conns_file "$n" "$file"
+	attach_sized "$n"
+	apply_timed "$file" "$n"
+	[[ $n -ne 1000 ]] || record_install conns-1k-install "$n" "$A_NS"
+	measure "conns-$n" "$N_DROP" "$N_SSRCS" snap_xi .reasons.ssrc_drop .reasons.rtp
+	xi_down
+}
+
+INSTALL_10K_NS=
+
+run_install() {
+	local n=10000 file=$B_TMP/conns-10000.json
+	if ((!MAX_CONNS_OK)); then
+		meta conns-10k-install note "not supported yet: xicept attach has no --max-conns, and an interface holds at most XI_MAX_CONNS (4096) connections"
+		record conns-10k-install - - "$n" 0
+		progress "conns-10k-install: not supported yet (no --max-conns)"
+		return
+	fi
+	conns_file "$n" "$file"
+	for ((rep = 1; rep <= 3; rep++)); do
+		progress "install 10,000 connections, $rep/3"
+		attach_sized "$n"
+		apply_timed "$file" "$n"
+		xi_down
+		record_install conns-10k-install "$n" "$A_NS"
+		INSTALL_10K_NS=$A_NS
+		# Slow installs: one is enough to show it, and the bench must end.
+		if ((A_NS > 60000000000)); then
+			meta conns-10k-install note "measured once: the first install took over 60 s"
+			break
+		fi
+	done
+}
+
+run_scale() {
+	local big=100000
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		progress "connection tables, round $rep/$REPEATS"
+		conns_measure 1
+		conns_measure 1000
+	done
+	if ((!MAX_CONNS_OK)); then
+		meta "conns-$big" note "not supported yet: xicept attach has no --max-conns/--max-flows; the tables hold 4096 connections"
+		record "conns-$big" - - 0 0
+		return
+	fi
+	# 10x the 10k install time, plus the runs: skip when it would not fit.
+	if [[ -z $INSTALL_10K_NS ]] || ((INSTALL_10K_NS > 12000000000)); then
+		meta "conns-$big" note "skipped: installing $big connections would take about $((${INSTALL_10K_NS:-0} / 100000000)) s (10x the 10k install)"
+		record "conns-$big" - - 0 0
+		return
+	fi
+	progress "connection tables: $big connections"
+	conns_file "$big" "$B_TMP/conns-$big.json"
+	attach_sized "$big"
+	apply_timed "$B_TMP/conns-$big.json" "$big"
+	record_install conns-100k-install "$big" "$A_NS"
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		measure "conns-$big" "$N_DROP" "$N_SSRCS" snap_xi .reasons.ssrc_drop .reasons.rtp
+	done
+	xi_down
+}
+
+# ---- test-run: ns per stage ----
+
+# bench_bpf's chain table: "length K min median max xbase ns/stage" per line.
+run_testrun() {
+	local out repeat rounds
+	progress "test-run: $BENCH_BPF"
+	out=$("$BENCH_BPF") || die "bench_bpf failed: $out"
+	repeat=$(sed -n 's/.*repeat \([0-9]*\).*/\1/p' <<<"$out" | head -1)
+	rounds=$(sed -n 's/.* \([0-9]*\) rounds.*/\1/p' <<<"$out" | head -1)
+	[[ -n $repeat && -n $rounds ]] || die "bench_bpf's output changed: no repeat or rounds"
+	awk -v n="$((repeat * rounds))" '$1 == "length" {
+		printf "testrun-chain-%d %.4f %.4f %.4f %s %d %d\n", $2, 1e3 / $5, 1e3 / $4, 1e3 / $3, $4, n, n
+		x[$2] = $2; lo[$2] = $3; me[$2] = $4; hi[$2] = $5; k++
+	} END {
+		if (k < 9) exit 1
+		# least-squares slope: ns per added stage
+		for (i in x) { sx += x[i]; sxx += x[i] * x[i]; sl += lo[i]; sm += me[i]; sh += hi[i]
+			xl += x[i] * lo[i]; xm += x[i] * me[i]; xh += x[i] * hi[i] }
+		d = k * sxx - sx * sx
+		bl = (k * xl - sx * sl) / d; bm = (k * xm - sx * sm) / d; bh = (k * xh - sx * sh) / d
+		lo_s = bl < bh ? bl : bh; hi_s = bl < bh ? bh : bl
+		printf "testrun-per-stage %.4f %.4f %.4f %.2f %d %d\n", 1e3 / hi_s, 1e3 / bm, 1e3 / lo_s, bm, n, n
+	}' <<<"$out" >"$B_TMP/testrun" || die "bench_bpf's chain table changed"
+	while read -r name a b c ns s n; do
+		record "$name" "$a|$b|$c" "$ns" "$s" "$n"
+	done <"$B_TMP/testrun"
+	progress "  ns per stage (slope of the noop chain, lengths 0..8): $(awk '/per-stage/ { print $5 }' "$B_TMP/testrun")"
+}
+
+# ---- userspace: xicept's chain against pion/interceptor ----
+
+US_CHAIN="nack-generator size=16384 interval=100s sender-ssrc=0xa001 ! receiver-report interval=100s sender-ssrc=0xa002 ! header-stats"
+US_N=1000000
+
+# A "result" line of bench_user or pion-bench as a row: wall min/median/max
+# as packets per µs, CPU ns per packet (median).
+record_userspace() {
+	local name=$1 line=$2 reps=$3
+	[[ $(kv "$line" checks) == ok ]] || die "$name failed its work checks: $line"
+	record "$name" "$(awk -v a="$(kv "$line" max)" -v b="$(kv "$line" median)" -v c="$(kv "$line" min)" \
+		'BEGIN { printf "%.4f|%.4f|%.4f", 1e3 / a, 1e3 / b, 1e3 / c }')" \
+		"$(kv "$line" cpu_median)" "$(($(kv "$line" want_read) * reps))" "$(($(kv "$line" read) * reps))"
+	meta "$name" note "$(kv "$line" n) sequence numbers a run, 1 % never sent (the loss NACKs and RRs report); sent = packets read in"
+	progress "  $name: $(kv "$line" cpu_median) CPU ns/pkt (median)"
+}
+
+run_userspace() {
+	local pion=$BUILD/bench/pion-bench out
+	progress "userspace: $US_CHAIN"
+	out=$("$BENCH_USER" -n "$US_N" -r "$REPEATS" -c "$US_CHAIN") || die "bench_user failed: $out"
+	record_userspace userspace-interceptors "$(grep '^result ' <<<"$out")" "$REPEATS"
+	build_pion "$pion"
+	progress "userspace: pion/interceptor, nack + report + stats"
+	out=$("$pion" -n "$US_N" -repeats "$REPEATS" -nack-size 16384 -nack-interval 1ms \
+		-rr-interval 1ms -stats) || die "pion-bench failed: $out"
+	record_userspace pion-interceptors "$(grep '^result ' <<<"$out")" "$REPEATS"
+}
