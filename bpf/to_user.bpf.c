@@ -32,20 +32,7 @@ static __always_inline int xi_meta_write(struct xdp_md *ctx, struct xi_pkt_ctx *
 	data = (void *)(long)ctx->data;
 	if ((void *)(m + 1) > data)
 		return -1;
-	m->now_ns = xi_pkt_now(pc);
-	m->magic = XI_XSK_META_MAGIC;
-	m->conn_id = pc->conn_id;
-	m->ssrc = pc->ssrc;
-	m->l3_off = pc->l3_off;
-	m->l4_off = pc->l4_off;
-	m->payload_off = pc->payload_off;
-	m->payload_len = pc->payload_len;
-	/* xi_next_stage moved pos past this stage: what ran before it is the
-	 * XDP part of the chain. */
-	m->resume = pc->pos ? pc->pos - 1 : 0;
-	m->is_rtcp = pc->is_rtcp;
-	m->pad[0] = 0;
-	m->pad[1] = 0;
+	xi_meta_fill(m, pc);
 	return 0;
 }
 

@@ -58,6 +58,14 @@ struct {
 	__type(value, struct xi_conn);
 } xi_conns SEC(".maps");
 
+/* Written by the AF_XDP engine (enum xi_loss); no program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XI_LOSS__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xi_losses SEC(".maps");
+
 /* Control-plane bookkeeping, pinned with the rest; no program touches it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -105,6 +113,10 @@ static __always_inline int xi_tail_call_failed(__u32 stage)
 	struct xi_iface_config *cfg;
 	__u32 zero = 0;
 
+	if (stage == XI_STAGE_TAP) {
+		xi_count(XI_REASON_NO_DAEMON);   /* observers only: media passes */
+		return XDP_PASS;
+	}
 	if (stage != XI_STAGE_TO_USER) {
 		xi_count(XI_REASON_TAILCALL_FAIL);
 		return XDP_PASS;
@@ -169,6 +181,24 @@ static __always_inline int xi_next_stage(struct xdp_md *ctx, struct xi_pkt_ctx *
 		bpf_tail_call(ctx, &xi_stages, slot);
 	}
 	return xi_tail_call_failed(slot);
+}
+
+/* The metadata userspace resumes a chain from: at the end of the XDP part
+ * (xi_to_user, xi_tap), where xi_next_stage moved pos past that stage. */
+static __always_inline void xi_meta_fill(struct xi_xsk_meta *m, struct xi_pkt_ctx *pc)
+{
+	m->now_ns = xi_pkt_now(pc);
+	m->magic = XI_XSK_META_MAGIC;
+	m->conn_id = pc->conn_id;
+	m->ssrc = pc->ssrc;
+	m->l3_off = pc->l3_off;
+	m->l4_off = pc->l4_off;
+	m->payload_off = pc->payload_off;
+	m->payload_len = pc->payload_len;
+	m->resume = pc->pos ? pc->pos - 1 : 0;
+	m->is_rtcp = pc->is_rtcp;
+	m->pad[0] = 0;
+	m->pad[1] = 0;
 }
 
 /* Finds the value under key, creating it zeroed first if needed. NULL only

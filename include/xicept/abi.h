@@ -69,7 +69,8 @@
  * see user/dataplane/stage.h), which says what maps the stage owns, what a
  * connection leaves in them and how its stats read. A build may append
  * stages with -D'XI_STAGES_EXTRA(X)=X(...)', as the test-only stage does.
- * XI_STAGE_TO_USER ends an XDP prefix followed by userspace elements.
+ * XI_STAGE_TO_USER ends an XDP prefix followed by userspace elements that may
+ * change or drop packets; XI_STAGE_TAP one followed by observers only.
  */
 #ifndef XI_STAGES_EXTRA
 #define XI_STAGES_EXTRA(X)
@@ -79,6 +80,7 @@
 	X(SSRC_FILTER, 1, ssrc_filter) \
 	X(HEADER_STATS, 2, header_stats) \
 	X(TO_USER, 3, to_user) \
+	X(TAP, 4, tap) \
 	XI_STAGES_EXTRA(X)
 
 #define XI_STAGE_ENUM_(ID, slot, sym) XI_STAGE_##ID = slot,
@@ -113,8 +115,28 @@ enum xi_reason {
 	XI_REASON_TAILCALL_FAIL = 16,/* empty xi_stages slot: passed */
 	XI_REASON_STATS_FULL = 17,   /* a per-stream map was full: not counted there */
 	XI_REASON_CHAIN_END = 18,    /* ran every stage of its chain */
-	XI_REASON_NO_DAEMON = 19,    /* XI_STAGE_TO_USER slot empty: no_daemon policy */
+	XI_REASON_NO_DAEMON = 19,    /* XI_STAGE_TO_USER or _TAP slot empty: no daemon */
+	XI_REASON_TAP_FULL = 20,     /* the tap's ring was full: passed, not observed */
 	XI_REASON__MAX,
+};
+
+/*
+ * xi_losses (ARRAY, XI_LOSS__MAX entries of __u64): packets XDP handed to the
+ * stateful path that did not reach where they were going, by reason. The
+ * AF_XDP engine (`xicept run`) adds what it learns: its sockets'
+ * XDP_STATISTICS (deltas, so totals survive a restart) and its own failures.
+ * Append only: the numbers are ABI.
+ */
+enum xi_loss {
+	XI_LOSS_RX_RING_FULL = 0,    /* the socket's RX ring was full */
+	XI_LOSS_FILL_EMPTY = 1,      /* no frame in the fill ring to receive into */
+	XI_LOSS_RX_DROPPED = 2,      /* the redirect to the socket failed otherwise */
+	XI_LOSS_RX_INVALID = 3,      /* invalid RX descriptors */
+	XI_LOSS_CHAIN_ERROR = 4,     /* a chain's read failed: the packet was dropped */
+	XI_LOSS_BAD_META = 5,        /* no usable xi_xsk_meta: dropped */
+	XI_LOSS_TUN_FAILED = 6,      /* delivery through the TUN device failed */
+	XI_LOSS_TX_FAILED = 7,       /* an emitted frame found no TX frame, or TX failed */
+	XI_LOSS__MAX,
 };
 
 /* xi_config flags. */
@@ -377,6 +399,34 @@ struct xi_xsk_meta {
 	__u8 resume;               /* chain elements XDP ran: userspace starts here */
 	__u8 is_rtcp;
 	__u8 pad[2];
+};
+
+/*
+ * XI_STAGE_TAP (bpf/tap.bpf.c, program xi_tap): ends the XDP part of a chain
+ * whose userspace elements only observe (nack-generator, receiver-report,
+ * header-stats...). The packet goes on to the stack at once; a copy of the
+ * start of its frame goes into the ring buffer xi_tap_ring for `xicept run`, which
+ * runs the observers on it. Media never waits for userspace, and a slow or
+ * dead daemon cannot lose it: a full ring counts XI_REASON_TAP_FULL, an empty
+ * slot (no daemon) XI_REASON_NO_DAEMON, and the packet passes either way.
+ *
+ * A record holds the frame's first caplen bytes (headers, the RTP header and
+ * its extensions, the start of the payload; all of an RTCP compound up to
+ * XI_TAP_SNAP) and what userspace needs to rebuild the rest: the frame's
+ * length, and the RTP padding count that ends it. meta is as xi_to_user would
+ * have put it in front of the frame.
+ */
+#define XI_TAP_SNAP            256    /* a power of two */
+#define XI_TAP_RING_BYTES      (16u << 20)
+
+struct xi_tap_record {
+	struct xi_xsk_meta meta;
+	__u32 queue;               /* rx queue, for emitted RTCP */
+	__u16 frame_len;
+	__u16 caplen;              /* bytes of frame[] filled */
+	__u8 rtp_pad_len;          /* RTP: the frame's last byte (P bit) */
+	__u8 pad[7];
+	__u8 frame[XI_TAP_SNAP];
 };
 
 #endif

@@ -171,6 +171,18 @@ XI_API int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi
  * deleted before it. */
 XI_API int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, size_t n,
 				      size_t *ret_done, struct xi_err *err);
+/* How a connection's packets travel: XDP alone; XDP, then a copy through the
+ * tap to `xicept run` for observers (media never waits); or XDP, then the
+ * packet itself through AF_XDP to `xicept run` (interceptors that may change
+ * or drop it). */
+enum xi_conn_path {
+	XI_PATH_XDP = 0,
+	XI_PATH_TAP = 1,
+	XI_PATH_AFXDP = 2,
+};
+
+XI_API int xi_dataplane_conn_path(struct xi_dataplane *dp, uint32_t id, enum xi_conn_path *ret);
+XI_API const char *xi_conn_path_name(enum xi_conn_path path);   /* "xdp", "tap", "afxdp" */
 XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
 /* Sorted ids; free *ret_ids with free(). */
 XI_API int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);
@@ -184,6 +196,13 @@ XI_API int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
 XI_API int xi_dataplane_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n);
 XI_API size_t xi_reason_count(void);
 XI_API const char *xi_reason_name(size_t reason);   /* "unknown_flow", ...; NULL past the end */
+/* Packets XDP handed to the AF_XDP path (`xicept run`) that did not reach
+ * where they were going, by reason (enum xi_loss in abi.h): what the engine
+ * learned from its sockets' XDP_STATISTICS and its own failures, totals
+ * since the attach. counts has room for xi_loss_count() entries. */
+XI_API int xi_dataplane_losses(struct xi_dataplane *dp, uint64_t *counts, size_t n);
+XI_API size_t xi_loss_count(void);
+XI_API const char *xi_loss_name(size_t loss);       /* "rx_ring_full", ...; NULL past the end */
 
 #ifdef __cplusplus
 }

@@ -56,7 +56,14 @@ struct xi_factory {
 	 * "Factory lifetime"). */
 	void (*release)(const struct xi_factory *f);
 	void *priv;
+	unsigned flags;                /* XI_FACTORY_* */
 };
+
+/* The interceptor only reads packets: it never changes or drops one (it may
+ * send packets of its own, such as RTCP). A connection whose userspace
+ * elements all observe gets its packets through the tap (a ring buffer copy,
+ * media on its way at once) rather than through AF_XDP. */
+#define XI_FACTORY_OBSERVES  0x1u
 
 /* ---- the chain builder: pion's interceptor.Registry ---- */
 

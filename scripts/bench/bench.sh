@@ -7,12 +7,14 @@
 #   BUILD=build bash scripts/bench/bench.sh
 #
 # Env: BENCH_REPEATS (timed runs per point, default 5, at least 3),
+# BENCH_TAP_RATE (Mpps offered to the tap-chain row, default 1),
 # BENCH_N_DROP / BENCH_N_PASS (frames per run of the XDP_DROP and the
 # socket scenarios, default 4,000,000 / 1,000,000), BENCH_OUT (default
 # bench/results).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
-# BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, pinned to CPU 0;
+# BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, pinned to CPU 0
+# (paced with --rate for the rows of `xicept run`);
 # the rx veth runs the program under test in native mode, in the sender's
 # softirq on that same CPU. So a figure is the generator plus the program
 # under test on one core: only ratios between rows of the same run mean
@@ -31,6 +33,8 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 REPEATS=${BENCH_REPEATS:-5}
 N_DROP=${BENCH_N_DROP:-4000000}
 N_PASS=${BENCH_N_PASS:-1000000}
+TAP_RATE=${BENCH_TAP_RATE:-1}
+PACE_CHUNK=256     # frames per test-run call of a paced run
 XICEPT=$BUILD/xicept
 GEN=$BUILD/bench/xi-gen
 LIMIT=$BUILD/bench/xi-limit
@@ -50,7 +54,9 @@ source "$HERE/lib.sh"
 
 B_TMP=
 B_SINK_PID=
+B_RUN_PID=
 B_PIN=
+B_HOLD_IF=
 
 cleanup() {
 	local rc=$?
@@ -60,6 +66,17 @@ cleanup() {
 	if [[ -n $B_SINK_PID ]]; then
 		kill "$B_SINK_PID" 2>/dev/null || true
 		wait "$B_SINK_PID" 2>/dev/null || true
+	fi
+	# The daemon before the detach: it leaves its slot and TUN device itself.
+	if [[ -n $B_RUN_PID ]]; then
+		kill -CONT "$B_RUN_PID" 2>/dev/null
+		kill -TERM "$B_RUN_PID" 2>/dev/null
+		for _ in $(seq 100); do
+			run_alive "$B_RUN_PID" || break
+			sleep 0.02
+		done
+		kill -KILL "$B_RUN_PID" 2>/dev/null
+		wait "$B_RUN_PID" 2>/dev/null
 	fi
 	if [[ -n ${TB_ID:-} ]]; then
 		[[ -e $TB_PIN_ROOT/$TB_RX_IF ]] && tb_rx "$XICEPT" detach "$TB_RX_IF" >/dev/null 2>&1
@@ -94,6 +111,11 @@ preflight() {
 	tb_up "b$$" || die "cannot create the testbed"
 	B_PIN=/sys/fs/bpf/xi-bench-$TB_ID
 	RX_MAC=$(tb_mac rx "$TB_RX_IF")
+	# Paced runs hold the generator's program here (lib.sh, gen); it goes
+	# with the tx namespace.
+	B_HOLD_IF=xih$TB_ID
+	tb_tx ip link add "$B_HOLD_IF" type veth peer name "xij$TB_ID" ||
+		die "cannot create the spare veth $B_HOLD_IF"
 	# No IPv6 chatter (router solicitations, MLD) among the counted frames.
 	tb_tx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	tb_rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1

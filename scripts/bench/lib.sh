@@ -40,15 +40,22 @@ xi() { tb_rx "$XICEPT" "$@"; }
 # Frames the tx veth could not hand to its peer (its XDP ring was full).
 veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.dropped'; }
 
-# gen COUNT SSRCS START: one generator run; sets G_SENT and G_NS.
+# gen COUNT SSRCS START: one generator run; sets G_SENT and G_NS. With
+# GEN_RATE (Mpps) set, paced: test-run calls of PACE_CHUNK frames, the
+# program held on a spare veth so a call does not rebuild the kernel's XDP
+# dispatcher (that costs ~0.5 ms of CPU a call here).
 gen() {
-	local out
+	local out pace=()
+	[[ -z ${GEN_RATE:-} ]] || pace=(--rate "$GEN_RATE" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
 	out=$(tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "${GEN_BASE:-$SSRC_BASE}" --count "$1" \
-		--start "$3" --cpu "$GEN_CPU") || die "xi-gen failed: $out"
+		--start "$3" --cpu "$GEN_CPU" "${pace[@]}") || die "xi-gen failed: $out"
 	G_SENT=$(kv "$out" sent)
 	G_NS=$(kv "$out" ns)
 }
+
+# The generator's own rate of its last run, in Mpps.
+gen_mpps() { awk -v c="$G_SENT" -v ns="$G_NS" 'BEGIN { printf "%.4f", c * 1e3 / ns }'; }
 
 # Snapshots: one JSON document each, of whatever the program under test counts.
 snap_limit() { printf '{"count": %s}\n' "$(tb_rx "$LIMIT" count "$B_PIN")"; }
@@ -147,6 +154,61 @@ sink_check() {
 	meta "$name" socket_received "$got"
 	meta "$name" socket_drops "$drops"
 	meta "$name" stack_lost "$((passed - got - drops))"
+}
+
+# ---- xicept run ----
+
+# run_start: `xicept run` in the rx namespace, on the sockets' CPU (the
+# generator's is busy in test-run), ready on return: it logs "running on IF"
+# once its signal handlers are in. nsenter and taskset exec, so B_RUN_PID is
+# the daemon itself.
+run_start() {
+	B_RUN_LOG=$B_TMP/run.log
+	: >"$B_RUN_LOG"
+	nsenter --net="/run/netns/$TB_RX_NS" -- taskset -c "$SINK_CPU" "$XICEPT" run "$TB_RX_IF" \
+		2>>"$B_RUN_LOG" &
+	B_RUN_PID=$!
+	for _ in $(seq 250); do
+		grep -q "running on $TB_RX_IF" "$B_RUN_LOG" && return 0
+		kill -0 "$B_RUN_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	die "xicept run did not start: $(tail -5 "$B_RUN_LOG")"
+}
+
+# run_alive PID: not exited (a zombie has exited).
+run_alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z ]]
+}
+
+# run_stop: SIGTERM; it must exit 0 within 5 s. Its summary line gives
+# R_FRAMES, R_DELIVERED, R_OBSERVED (tap records), R_DROPPED, R_LOST;
+# R_CPU_NS is the CPU time it used (the TUN writes' trip through the stack
+# included: they run in its system calls).
+run_stop() {
+	local pid=$B_RUN_PID stat line rc=0
+	read -r -a stat <"/proc/$pid/stat" || die "xicept run is gone: $(tail -3 "$B_RUN_LOG")"
+	R_CPU_NS=$(((stat[13] + stat[14]) * 1000000000 / $(getconf CLK_TCK)))
+	kill -TERM "$pid"
+	for _ in $(seq 250); do
+		run_alive "$pid" || break
+		sleep 0.02
+	done
+	run_alive "$pid" && die "xicept run still runs 5 s after SIGTERM"
+	wait "$pid" || rc=$?
+	B_RUN_PID=
+	((rc == 0)) || die "xicept run exited with $rc: $(tail -3 "$B_RUN_LOG")"
+	line=$(grep -o 'stopped: .*' "$B_RUN_LOG" | tail -1)
+	[[ -n $line ]] || die "xicept run printed no summary: $(tail -3 "$B_RUN_LOG")"
+	R_FRAMES=$(sed -n 's/^stopped: \([0-9]*\) frames.*/\1/p' <<<"$line")
+	R_DELIVERED=$(sed -n 's/.* \([0-9]*\) delivered .*/\1/p' <<<"$line")
+	R_OBSERVED=$(sed -n 's/.* \([0-9]*\) observed (tap).*/\1/p' <<<"$line")
+	R_DROPPED=$(sed -n 's/.* \([0-9]*\) dropped,.*/\1/p' <<<"$line")
+	R_LOST=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' <<<"$line")
+	[[ -n $R_FRAMES && -n $R_DELIVERED && -n $R_OBSERVED && -n $R_DROPPED && -n $R_LOST ]] ||
+		die "xicept run's summary changed: $line"
 }
 
 # Builds pion-bench (scripts/bench/pion) offline from Debian's Go packages.

@@ -18,6 +18,8 @@ declare -A REF=(
 	[conns-1000]="xdp-limit-drop conns-1 mpps"
 	[conns-100000]="xdp-limit-drop conns-1 mpps"
 	[userspace-interceptors]="- pion-interceptors cpu"
+	[tap-chain]="xdp-limit-pass - mpps"
+	[afxdp-chain]="xdp-limit-pass - mpps"
 )
 for ((k = 0; k <= 8; k++)); do
 	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
@@ -50,6 +52,33 @@ for ((k = 0; k <= 8; k++)); do
 	WHY[chain-noop-$k]="$k tail-called noop stages before ssrc-filter deny: a tail call and a stage each"
 	WHY[testrun-chain-$k]="BPF_PROG_TEST_RUN of xi_entry with $k noop stages (bench_bpf): no veth, no generator"
 done
+
+# meta_median NAME KEY: the median of a numeric meta value over the runs.
+meta_median() {
+	awk -F'\t' -v n="$1" -v k="$2" '$1 == n && $2 == k { v[++m] = $3 + 0 }
+	END {
+		if (!m) exit
+		for (i = 2; i <= m; i++)
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		print m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+	}' "$B_TMP/meta"
+}
+
+# What limits the rows of `xicept run`, from what this run measured.
+engine_why() {
+	local nd d lk k v
+	nd=$(meta_median tap-chain probe_no_daemon)
+	d=$(meta_median tap-chain probe_daemon)
+	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, $PACE_CHUNK frames a test-run call), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve, 256-byte bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
+	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX, the chain, one TUN write() a packet whose trip through the stack runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
+	lk=
+	while IFS=$'\t' read -r k v; do
+		[[ $v == 0 ]] || lk+="${lk:+, }$k $v"
+	done < <(awk -F'\t' '$1 == "loss-counting" && $2 ~ /^loss_/ { s[substr($2, 6)] += $3; if (!($2 in o)) { o[$2]; ord[++n] = substr($2, 6) } }
+		END { for (i = 1; i <= n; i++) printf "%s\t%d\n", ord[i], s[ord[i]] }' "$B_TMP/meta")
+	WHY[loss-counting]="the unpaced generator ($(fmt "$(meta_median loss-counting gen_mpps)" %.2f) Mpps median) into the afxdp-chain; Mpps = what the socket got over its own time (the daemon's delivered rate under overload), ns/pkt = daemon CPU per frame it handled; counted = socket $(meta_sum loss-counting socket) + xicept losses $(meta_sum loss-counting lost) (${lk:-none}) + drop reasons (ssrc_drop, no_daemon) $(meta_sum loss-counting drop_reasons) + the socket's own drops $(meta_sum loss-counting sdrops) + tx veth drops $(meta_sum loss-counting vdrops); sent − counted = $(meta_sum loss-counting unaccounted) ($(awk -F'\t' '$1 == "loss-counting" && $2 == "unaccounted" && $3 != 0 { n++ } END { print n + 0 }' "$B_TMP/meta") runs off)"
+	WHY[afxdp-chain-2q]="two receive queues, two engine threads"
+}
 
 # One line per scenario, in first-seen order:
 # name min median max ns sent counted
@@ -163,6 +192,17 @@ write_targets() {
 	target_line "conns-100000 / conns-1" "$(col conns-100000 9)" "≥" 0.90 ×
 	target_line "conns-10k-install" "$inst" "<" 1 " s"
 	target_line "pion / userspace, CPU per packet" "$(col userspace-interceptors 9)" "≥" 15 ×
+	local ts tc ac
+	ts=$(col tap-chain 6) tc=$(col tap-chain 7)
+	target_line "tap-chain: records processed / sent (offered $TAP_RATE Mpps, sent at $(fmt "$(col tap-chain 3)" %.3f))" \
+		"$(awk -v s="$ts" -v c="$tc" 'BEGIN { if (s > 0) printf "%.4f", c / s }')" "≥" 0.95 ""
+	target_line "tap-chain: socket count / packets that reached xicept (sent − tx veth drops $(meta_sum tap-chain drops)): media as with no xicept" \
+		"$(awk -v s="$ts" -v d="$(meta_sum tap-chain drops)" -v c="$(meta_sum tap-chain socket_received)" 'BEGIN { if (s > 0 && c != "") printf "%.6f", c / (s - d) }')" "≥" 1 ""
+	target_line "afxdp-chain, one queue: highest rate with every packet at the socket" "$(fmt "$(col afxdp-chain 3)" %.3f)" "≥" 1 " Mpps"
+	echo "| afxdp-chain, two queues and two threads / one | ≥ 1.6× | not implemented | no |"
+	ac=$(meta_sum loss-counting unaccounted)
+	target_line "loss counting: sent − (socket + losses + drop reasons), overloaded afxdp-chain" \
+		"${ac:+${ac#-}}" "≤" 0 " packets"
 }
 
 write_md() {
@@ -170,7 +210,7 @@ write_md() {
 	{
 		echo "# make bench — $(date -u +'%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs"
 		echo
-		echo "Generator: xi-gen (BPF_PROG_TEST_RUN, live frames, XDP_TX) on CPU $GEN_CPU, $GEN_FRAME-byte IPv4 RTP frames, $N_SSRCS SSRCs round robin; the receiving veth's XDP runs in the same softirq on the same CPU, so only ratios within this run mean anything. Live rows: $REPEATS interleaved runs of $N_DROP frames (drop) or $N_PASS (socket), min/median/max over runs. \`counted\` is what the measured program itself counted (xicept: \`stats --json\` reasons), summed over runs. Sockets run on CPU $SINK_CPU."
+		echo "Generator: xi-gen (BPF_PROG_TEST_RUN, live frames, XDP_TX) on CPU $GEN_CPU, $GEN_FRAME-byte IPv4 RTP frames, $N_SSRCS SSRCs round robin; the receiving veth's XDP runs in the same softirq on the same CPU, so only ratios within this run mean anything. Live rows: $REPEATS interleaved runs of $N_DROP frames (drop) or $N_PASS (socket), min/median/max over runs. \`counted\` is what the measured program itself counted (xicept: \`stats --json\` reasons), summed over runs. Sockets run on CPU $SINK_CPU. The rows of \`xicept run\` (tap-chain, afxdp-chain, loss-counting) run the daemon on CPU $SINK_CPU beside the socket, and pace the generator where a rate is given."
 		echo
 		echo "## Targets"
 		echo
@@ -183,14 +223,14 @@ write_md() {
 		while read -r name lo me hi ns sent counted; do
 			read -r lim base kind <<<"${REF[$name]:-- - mpps}"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" \
-				"$(fmt "$me" %.3f)${lo:+ ($(fmt "$lo" %.3f)–$(fmt "$hi" %.3f))}" "$(fmt "$ns" %.1f)" \
+				"$(fmt "$me" %.3f)$([[ -z $lo || $lo == - ]] || echo " ($(fmt "$lo" %.3f)–$(fmt "$hi" %.3f))")" "$(fmt "$ns" %.1f)" \
 				"$sent" "$counted" \
 				"$(r=$(col "$name" 8); [[ -z $r ]] || echo "$r (${lim})")" \
 				"$(r=$(col "$name" 9); [[ -z $r ]] || echo "$r (${base})")" \
 				"${WHY[$name]:-}$(d=$(difference "$name" "$sent" "$counted"); [[ -z $d ]] || echo "; $d")"
 		done <"$B_TMP/agg"
 		echo
-		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's."
+		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row."
 	} >"$md"
 }
 
@@ -230,6 +270,7 @@ write_report() {
 	progress "writing $OUT/latest.csv, latest.md, latest.png"
 	aggregate >"$B_TMP/agg"
 	write_csv
+	engine_why
 	write_md
 	write_png
 	cat "$OUT/latest.md"

@@ -114,6 +114,134 @@ sc_ssrcs64() {
 	xi_down
 }
 
+# ---- xicept run: the tap, the AF_XDP engine, the loss count (issue 9) ----
+
+TAP_CHAIN="header-stats ! nack-generator ! receiver-report"
+# ssrc-filter after a userspace element runs in the daemon and may drop:
+# the same observers, forced through AF_XDP.
+AFX_CHAIN="$TAP_CHAIN ! ssrc-filter mode=deny ssrc=1"
+AFX_RATES="0.05 0.1 0.25 0.5 1 2"   # Mpps, tried upwards until one loses
+AFX_SECONDS=0.4                     # the length of each of those runs
+N_PROBE=200000                      # frames of the unpaced tap probes
+
+path_is() {
+	local p
+	p=$(xi conn list "$TB_RX_IF" --json | jq -r '.connections[0].path')
+	[[ $p == "$1" ]] || die "the connection takes path '$p', want '$1'"
+}
+
+losses_sum='[.losses[]] | add'
+drop_reasons='.reasons.ssrc_drop + .reasons.no_daemon'
+
+# tap_probe KEY: an unpaced run, what CPU 0 can do with the tap as it is.
+tap_probe() {
+	sink_start --mode count --expect "$N_PROBE"
+	RECORD=0 measure tap-chain "$N_PROBE" "$N_SSRCS" snap_xi_all .reasons.rtp
+	sink_wait
+	meta tap-chain "$1" "$(gen_mpps)"
+}
+
+# tap-chain: observers only. The daemon must see a record of every packet,
+# and the socket every packet, as with no xicept.
+sc_tap_chain() {
+	local got
+	xi_up "$TAP_CHAIN"
+	path_is tap
+	tap_probe probe_no_daemon   # nothing reads the tap: no record, no_daemon
+	run_start
+	sink_start --mode count --expect "$N_PASS"
+	GEN_RATE=$TAP_RATE RECORD=0 measure tap-chain "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	sink_wait
+	run_stop
+	got=$(kv "$S_OUT" received)
+	record tap-chain "$(gen_mpps)" "$(awk -v c="$G_SENT" -v ns="$G_NS" 'BEGIN { printf "%.2f", ns / c }')" \
+		"$G_SENT" "$R_OBSERVED"
+	sink_check tap-chain "$M_COUNTED"
+	meta tap-chain drops "$M_DROPS"
+	meta tap-chain tap_full "$(delta .reasons.tap_full)"
+	meta tap-chain no_daemon "$(delta .reasons.no_daemon)"
+	meta tap-chain daemon_cpu_ns "$R_CPU_NS"
+	progress "  tap-chain: offered $TAP_RATE Mpps, sent $G_SENT at $(gen_mpps) Mpps;" \
+		"records $R_OBSERVED, socket $got, tap_full $(delta .reasons.tap_full)"
+	run_start
+	tap_probe probe_daemon      # a record a packet, read on CPU 1
+	run_stop
+	xi_down
+}
+
+# afxdp-chain and loss counting: the same observers through AF_XDP. Paced
+# rates upwards: the row is the highest at which every packet reached the
+# socket and xicept counted no loss. Then the unpaced generator overloads it:
+# every packet sent must be at the socket or counted under a reason.
+sc_afxdp_chain() {
+	local r n got lost best=0 best_ns=0 best_sent=0 best_got=0 first_fail= sent drops sdrops acc
+	xi_up "$AFX_CHAIN"
+	path_is afxdp
+	run_start
+	# A fresh daemon loses its first packets (fill_empty, ~100 here): the
+	# ladder measures it warm, and the table says how many.
+	sink_start --mode count --idle 0.3
+	GEN_RATE=${AFX_RATES%% *} RECORD=0 measure afxdp-chain 5000 "$N_SSRCS" snap_xi_all .reasons.rtp
+	sink_wait
+	snap_xi_all >"$B_TMP/after"
+	meta afxdp-chain warmup_lost "$(delta "$losses_sum")"
+	for r in $AFX_RATES; do
+		n=$(awk -v r="$r" -v s="$AFX_SECONDS" 'BEGIN { n = r * 1e6 * s; printf "%d", n < 20000 ? 20000 : n }')
+		sink_start --mode count --expect "$n"
+		GEN_RATE=$r RECORD=0 measure afxdp-chain "$n" "$N_SSRCS" snap_xi_all .reasons.rtp
+		sink_wait
+		snap_xi_all >"$B_TMP/after"   # the losses of the last tick, too
+		got=$(kv "$S_OUT" received)
+		lost=$(delta "$losses_sum")
+		if ((got == G_SENT && lost == 0 && M_DROPS == 0)); then
+			best=$(gen_mpps) best_ns=$G_NS best_sent=$G_SENT best_got=$got
+		else
+			first_fail="at $r Mpps offered ($(gen_mpps) sent) the socket got $got of $G_SENT, xicept lost $lost ($(jq -r --slurpfile b "$B_TMP/before" '[.losses | to_entries[] | select(.value > $b[0].losses[.key]) | "\(.key) \(.value - $b[0].losses[.key])"] | join(", ")' "$B_TMP/after"))"
+			break
+		fi
+	done
+	run_stop
+	if ((best_sent)); then
+		record afxdp-chain "$best" "$(awk -v c="$best_sent" -v ns="$best_ns" 'BEGIN { printf "%.2f", ns / c }')" \
+			"$best_sent" "$best_got"
+	else
+		record afxdp-chain 0 0 0 0
+	fi
+	[[ -z $first_fail ]] || meta afxdp-chain note "$first_fail"
+	progress "  afxdp-chain: no loss up to $best Mpps${first_fail:+; $first_fail}"
+
+	# Overload: the losses of a stopped daemon are synced, so from here
+	# every count starts afresh.
+	run_start
+	sink_start --mode count --idle 0.5
+	RECORD=0 measure loss-counting "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	sink_wait
+	run_stop                      # drains its rings, syncs the losses
+	snap_xi_all >"$B_TMP/after"
+	got=$(kv "$S_OUT" received)
+	sdrops=$(kv "$S_OUT" socket_drops)
+	lost=$(delta "$losses_sum")
+	drops=$(delta "$drop_reasons")
+	sent=$G_SENT
+	acc=$((got + sdrops + lost + drops + M_DROPS))
+	record loss-counting "$(kv "$S_OUT" mpps)" \
+		"$(awk -v c="$R_CPU_NS" -v n="$R_FRAMES" 'BEGIN { printf "%.2f", n ? c / n : 0 }')" "$sent" "$acc"
+	meta loss-counting unaccounted "$((sent - acc))"
+	meta loss-counting socket "$got"
+	meta loss-counting lost "$lost"
+	meta loss-counting drop_reasons "$drops"
+	meta loss-counting sdrops "$sdrops"
+	meta loss-counting vdrops "$M_DROPS"
+	meta loss-counting daemon_frames "$R_FRAMES"
+	meta loss-counting daemon_lost "$R_LOST"
+	meta loss-counting gen_mpps "$(gen_mpps)"
+	jq -r --slurpfile b "$B_TMP/before" '.losses | to_entries[] | "\(.key) \(.value - $b[0].losses[.key])"' \
+		"$B_TMP/after" | while read -r k v; do meta loss-counting "loss_$k" "$v"; done
+	progress "  loss-counting: sent $sent at $(gen_mpps) Mpps = socket $got + losses $lost" \
+		"+ drop reasons $drops + socket drops $sdrops + veth drops $M_DROPS: off by $((sent - acc))"
+	xi_down
+}
+
 run_live_rounds() {
 	progress "warm-up"
 	RECORD=0 sc_limit_drop
@@ -128,7 +256,11 @@ run_live_rounds() {
 		sc_socket_baseline
 		for ((k = 0; k <= CHAIN_MAX; k++)); do sc_chain "$k"; done
 		sc_ssrcs64
+		sc_tap_chain
+		sc_afxdp_chain
 	done
+	meta afxdp-chain-2q note "not implemented: the engine runs one thread; two queues and two threads are to come"
+	record afxdp-chain-2q - - 0 0
 }
 
 # ---- connection tables: scale and install time ----

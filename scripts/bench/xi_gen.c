@@ -8,7 +8,13 @@
  *
  *   xi-gen --ifname IF --dst-mac MAC --src IP:PORT --dst IP:PORT
  *          [--ssrcs N] [--ssrc-base X] [--count N] [--start K] [--cpu C]
- *          [--payload BYTES] [--batch B]
+ *          [--payload BYTES] [--batch B] [--rate MPPS [--chunk N]]
+ *
+ * --rate paces the run: test-run sends CHUNK frames (default 500) as fast as
+ * it can, then the generator sleeps until the time at which MPPS would have
+ * sent them (absolute deadlines, so a late call does not shift later ones,
+ * and a generator that cannot keep up just runs unpaced). Without it, one
+ * test-run call sends all COUNT frames as fast as the core allows.
  *
  * Pinned to one CPU: the receiver's XDP runs there too (veth delivers in
  * the sender's softirq), so what a run measures is the generator plus the
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
 
@@ -42,11 +50,13 @@
 #define FRAME_MAX 1514
 
 struct opts {
-	const char *ifname;
+	const char *ifname, *hold;
 	uint8_t dst_mac[6], src_mac[6];
 	struct sockaddr_in src, dst;
 	uint32_t n_ssrcs, ssrc_base, start, payload, batch;
 	uint64_t count;
+	uint32_t chunk;
+	double rate;                /* Mpps; 0: unpaced */
 	int cpu;
 };
 
@@ -138,7 +148,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: xi-gen --ifname IF --dst-mac MAC --src IP:PORT --dst IP:PORT "
 		"[--ssrcs N] [--ssrc-base X] [--count N] [--start K] [--cpu C] "
-		"[--payload BYTES] [--batch B]\n");
+		"[--payload BYTES] [--batch B] [--rate MPPS [--chunk N]]\n");
 	exit(2);
 }
 
@@ -148,12 +158,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "ifname", 1, 0, 'i' }, { "dst-mac", 1, 0, 'm' }, { "src", 1, 0, 's' },
 		{ "dst", 1, 0, 'd' }, { "ssrcs", 1, 0, 'n' }, { "ssrc-base", 1, 0, 'b' },
 		{ "count", 1, 0, 'c' }, { "start", 1, 0, 'k' }, { "cpu", 1, 0, 'p' },
-		{ "payload", 1, 0, 'l' }, { "batch", 1, 0, 'B' }, { 0 }
+		{ "payload", 1, 0, 'l' }, { "batch", 1, 0, 'B' }, { "rate", 1, 0, 'r' },
+		{ "chunk", 1, 0, 'C' }, { "hold", 1, 0, 'H' }, { 0 }
 	};
 	int c, have = 0;
 
 	*o = (struct opts){ .n_ssrcs = 1, .ssrc_base = 0x5eed0000, .payload = 160,
-			    .count = 1000000, .cpu = 0, .batch = 64 };
+			    .count = 1000000, .cpu = 0, .batch = 64, .chunk = 500 };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': o->ifname = optarg; break;
@@ -167,11 +178,14 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'p': o->cpu = atoi(optarg); break;
 		case 'l': o->payload = strtoul(optarg, NULL, 0); break;
 		case 'B': o->batch = strtoul(optarg, NULL, 0); break;
+		case 'r': o->rate = strtod(optarg, NULL); break;
+		case 'C': o->chunk = strtoul(optarg, NULL, 0); break;
+		case 'H': o->hold = optarg; break;
 		default: usage();
 		}
 	}
 	if (!o->ifname || have != 7 || !o->n_ssrcs || o->n_ssrcs > GEN_SSRCS_MAX || !o->count ||
-	    o->count > UINT32_MAX || GEN_RTP_OFF + 12 + o->payload > FRAME_MAX)
+	    o->count > UINT32_MAX || o->rate < 0 || !o->chunk || GEN_RTP_OFF + 12 + o->payload > FRAME_MAX)
 		usage();
 	own_mac(o->ifname, o->src_mac);
 }
@@ -217,6 +231,39 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* COUNT frames in test-run calls of at most CHUNK, paced at RATE Mpps
+ * (unpaced, one call, when RATE is 0). Returns 0, or -1 with errno set. */
+static int send_frames(int prog, struct bpf_test_run_opts *run, const struct opts *o,
+		       uint64_t t0, uint64_t *calls)
+{
+	uint64_t done = 0, n;
+
+	if (o->rate <= 0) {
+		run->repeat = (uint32_t)o->count;
+		*calls = 1;
+		return bpf_prog_test_run_opts(prog, run);
+	}
+	while (done < o->count) {
+		n = o->count - done < o->chunk ? o->count - done : o->chunk;
+		run->repeat = (uint32_t)n;
+		if (bpf_prog_test_run_opts(prog, run))
+			return -1;
+		++*calls;
+		done += n;
+		if (done < o->count)
+			sleep_until(t0 + (uint64_t)((double)done * 1e3 / o->rate));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -224,7 +271,8 @@ int main(int argc, char **argv)
 	struct xi_bench_gen *skel;
 	struct xdp_md md = { 0 };
 	cpu_set_t set;
-	uint64_t t0, t1, n;
+	uint64_t t0, t1, n, calls = 0;
+	unsigned hold_if = 0;
 	size_t len;
 	int err;
 
@@ -233,6 +281,8 @@ int main(int argc, char **argv)
 	CPU_SET(o.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("cannot pin to the CPU");
+	/* Paced runs sleep to the microsecond, not to the default 50 µs slack. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	skel = xi_bench_gen__open();
 	if (!skel)
 		die("cannot open the BPF object");
@@ -242,25 +292,32 @@ int main(int argc, char **argv)
 	if (xi_bench_gen__load(skel))
 		die("cannot load the BPF object");
 	init_state(skel, o.start);
+	if (o.hold) {
+		hold_if = if_nametoindex(o.hold);
+		if (!hold_if || bpf_xdp_attach(hold_if, bpf_program__fd(skel->progs.xi_gen),
+					       XDP_FLAGS_DRV_MODE, NULL))
+			die("cannot attach the program to the --hold interface");
+	}
 	len = build_frame(&o, frame);
 	md.ingress_ifindex = if_nametoindex(o.ifname);
 	md.data_end = len;
 	if (!md.ingress_ifindex)
 		die("no such interface");
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = len,
-		    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = (uint32_t)o.count,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = o.batch);
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = o.batch);
 	t0 = mono_ns();
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xi_gen), &run);
+	err = send_frames(bpf_program__fd(skel->progs.xi_gen), &run, &o, t0, &calls);
 	t1 = mono_ns();
 	if (err) {
 		fprintf(stderr, "xi-gen: test run failed: %s\n", strerror(errno));
 		return 1;
 	}
 	n = sent(skel);
-	printf("sent=%llu requested=%llu ns=%llu mpps=%.4f\n", (unsigned long long)n,
+	if (hold_if)
+		bpf_xdp_detach(hold_if, XDP_FLAGS_DRV_MODE, NULL);
+	printf("sent=%llu requested=%llu ns=%llu mpps=%.4f calls=%llu\n", (unsigned long long)n,
 	       (unsigned long long)o.count, (unsigned long long)(t1 - t0),
-	       (double)n * 1e3 / (double)(t1 - t0));
+	       (double)n * 1e3 / (double)(t1 - t0), (unsigned long long)calls);
 	xi_bench_gen__destroy(skel);
 	if (n != o.count) {
 		fprintf(stderr, "xi-gen: the program returned XDP_TX %llu times, want %llu\n",

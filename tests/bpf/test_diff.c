@@ -391,7 +391,9 @@ static void test_xdp_and_twins_agree(void **state)
 	compare_drops(&m);
 	/* the run must have exercised every path it claims to */
 	for (uint32_t r = 0; r < XI_REASON__MAX; r++) {
-		if (r == XI_REASON_STATS_FULL)
+		/* Full maps and a full tap ring are not modelled here: test_to_user_xdp
+		 * fills the ring. */
+		if (r == XI_REASON_STATS_FULL || r == XI_REASON_TAP_FULL)
 			continue;
 		if (m.reasons[r] == 0)
 			fail_msg("reason %u never happened", r);

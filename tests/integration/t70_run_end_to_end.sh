@@ -38,7 +38,10 @@ expect_eq "$(stats_get "$id" 4369 bytes)" \
   "$(awk '{ n += length($0) / 2 } END { print n }' "$T_TMP/sent")" "header-stats bytes"
 expect_eq "$(stats_get "$id" 8738 packets)" 0 "header-stats packets of the filtered SSRC"
 run_stop TERM
-expect_match "$(tail -1 "$RUN_LOG")" "stopped: $N frames, $N delivered \(0 changed\), 0 dropped" \
+# Observers only after the XDP part: the tap path, so the daemon observed
+# copies and delivered nothing; the packets went on in the kernel.
+expect_eq "$(xi conn list "$IF" --json | jq -r '.connections[0].path')" tap "the connection's path"
+expect_match "$(tail -1 "$RUN_LOG")" "stopped: $N frames, 0 delivered \(0 changed\), $N observed \(tap\), 0 dropped" \
   "daemon summary"
 # Stopped: the no_daemon policy (pass) applies again, counted.
 udp_recv 5004 "$T_TMP/got2"

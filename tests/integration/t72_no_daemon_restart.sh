@@ -9,7 +9,8 @@ t_setup
 
 IF=$TB_RX_IF
 # header-stats after nack-generator: it counts only what the daemon ran.
-CHAIN='nack-generator ! header-stats'
+CHAIN='nack-generator ! header-stats'                      # observers: the tap
+AFXDP_CHAIN='nack-generator ! ssrc-filter mode=deny ssrc=1'  # can drop: AF_XDP
 
 # send_check PORT SSRC N WANT: N datagrams sent, WANT of them must arrive.
 send_check() {
@@ -76,10 +77,17 @@ t_run xi detach "$IF"
 expect_eq "$T_RC" 0 "detach ($T_ERR)"
 t_run xi attach "$IF" --no-daemon drop
 expect_eq "$T_RC" 0 "attach --no-daemon drop ($T_ERR)"
-t_run xi conn add "$IF" --local "$TB_RX_IP:5004" --chain "$CHAIN"
+# The drop policy holds what only a daemon may pass: a chain whose userspace
+# part can drop (ssrc-filter after nack-generator) goes through AF_XDP.
+t_run xi conn add "$IF" --local "$TB_RX_IP:5004" --chain "$AFXDP_CHAIN"
 expect_eq "$T_RC" 0 "conn add ($T_ERR)"
 send_check 5004 107 12 0
 expect_eq "$(reason no_daemon)" 12 "no_daemon with the drop policy"
+# Observers never hold media: a tap chain passes whatever the policy.
+t_run xi conn add "$IF" --local "$TB_RX_IP:5006" --chain "$CHAIN"
+expect_eq "$T_RC" 0 "conn add of a tap chain ($T_ERR)"
+send_check 5006 109 12 12
+expect_eq "$(reason no_daemon)" 24 "no_daemon of the tap chain, passed"
 run_start
 send_check 5004 108 12 12
 run_stop INT

@@ -198,5 +198,5 @@ expect_eq "$(stats_get "$conn" "$SSRC" lost)" "$nd" "header-stats lost of the me
 expect_eq "$(stats_get "$conn" "$RTX_SSRC" rtp_packets)" "$nd" "header-stats packets of the RTX SSRC"
 total=$(f app_datagrams)
 expect_match "$(tail -1 "$RUN_LOG")" \
-  "stopped: $total frames, $total delivered \(0 changed\), 0 dropped, 0 chain errors, $(f nack_packets) RTCP emitted \(0 failed\)" \
+  "stopped: $total frames, 0 delivered \(0 changed\), $total observed \(tap\), 0 dropped, 0 chain errors, $(f nack_packets) RTCP emitted \(0 failed\)" \
   "daemon summary"

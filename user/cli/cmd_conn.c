@@ -37,7 +37,10 @@ static const char del_usage[] =
 static const char list_usage[] =
 	"Usage: xicept conn list IFNAME [--json]\n"
 	"\n"
-	"Lists the connections of IFNAME: id, endpoints, chain and streams.\n";
+	"Lists the connections of IFNAME: id, endpoints, path, chain and streams. The path\n"
+	"says how packets travel: xdp (the kernel alone), tap (a copy to `xicept run` for\n"
+	"interceptors that only observe; media never waits) or afxdp (the packet itself\n"
+	"through `xicept run`, for interceptors that may change or drop it).\n";
 
 /* Adds every comma-separated stream of text to spec. */
 static int add_streams(struct xi_conn_spec *spec, const char *text)
@@ -194,7 +197,7 @@ static void stream_text(const struct xi_stream_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "0x%08x:%u:%u", s->ssrc, s->payload_type, s->clock_rate);
 }
 
-static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec)
+static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec, const char *path)
 {
 	char local[64], remote[64], stream[48];
 	json_t *o = json_object(), *streams = json_array();
@@ -205,6 +208,7 @@ static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec)
 	json_object_set_new(o, "local", json_string(local));
 	json_object_set_new(o, "remote", json_string(remote));
 	json_object_set_new(o, "chain", json_string(spec->chain));
+	json_object_set_new(o, "path", json_string(path));
 	for (size_t i = 0; i < spec->n_streams; i++) {
 		stream_text(&spec->streams[i], stream, sizeof(stream));
 		json_array_append_new(streams, json_string(stream));
@@ -213,13 +217,13 @@ static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec)
 	return o;
 }
 
-static void conn_print(uint32_t id, const struct xi_conn_spec *spec)
+static void conn_print(uint32_t id, const struct xi_conn_spec *spec, const char *path)
 {
 	char local[64], remote[64], stream[48];
 
 	xi_endpoint_format(&spec->local, local, sizeof(local));
 	xi_endpoint_format(&spec->remote, remote, sizeof(remote));
-	printf("%-5u %-24s %-24s %s\n", id, local, remote, spec->chain);
+	printf("%-5u %-24s %-24s %-6s %s\n", id, local, remote, path, spec->chain);
 	for (size_t i = 0; i < spec->n_streams; i++) {
 		stream_text(&spec->streams[i], stream, sizeof(stream));
 		printf("%-5s stream %s\n", "", stream);
@@ -243,19 +247,23 @@ static int list_print(const char *ifname, struct xi_dataplane *dp, bool json)
 		json_object_set_new(doc, "interface", json_string(ifname));
 		json_object_set(doc, "connections", conns);
 	} else if (n) {
-		printf("%-5s %-24s %-24s %s\n", "ID", "LOCAL", "REMOTE", "CHAIN");
+		printf("%-5s %-24s %-24s %-6s %s\n", "ID", "LOCAL", "REMOTE", "PATH", "CHAIN");
 	} else {
 		printf("%s: no connections\n", ifname);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
+		enum xi_conn_path path = XI_PATH_XDP;
+
 		rc = xi_dataplane_conn_get(dp, ids[i], &spec);
+		if (!rc)
+			rc = xi_dataplane_conn_path(dp, ids[i], &path);
 		if (rc)
 			rc = cli_fail("cannot read connection %u of %s: %s", ids[i], ifname,
 				      strerror(-rc));
 		else if (json)
-			json_array_append_new(conns, conn_json(ids[i], &spec));
+			json_array_append_new(conns, conn_json(ids[i], &spec, xi_conn_path_name(path)));
 		else
-			conn_print(ids[i], &spec);
+			conn_print(ids[i], &spec, xi_conn_path_name(path));
 	}
 	if (json && !rc) {
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "user/engine/loss.h"
 #include "user/engine/xsk.h"
 
 static const char run_usage[] =
@@ -25,6 +26,11 @@ static const char run_usage[] =
 	"it), and emitted RTCP leaves through the sockets. Connections added,\n"
 	"changed or removed while it runs take effect within a second. While it\n"
 	"is not running, those packets get the interface's no-daemon policy.\n"
+	"\n"
+	"Every packet handed to it that does not reach its destination is counted\n"
+	"by reason in 'xicept stats' (losses: rx_ring_full, fill_empty, ...), and\n"
+	"logged: a line when loss starts, at most one a second while it lasts, and\n"
+	"one when a second passes without loss.\n"
 	"\n"
 	"  -v, --verbose  show libbpf's and libxdp's messages\n";
 
@@ -90,14 +96,22 @@ static int run_open_fail(const char *ifname, int rc)
 static void run_summary(struct xi_engine *e)
 {
 	struct xi_engine_stats s;
+	unsigned long long lost = 0;
+	char what[256];
 
 	xi_engine_stats(e, &s);
-	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu dropped, "
-		 "%llu chain errors, %llu RTCP emitted (%llu failed), %llu TUN errors",
+	for (size_t i = 0; i < XI_LOSS__MAX; i++)
+		lost += s.losses[i];
+	xi_loss_format(s.losses, what, sizeof(what));
+	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu observed (tap), "
+		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), %llu TUN errors, "
+		 "%llu lost%s%s%s",
 		 (unsigned long long)s.rx_frames, (unsigned long long)s.chains.delivered,
-		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.dropped,
+		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.observed,
+		 (unsigned long long)s.chains.dropped,
 		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
-		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.tun_errors);
+		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.tun_errors,
+		 lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");
 }
 
 int cmd_run(int argc, char **argv)

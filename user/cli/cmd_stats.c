@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* xicept stats: per-SSRC counters of header-stats and ssrc-filter, and the
- * interface's reason counters, as tables or as one stable JSON document. */
+/* xicept stats: per-SSRC counters of header-stats and ssrc-filter, the
+ * interface's reason counters and its AF_XDP losses, as tables or as one
+ * stable JSON document. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -18,13 +19,17 @@ static const char stats_usage[] =
 	"Usage: xicept stats IFNAME [--conn ID] [--json] [--watch SECONDS]\n"
 	"\n"
 	"Shows, per connection and SSRC, the counters of header-stats and\n"
-	"ssrc-filter, then IFNAME's counters by reason.\n"
+	"ssrc-filter, then IFNAME's counters by reason, then the packets the\n"
+	"userspace path ('xicept run') was handed and lost, by reason.\n"
 	"\n"
 	"  -c, --conn ID          only this connection\n"
 	"  -j, --json             one JSON document: connections[] of {id, local,\n"
 	"                         remote, chain, ssrcs[]}, each SSRC an object with\n"
 	"                         ssrc, packets, bytes, payload_bytes, lost,\n"
-	"                         ext_highest_seq, jitter, dropped; and reasons{}\n"
+	"                         ext_highest_seq, jitter, dropped; reasons{}; and\n"
+	"                         losses{} (rx_ring_full, fill_empty, rx_dropped,\n"
+	"                         rx_invalid, chain_error, bad_meta, tun_failed,\n"
+	"                         tx_failed)\n"
 	"  -w, --watch SECONDS    redraw every SECONDS until interrupted (with --json:\n"
 	"                         one document per line)\n";
 
@@ -70,6 +75,8 @@ struct snapshot {
 	size_t n_stats;
 	uint64_t *reasons;
 	size_t n_reasons;
+	uint64_t *losses;
+	size_t n_losses;
 };
 
 static void snapshot_free(struct snapshot *s)
@@ -78,6 +85,7 @@ static void snapshot_free(struct snapshot *s)
 	free(s->specs);
 	free(s->stats);
 	free(s->reasons);
+	free(s->losses);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -99,7 +107,9 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 	s->specs = calloc(s->n_ids ? s->n_ids : 1, sizeof(*s->specs));
 	s->n_reasons = xi_reason_count();
 	s->reasons = calloc(s->n_reasons ? s->n_reasons : 1, sizeof(*s->reasons));
-	if (!s->specs || !s->reasons)
+	s->n_losses = xi_loss_count();
+	s->losses = calloc(s->n_losses ? s->n_losses : 1, sizeof(*s->losses));
+	if (!s->specs || !s->reasons || !s->losses)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_ids; i++) {
 		rc = xi_dataplane_conn_get(dp, s->ids[i], &s->specs[i]);
@@ -109,12 +119,15 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 	rc = xi_dataplane_ssrc_stats(dp, o->conn, &s->stats, &s->n_stats);
 	if (!rc)
 		rc = xi_dataplane_reasons(dp, s->reasons, s->n_reasons);
+	if (!rc)
+		rc = xi_dataplane_losses(dp, s->losses, s->n_losses);
 	return rc;
 }
 
 static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *s)
 {
 	json_t *doc = json_object(), *conns = json_array(), *reasons = json_object();
+	json_t *losses = json_object();
 	char local[64], remote[64];
 
 	json_object_set_new(doc, "interface", json_string(o->ifname));
@@ -138,6 +151,9 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 		json_object_set_new(reasons, xi_reason_name(r),
 				    json_integer((json_int_t)s->reasons[r]));
 	json_object_set_new(doc, "reasons", reasons);
+	for (size_t l = 0; l < s->n_losses; l++)
+		json_object_set_new(losses, xi_loss_name(l), json_integer((json_int_t)s->losses[l]));
+	json_object_set_new(doc, "losses", losses);
 	return doc;
 }
 
@@ -173,6 +189,9 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 	printf("%s reasons:\n", o->ifname);
 	for (size_t r = 0; r < s->n_reasons; r++)
 		printf("  %-20s %llu\n", xi_reason_name(r), (unsigned long long)s->reasons[r]);
+	printf("%s losses:\n", o->ifname);
+	for (size_t l = 0; l < s->n_losses; l++)
+		printf("  %-20s %llu\n", xi_loss_name(l), (unsigned long long)s->losses[l]);
 }
 
 /* Without a terminal to redraw, each snapshot gets a header line instead. */

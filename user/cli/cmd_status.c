@@ -10,12 +10,14 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "user/engine/loss.h"
 
 static const char status_usage[] =
 	"Usage: xicept status [--json]\n"
 	"\n"
 	"Shows every attached interface: XDP mode, policies, table sizes, the kernel\n"
-	"ids of its programs and its connections.\n";
+	"ids of its programs, its connections, and the packets its userspace path\n"
+	"('xicept run') lost, by reason (as 'xicept stats' shows them).\n";
 
 /* The kernel's name of a program id, so operators can match bpftool's output. */
 static void prog_name(uint32_t id, char *buf, size_t size)
@@ -33,9 +35,26 @@ static void prog_name(uint32_t id, char *buf, size_t size)
 	close(fd);
 }
 
-static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids)
+/* "1976 (fill_empty 1976)", or "none". */
+static void losses_text(const uint64_t *losses, char *buf, size_t size)
+{
+	unsigned long long total = 0;
+	char what[256];
+
+	for (size_t l = 0; l < XI_LOSS__MAX; l++)
+		total += losses[l];
+	xi_loss_format(losses, what, sizeof(what));
+	if (total)
+		snprintf(buf, size, "%llu (%s)", total, what);
+	else
+		snprintf(buf, size, "none");
+}
+
+static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids,
+			  const uint64_t *losses)
 {
 	json_t *o = json_object(), *progs = json_array(), *conns = json_array();
+	json_t *lj = json_object();
 	char name[BPF_OBJ_NAME_LEN];
 
 	json_object_set_new(o, "interface", json_string(in->ifname));
@@ -67,12 +86,16 @@ static json_t *iface_json(const struct xi_dataplane_info *in, const uint32_t *id
 	for (size_t i = 0; i < n_ids; i++)
 		json_array_append_new(conns, json_integer(ids[i]));
 	json_object_set_new(o, "connections", conns);
+	for (size_t l = 0; l < XI_LOSS__MAX; l++)
+		json_object_set_new(lj, xi_loss_name(l), json_integer((json_int_t)losses[l]));
+	json_object_set_new(o, "losses", lj);
 	return o;
 }
 
-static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids)
+static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids, size_t n_ids,
+			const uint64_t *losses)
 {
-	char name[BPF_OBJ_NAME_LEN];
+	char name[BPF_OBJ_NAME_LEN], lost[512];
 
 	printf("%s (ifindex %d): %s mode, unknown flows %s, non-RTP %s, no daemon %s\n",
 	       in->ifname, in->ifindex, cli_mode_name(in->mode), cli_policy_name(in->unknown_flow),
@@ -97,6 +120,8 @@ static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids,
 	for (size_t i = 0; i < n_ids; i++)
 		printf("%s%u", i ? ", " : " (ids ", ids[i]);
 	printf("%s\n", n_ids ? ")" : "");
+	losses_text(losses, lost, sizeof(lost));
+	printf("  lost    %s\n", lost);
 }
 
 /* One interface into arr (JSON) or onto stdout. */
@@ -104,6 +129,7 @@ static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
 {
 	struct xi_dataplane_info info = { 0 };
 	struct xi_dataplane *dp = NULL;
+	uint64_t losses[XI_LOSS__MAX];
 	uint32_t *ids = NULL;
 	size_t n_ids = 0;
 	int rc;
@@ -117,12 +143,14 @@ static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
 	rc = xi_dataplane_info(dp, &info);
 	if (!rc)
 		rc = xi_dataplane_conn_ids(dp, &ids, &n_ids);
+	if (!rc)
+		rc = xi_dataplane_losses(dp, losses, XI_LOSS__MAX);
 	if (rc)
 		rc = cli_fail("cannot read the state of %s: %s", ifname, strerror(-rc));
 	else if (arr)
-		json_array_append_new(arr, iface_json(&info, ids, n_ids));
+		json_array_append_new(arr, iface_json(&info, ids, n_ids, losses));
 	else
-		iface_print(&info, ids, n_ids);
+		iface_print(&info, ids, n_ids, losses);
 	free(ids);
 	xi_dataplane_close(dp);
 	return rc;

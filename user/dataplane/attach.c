@@ -43,6 +43,7 @@ static const char *const map_names[XI_MAP__MAX] = {
 	[XI_MAP_CONNS] = "xi_conns",
 	[XI_MAP_STAGES] = "xi_stages",
 	[XI_MAP_CONN_META] = "xi_conn_meta",
+	[XI_MAP_LOSSES] = "xi_losses",
 };
 
 const char *xi_dataplane_map_name(enum xi_dataplane_map map)

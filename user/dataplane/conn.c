@@ -291,8 +291,22 @@ static int streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
 }
 
 /* The XDP part of the chain as stage ids. A chain that goes on in userspace
- * ends its XDP part with XI_STAGE_TO_USER: while that slot is empty (no
- * daemon runs the userspace part) its packets get the no_daemon policy. */
+ * ends its XDP part with XI_STAGE_TAP when the rest only observes, else with
+ * XI_STAGE_TO_USER: while that slot is empty (no daemon runs the userspace
+ * part) its packets pass (tap) or get the no_daemon policy (AF_XDP). */
+/* Whether every element from pos on only reads packets: then the tap serves
+ * them, and media never waits for userspace. */
+static bool chain_observes_from(const struct xi_chain *chain, size_t pos)
+{
+	for (size_t i = pos; i < xi_chain_len(chain); i++) {
+		const struct xi_factory *f = xi_chain_factory(chain, i);
+
+		if (!f || !(f->flags & XI_FACTORY_OBSERVES))
+			return false;
+	}
+	return true;
+}
+
 static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
 {
 	size_t prefix = xi_chain_xdp_prefix(chain);
@@ -310,7 +324,8 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 		val->stages[val->n_stages++] = (__u8)d->slot;
 	}
 	if (prefix < xi_chain_len(chain))
-		val->stages[val->n_stages++] = XI_STAGE_TO_USER;
+		val->stages[val->n_stages++] = chain_observes_from(chain, prefix) ? XI_STAGE_TAP
+										  : XI_STAGE_TO_USER;
 	val->verdict = XI_ACT_PASS;
 	return 0;
 }
@@ -753,4 +768,35 @@ int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
 		return 0;
 	}
 	return streams_delete_matching(map_fd, NULL, conn_id);
+}
+
+int xi_dataplane_conn_path(struct xi_dataplane *dp, uint32_t id, enum xi_conn_path *ret)
+{
+	struct xi_conn val;
+	__u8 last;
+
+	if (!dp || !ret)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &val))
+		return errno == E2BIG ? -ENOENT : -errno;
+	if (val.conn_id != id)
+		return -ENOENT;
+	last = val.n_stages ? val.stages[(val.n_stages - 1) % XI_CHAIN_STAGES_MAX] : 0;
+	*ret = !val.n_stages ? XI_PATH_XDP :
+	       last == XI_STAGE_TAP ? XI_PATH_TAP :
+	       last == XI_STAGE_TO_USER ? XI_PATH_AFXDP : XI_PATH_XDP;
+	return 0;
+}
+
+const char *xi_conn_path_name(enum xi_conn_path path)
+{
+	switch (path) {
+	case XI_PATH_XDP:
+		return "xdp";
+	case XI_PATH_TAP:
+		return "tap";
+	case XI_PATH_AFXDP:
+		return "afxdp";
+	}
+	return "?";
 }

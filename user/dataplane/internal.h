@@ -29,6 +29,7 @@ enum xi_dataplane_map {
 	XI_MAP_CONNS,
 	XI_MAP_STAGES,
 	XI_MAP_CONN_META,
+	XI_MAP_LOSSES,
 	XI_MAP__MAX,
 };
 

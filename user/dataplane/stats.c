@@ -3,7 +3,8 @@
  * Reading the counters back. Every stage whose descriptor has a stats schema
  * keeps per (connection, SSRC) values in a map of its own; an operator wants
  * them side by side, so the entries of all those maps are merged by key and
- * each stage names its fields. The reason counters are per CPU and summed.
+ * each stage names its fields. The reason counters are per CPU and summed;
+ * the loss counters (xi_losses) are one array the AF_XDP engine adds to.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ static const char *const reason_names[] = {
 	[XI_REASON_STATS_FULL] = "stats_full",
 	[XI_REASON_CHAIN_END] = "chain_end",
 	[XI_REASON_NO_DAEMON] = "no_daemon",
+	[XI_REASON_TAP_FULL] = "tap_full",
 };
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == XI_REASON__MAX,
@@ -50,6 +52,45 @@ size_t xi_reason_count(void)
 const char *xi_reason_name(size_t reason)
 {
 	return reason < XI_REASON__MAX ? reason_names[reason] : NULL;
+}
+
+static const char *const loss_names[] = {
+	[XI_LOSS_RX_RING_FULL] = "rx_ring_full",
+	[XI_LOSS_FILL_EMPTY] = "fill_empty",
+	[XI_LOSS_RX_DROPPED] = "rx_dropped",
+	[XI_LOSS_RX_INVALID] = "rx_invalid",
+	[XI_LOSS_CHAIN_ERROR] = "chain_error",
+	[XI_LOSS_BAD_META] = "bad_meta",
+	[XI_LOSS_TUN_FAILED] = "tun_failed",
+	[XI_LOSS_TX_FAILED] = "tx_failed",
+};
+
+_Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == XI_LOSS__MAX,
+	       "every enum xi_loss needs a name");
+
+size_t xi_loss_count(void)
+{
+	return XI_LOSS__MAX;
+}
+
+const char *xi_loss_name(size_t loss)
+{
+	return loss < XI_LOSS__MAX ? loss_names[loss] : NULL;
+}
+
+/* A plain array: only the engine writes it, once per tick. */
+int xi_dataplane_losses(struct xi_dataplane *dp, uint64_t *counts, size_t n)
+{
+	if (!dp || !counts || n < XI_LOSS__MAX)
+		return -EINVAL;
+	for (__u32 i = 0; i < XI_LOSS__MAX; i++) {
+		__u64 v;
+
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_LOSSES], &i, &v))
+			return -errno;
+		counts[i] = v;
+	}
+	return 0;
 }
 
 int xi_dataplane_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n)

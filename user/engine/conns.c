@@ -541,25 +541,23 @@ static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi
 		t->stats.dropped++;
 		return 0;
 	}
-	t->stats.delivered++;
 	if ((size_t)n == m->payload_len && !memcmp(t->buf, payload, (size_t)n))
 		return deliver_as_is(t, frame, len, m, ret_l3, ret_len);
 	return deliver_changed(t, frame, m, (size_t)n, ret_l3, ret_len);
 }
 
-int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
-		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
+/* What process and observe share: 1 with the datagram to deliver, 0 when
+ * an interceptor dropped the packet, or a negative errno (*ret_bad_meta:
+ * the metadata was unusable, nothing ran). */
+static int conns_run(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+		     uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len,
+		     bool *ret_bad_meta)
 {
 	struct econn *c;
-	int r;
 
-	if (!t || !frame || !ret_l3 || !ret_len)
-		return -EINVAL;
-	t->stats.packets++;
-	if (!meta_valid(meta, len)) {
-		t->stats.bad_meta++;
+	*ret_bad_meta = !meta_valid(meta, len);
+	if (*ret_bad_meta)
 		return -EBADMSG;
-	}
 	c = conn_find(t, meta->conn_id);
 	if ((!c || c->from != meta->resume) &&
 	    meta->now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
@@ -571,15 +569,53 @@ int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta 
 	}
 	if (!c || !c->chain || c->from != meta->resume) {
 		t->stats.unknown_conn++;
-		t->stats.delivered++;
 		return deliver_as_is(t, frame, len, meta, ret_l3, ret_len);
 	}
-	r = run_chain(t, c, meta, queue, frame, len, ret_l3, ret_len);
+	return run_chain(t, c, meta, queue, frame, len, ret_l3, ret_len);
+}
+
+int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
+{
+	bool bad_meta;
+	int r;
+
+	if (!t || !frame || !ret_l3 || !ret_len)
+		return -EINVAL;
+	t->stats.packets++;
+	r = conns_run(t, meta, queue, frame, len, ret_l3, ret_len, &bad_meta);
+	/* Every packet ends up in exactly one of delivered, dropped (by an
+	 * interceptor), errors and bad_meta: the last two are losses. */
+	if (bad_meta) {
+		t->stats.bad_meta++;
+		return -EBADMSG;
+	}
 	if (r < 0) {
 		t->stats.errors++;
 		return 0;
 	}
+	if (r == 1)
+		t->stats.delivered++;
 	return r;
+}
+
+int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta *meta,
+			    uint32_t queue, uint8_t *frame, size_t len)
+{
+	const uint8_t *l3;
+	size_t l3_len;
+	bool bad_meta;
+	int r;
+
+	if (!t || !frame)
+		return -EINVAL;
+	t->stats.observed++;
+	r = conns_run(t, meta, queue, frame, len, &l3, &l3_len, &bad_meta);
+	if (r < 0) {
+		t->stats.observe_errors++;
+		return r;
+	}
+	return 0;
 }
 
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns)

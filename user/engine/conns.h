@@ -28,13 +28,17 @@ struct xi_engine_conns_cbs {
 
 struct xi_engine_conns_stats {
 	uint64_t packets;        /* frames handed to xi_engine_conns_process */
-	uint64_t delivered;      /* verdict deliver */
+	uint64_t delivered;      /* verdict deliver, the datagram made */
 	uint64_t modified;       /* ... with a payload an interceptor changed */
 	uint64_t csum_completed; /* ... with an offloaded partial UDP checksum finished */
 	uint64_t dropped;        /* an interceptor dropped it (read returned 0) */
-	uint64_t errors;         /* a chain's read failed: dropped too */
+	/* Losses (XI_LOSS_CHAIN_ERROR, XI_LOSS_BAD_META): packets = delivered +
+	 * dropped + errors + bad_meta. */
+	uint64_t errors;         /* a chain's read failed, or no datagram could be made of it: dropped */
 	uint64_t bad_meta;       /* no or inconsistent xi_xsk_meta: dropped, nothing to go by */
-	uint64_t unknown_conn;   /* no chain for the id or position: delivered as is */
+	uint64_t unknown_conn;   /* no chain for the id or position: delivered as is (counted there) */
+	uint64_t observed;       /* copies handed to xi_engine_conns_observe */
+	uint64_t observe_errors; /* ... that the chain could not run on (not losses) */
 	uint64_t emitted;        /* RTCP frames the chains sent */
 	uint64_t emit_failed;
 	uint64_t poll_errors;
@@ -62,6 +66,16 @@ int xi_engine_conns_sync(struct xi_engine_conns *t);
  */
 int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
 		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len);
+
+/*
+ * The same chain run on a copy of a packet that went on without us (the tap:
+ * XDP passed it): nothing is delivered, and what goes wrong is counted in
+ * observed / observe_errors, not in delivered, errors or bad_meta, which are
+ * about packets handed over through AF_XDP (the engine adds errors and
+ * bad_meta to xi_losses). 0, or the negative errno of the failure.
+ */
+int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta *meta,
+			    uint32_t queue, uint8_t *frame, size_t len);
 
 /* Timers of every chain (NACK, reports), with CLOCK_MONOTONIC now. */
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns);

@@ -11,6 +11,14 @@
  * completion ring. Sockets bind in copy mode (XDP_COPY), which every driver
  * supports, veth included; xi_entry stays the interface's program
  * (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD) and the sockets go into our xi_xsks.
+ *
+ * No silent loss: every sync tick, and once more when the engine stops, the
+ * sockets' XDP_STATISTICS (what the kernel could not put in our rings) and
+ * the engine's own failures (chain errors, bad metadata, TUN writes, TX) are
+ * added to the pinned xi_losses map, one update per reason per tick
+ * (user/engine/loss.h). Stopping empties the xi_stages slot first, then
+ * runs what is left in the RX rings through the chains, so that a packet XDP
+ * handed over is either delivered, dropped by an interceptor, or counted.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -37,6 +45,8 @@
 #include "user/lib/clock.h"
 #include "user/lib/log.h"
 #include "user/dataplane/internal.h"
+#include "user/engine/tap.h"
+#include "user/engine/loss.h"
 #include "user/engine/tun.h"
 #include "user/engine/xsk.h"
 
@@ -46,6 +56,9 @@
 #define RX_BATCH       64u
 #define DEFAULT_SYNC_MS 250u
 #define DEFAULT_POLL_MS 5u
+/* Stopping: how long packets XDP redirected before the slot emptied may
+ * still be on their way into the RX rings (the end of a NAPI poll). */
+#define QUIESCE_NS     (20 * 1000 * 1000ull)
 #define TUN_TEMPLATE   "xitun%d"
 
 struct xq {
@@ -59,6 +72,7 @@ struct xq {
 	bool in_map;
 	uint64_t tx_free[TX_FRAMES];
 	uint32_t n_tx_free;
+	struct xi_loss_xsk seen;   /* of its XDP_STATISTICS, what xi_losses has */
 };
 
 struct xi_engine {
@@ -67,13 +81,21 @@ struct xi_engine {
 	struct xi_catalog *cat;
 	struct xi_dataplane *dp;
 	struct xi_engine_conns *conns;
+	struct xi_tap *tap;              /* observers' connections (tap.h) */
 	struct xi_tun tun;
 	int xsks_fd, to_user_fd;
 	bool slot_set;
 	struct xq *qs;
 	unsigned n_qs;
 	volatile sig_atomic_t stop;
+	bool quiesced;
 	struct xi_engine_stats stats;
+	/* Losses: what is counted but not yet in xi_losses, what of the
+	 * engine's own failure counters is, and the log's state. */
+	uint64_t unflushed[XI_LOSS__MAX];
+	uint64_t seen_errors, seen_bad_meta, seen_tun, seen_tx;
+	struct xi_loss_log llog;
+	bool losses_failed;
 };
 
 #define elog(e, ...) xi_logf((e)->opts.log, (e)->opts.log_user, __VA_ARGS__)
@@ -242,7 +264,7 @@ static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t 
 	q = &e->qs[queue];
 	xq_reclaim(q);
 	if (!q->n_tx_free || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1) {
-		e->stats.tx_full++;
+		e->stats.tx_full++;   /* XI_LOSS_TX_FAILED */
 		return -ENOBUFS;
 	}
 	addr = q->tx_free[--q->n_tx_free];
@@ -253,8 +275,10 @@ static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t 
 	/* Copy mode sends in this call; EAGAIN and friends mean "later", and
 	 * the next kick picks the frame up. */
 	if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
-	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN) {
+		e->stats.tx_errors++;   /* XI_LOSS_TX_FAILED */
 		return -errno;
+	}
 	return 0;
 }
 
@@ -269,9 +293,10 @@ static void deliver(struct xi_engine *e, struct xq *q, const struct xdp_desc *d)
 	/* The metadata sits in the frame's headroom, inside our UMEM. */
 	if (xsk_umem__extract_addr(d->addr) % FRAME_SIZE < sizeof(*meta))
 		meta = NULL;
+	/* The chain counts its own drops and failures (chain_error, bad_meta). */
 	r = xi_engine_conns_process(e->conns, meta, q->id, data, d->len, &l3, &len);
 	if (r == 1 && xi_tun_write(&e->tun, l3, len))
-		e->stats.tun_errors++;
+		e->stats.tun_errors++;   /* XI_LOSS_TUN_FAILED */
 }
 
 static unsigned xq_rx(struct xi_engine *e, struct xq *q)
@@ -294,6 +319,60 @@ static unsigned xq_rx(struct xi_engine *e, struct xq *q)
 	xsk_ring_cons__release(&q->rx, n);
 	e->stats.rx_frames += n;
 	return n;
+}
+
+/* ---- losses ---- */
+
+/* What the kernel counted for one socket since the last read, by reason. */
+static void xq_losses(struct xq *q, uint64_t delta[XI_LOSS__MAX])
+{
+	struct xdp_statistics st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_STATISTICS, &st, &len))
+		return;   /* counted at the next read: the counters only grow */
+	xi_loss_xsk_delta(&q->seen, &st, len >= sizeof(st), delta);
+}
+
+static uint64_t own_delta(uint64_t *seen, uint64_t now)
+{
+	uint64_t d = now - *seen;
+
+	*seen = now;
+	return d;
+}
+
+/* Reads every socket's statistics and the engine's own failures, adds what
+ * is new to xi_losses (what an update could not add stays for the next
+ * tick) and to the log. */
+static void engine_losses(struct xi_engine *e, uint64_t now_ns)
+{
+	uint64_t d[XI_LOSS__MAX] = { 0 };
+	struct xi_engine_conns_stats cs;
+	int r;
+
+	for (unsigned i = 0; e->qs && i < e->n_qs; i++)
+		if (e->qs[i].xsk)
+			xq_losses(&e->qs[i], d);
+	if (e->conns) {
+		xi_engine_conns_stats(e->conns, &cs);
+		d[XI_LOSS_CHAIN_ERROR] += own_delta(&e->seen_errors, cs.errors);
+		d[XI_LOSS_BAD_META] += own_delta(&e->seen_bad_meta, cs.bad_meta);
+	}
+	d[XI_LOSS_TUN_FAILED] += own_delta(&e->seen_tun, e->stats.tun_errors);
+	d[XI_LOSS_TX_FAILED] += own_delta(&e->seen_tx, e->stats.tx_full + e->stats.tx_errors);
+	for (size_t i = 0; i < XI_LOSS__MAX; i++) {
+		e->stats.losses[i] += d[i];
+		e->unflushed[i] += d[i];
+	}
+	r = e->dp ? xi_loss_map_add(xi_dataplane_map_fd(e->dp, XI_MAP_LOSSES), e->unflushed)
+		  : -EBADF;
+	if (r && !e->losses_failed)
+		elog(e, "cannot add to xi_losses (kept, tried again every sync): %s", strerror(-r));
+	else if (!r && e->losses_failed)
+		elog(e, "xi_losses updated again");
+	e->losses_failed = r != 0;
+	xi_loss_log_tick(&e->llog, d, now_ns, e->opts.log, e->opts.log_user);
 }
 
 /* ---- the engine ---- */
@@ -366,6 +445,8 @@ static int engine_open(struct xi_engine *e)
 	r = engine_sockets(e);
 	if (!r)
 		r = engine_slot_set(e);
+	if (!r)
+		r = xi_tap_open(e->ifname, e->dp, e->conns, &e->tap);
 	return r;
 }
 
@@ -397,20 +478,65 @@ int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts, struct 
 	return 0;
 }
 
+/*
+ * The end of a run: the slot emptied, so XDP hands nothing more over (the
+ * no_daemon policy applies again); what it handed over until then is run
+ * through the chains; and the last losses go into xi_losses. Packets already
+ * redirected may take until the end of their NAPI poll to reach the RX ring,
+ * so the rings are drained until they have been quiet for a moment.
+ */
+static void engine_quiesce(struct xi_engine *e)
+{
+	__u32 slot = XI_STAGE_TO_USER;
+	uint64_t start = xi_mono_ns(), quiet_since = start;
+
+	if (e->quiesced)
+		return;
+	e->quiesced = true;
+	if (e->slot_set) {
+		bpf_map_delete_elem(xi_dataplane_map_fd(e->dp, XI_MAP_STAGES), &slot);
+		e->slot_set = false;
+	}
+	for (;;) {
+		uint64_t now = xi_mono_ns();
+		unsigned got = 0;
+
+		for (unsigned i = 0; e->qs && i < e->n_qs; i++) {
+			if (!e->qs[i].xsk)
+				continue;
+			got += xq_rx(e, &e->qs[i]);
+			xq_reclaim(&e->qs[i]);
+		}
+		if (got)
+			quiet_since = now;
+		else if (now - quiet_since >= QUIESCE_NS || now - start >= 10 * QUIESCE_NS)
+			break;
+		else
+			usleep(1000);
+	}
+	engine_losses(e, xi_mono_ns());
+	xi_loss_log_flush(&e->llog, xi_mono_ns(), e->opts.log, e->opts.log_user);
+}
+
 int xi_engine_run(struct xi_engine *e)
 {
-	struct pollfd *pfds = calloc(e->n_qs, sizeof(*pfds));
+	/* The sockets, and last the tap's ring. */
+	struct pollfd *pfds = calloc(e->n_qs + 1, sizeof(*pfds));
 	uint64_t next_sync = xi_mono_ns() + e->opts.sync_ms * 1000000ull;
 	int r = 0;
+
+	if (!e->llog.last_tick_ns)
+		e->llog.last_tick_ns = xi_mono_ns();   /* what the first loss line covers */
 
 	if (!pfds)
 		return -ENOMEM;
 	for (unsigned i = 0; i < e->n_qs; i++)
 		pfds[i] = (struct pollfd){ .fd = xsk_socket__fd(e->qs[i].xsk), .events = POLLIN };
+	pfds[e->n_qs] = (struct pollfd){ .fd = xi_tap_fd(e->tap), .events = POLLIN };
 	while (!e->stop) {
 		uint64_t now;
 
-		if (poll(pfds, e->n_qs, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
+		if (poll(pfds, e->n_qs + 1, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
 			r = -errno;
 			break;
 		}
@@ -418,14 +544,17 @@ int xi_engine_run(struct xi_engine *e)
 			xq_rx(e, &e->qs[i]);
 			xq_reclaim(&e->qs[i]);
 		}
+		xi_tap_consume(e->tap);
 		now = xi_mono_ns();
 		xi_engine_conns_poll(e->conns, now);
 		if (now >= next_sync) {
 			xi_engine_conns_sync(e->conns);
+			engine_losses(e, now);
 			next_sync = now + e->opts.sync_ms * 1000000ull;
 		}
 	}
 	free(pfds);
+	engine_quiesce(e);
 	return r;
 }
 
@@ -437,8 +566,14 @@ void xi_engine_stop(struct xi_engine *e)
 
 void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
 {
+	struct xi_tap_stats ts = { 0 };
+
 	*ret = e->stats;
 	xi_engine_conns_stats(e->conns, &ret->chains);
+	if (e->tap)
+		xi_tap_stats(e->tap, &ts);
+	ret->rx_frames += ts.records;
+	ret->tapped = ts.records;
 	ret->queues = e->n_qs;
 }
 
@@ -447,16 +582,15 @@ const char *xi_engine_tun_name(const struct xi_engine *e)
 	return e->tun.name;
 }
 
-/* The slot first, so no packet is redirected to a socket about to close;
- * then the sockets (xq_close takes each out of xi_xsks). */
+/* The slot first (engine_quiesce), so no packet is redirected to a socket
+ * about to close; then the sockets (xq_close takes each out of xi_xsks). */
 void xi_engine_free(struct xi_engine *e)
 {
-	__u32 slot = XI_STAGE_TO_USER;
-
 	if (!e)
 		return;
 	if (e->slot_set)
-		bpf_map_delete_elem(xi_dataplane_map_fd(e->dp, XI_MAP_STAGES), &slot);
+		engine_quiesce(e);
+	xi_tap_free(e->tap);   /* before the chains it runs */
 	for (unsigned i = 0; e->qs && i < e->n_qs; i++)
 		xq_close(e, &e->qs[i]);
 	free(e->qs);

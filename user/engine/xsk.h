@@ -6,8 +6,8 @@
  * TUN device (user/engine/tun.c), and emitted RTCP through the sockets' TX rings.
  *
  * While it runs, the interface's xi_stages slot XI_STAGE_TO_USER holds
- * xi_to_user and xi_xsks holds its sockets; xi_engine_free() empties both,
- * so the no_daemon policy applies again. The connections and everything
+ * xi_to_user and xi_xsks holds its sockets; the end of xi_engine_run() (or
+ * xi_engine_free()) empties both, so the no_daemon policy applies again. The connections and everything
  * else in the pins stay as they were.
  */
 #ifndef XICEPT_XSK_ENGINE_H
@@ -32,9 +32,13 @@ struct xi_engine_opts {
 
 struct xi_engine_stats {
 	struct xi_engine_conns_stats chains;
-	uint64_t rx_frames;              /* frames read from the sockets */
+	uint64_t rx_frames;              /* frames read from the sockets or the tap */
+	uint64_t tapped;                 /* ... of them, through the tap */
 	uint64_t tun_errors;             /* deliveries the TUN device refused */
 	uint64_t tx_full;                /* emitted frames with no TX frame free */
+	uint64_t tx_errors;              /* emitted frames the TX kick failed */
+	/* What this engine added to xi_losses (enum xi_loss), so far. */
+	uint64_t losses[XI_LOSS__MAX];
 	unsigned queues;
 };
 
@@ -43,7 +47,11 @@ struct xi_engine_stats {
 int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts,
 		  struct xi_engine **ret);
 /* Runs until xi_engine_stop(); returns 0, or a negative errno when polling
- * the sockets failed. */
+ * the sockets failed. Every sync_ms, and at the end, what was lost goes into
+ * xi_losses, and a line to the log when loss starts, at most one a second
+ * while it lasts, and one when it stops. At the end the slot is emptied and
+ * what XDP had handed over is run through the chains first: a run is not
+ * restarted. */
 int xi_engine_run(struct xi_engine *e);
 /* Async-signal-safe: the loop ends within poll_ms. */
 void xi_engine_stop(struct xi_engine *e);

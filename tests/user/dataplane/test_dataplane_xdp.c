@@ -45,7 +45,7 @@ static struct fixture fx;
 static const char *const pinned_maps[] = {
 	"xi_config", "xi_reasons", "xi_scratch", "xi_flows4", "xi_flows6", "xi_ports", "xi_conns", "xi_ssrc_filters",
 	"xi_ssrc_lists", "xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates", "xi_stream_stats",
-	"xi_stages", "xi_conn_meta", "xi_xsks",
+	"xi_stages", "xi_conn_meta", "xi_losses", "xi_xsks",
 };
 static const char *const pinned_progs[] = {
 	"xi_entry", "xi_noop", "xi_ssrc_filter", "xi_header_stats",
@@ -840,33 +840,47 @@ static void test_close_keeps_state(void **state)
 	assert_all_stats(fx.dp);
 }
 
-/* A chain with a userspace element: the XDP part ends in XI_STAGE_TO_USER,
- * whose empty slot applies the no_daemon policy (pass by default). */
+/* A chain with a userspace element: the XDP part ends in XI_STAGE_TAP when
+ * the rest only observes, in XI_STAGE_TO_USER when it may drop; either
+ * empty slot (no daemon) passes here, counted. */
 static void test_userspace_tail(void **state)
 {
-	struct xi_conn_spec s = spec_v4();
+	const char *const chains[] = { "header-stats ! nack-generator",
+				       "header-stats ! nack-generator ! ssrc-filter ssrc=0x1111" };
+	const uint8_t tails[] = { XI_STAGE_TAP, XI_STAGE_TO_USER };
+	const enum xi_conn_path paths[] = { XI_PATH_TAP, XI_PATH_AFXDP };
 	struct xi_err err = { 0 };
+	enum xi_conn_path path;
 	struct xi_conn c;
 	uint32_t id;
 	int fd;
 
-	strcpy(s.chain, "header-stats ! nack-generator");
-	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
-	fd = pin_open("xi_conns");
-	assert_int_equal(bpf_map_lookup_elem(fd, &id, &c), 0);
-	close(fd);
-	assert_int_equal(c.conn_id, id);
-	assert_int_equal(c.n_stages, 2);
-	assert_int_equal(c.stages[0], XI_STAGE_HEADER_STATS);
-	assert_int_equal(c.stages[1], XI_STAGE_TO_USER);
-	assert_int_equal(c.default_clock_rate, 90000);
-	assert_int_equal(send_v4(0x1111, 1, 0, 1), XDP_PASS);
-	{
-		uint64_t reasons[XI_REASON__MAX];
+	for (int i = 0; i < 2; i++) {
+		struct xi_conn_spec s = spec_v4();
 
-		assert_int_equal(xi_dataplane_reasons(fx.dp, reasons, XI_REASON__MAX), 0);
-		assert_int_equal(reasons[XI_REASON_NO_DAEMON], 1);
+		strcpy(s.chain, chains[i]);
+		assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+		fd = pin_open("xi_conns");
+		assert_int_equal(bpf_map_lookup_elem(fd, &id, &c), 0);
+		close(fd);
+		assert_int_equal(c.conn_id, id);
+		assert_int_equal(c.n_stages, 2);
+		assert_int_equal(c.stages[0], XI_STAGE_HEADER_STATS);
+		assert_int_equal(c.stages[1], tails[i]);
+		assert_int_equal(c.default_clock_rate, 90000);
+		assert_int_equal(xi_dataplane_conn_path(fx.dp, id, &path), 0);
+		assert_int_equal(path, paths[i]);
+		assert_string_equal(xi_conn_path_name(path), i ? "afxdp" : "tap");
+		assert_int_equal(send_v4(0x1111, (uint16_t)(1 + i), 0, 1), XDP_PASS);
+		{
+			uint64_t reasons[XI_REASON__MAX];
+
+			assert_int_equal(xi_dataplane_reasons(fx.dp, reasons, XI_REASON__MAX), 0);
+			assert_int_equal(reasons[XI_REASON_NO_DAEMON], (uint64_t)i + 1);
+		}
+		assert_int_equal(xi_dataplane_conn_del(fx.dp, id, &err), 0);
 	}
+	assert_int_equal(xi_dataplane_conn_path(fx.dp, id, &path), -ENOENT);
 }
 
 static void test_detach_leaves_nothing(void **state)

@@ -3,7 +3,8 @@
  * xi_to_user (XI_STAGE_TO_USER) under BPF_PROG_TEST_RUN: with an AF_XDP
  * socket in xi_xsks the packet is redirected with struct xi_xsk_meta in
  * front of the unchanged frame; without one it gets the no_daemon policy and
- * counts as XI_REASON_NO_DAEMON.
+ * counts as XI_REASON_NO_DAEMON. xi_tap (XI_STAGE_TAP): a record in the ring
+ * and the packet on its way; without a daemon, a pass whatever the policy.
  *
  * The socket is a real one, bound in copy mode to queue 0 of a veth of our
  * own (xiu<pid>a/b), made by the group setup and removed by the teardown.
@@ -273,6 +274,130 @@ static void test_unknown_flow_not_redirected(void **state)
 	assert_int_equal(out_len, len);
 }
 
+/* ---- the tap (XI_STAGE_TAP) ---- */
+
+static struct xi_tap_record tap_got[4];
+static size_t tap_n;
+
+static int tap_take(void *ctx, void *data, size_t size)
+{
+	assert_int_equal(size, sizeof(struct xi_tap_record));
+	if (tap_n < 4)
+		memcpy(&tap_got[tap_n], data, size);
+	tap_n++;
+	return 0;
+}
+
+/* The connection as setup() makes it, but ending in the tap: header-stats
+ * in XDP, observers in userspace; the drop policy, which the tap ignores. */
+static int tap_setup(void **state)
+{
+	const uint8_t stages[] = { XI_STAGE_HEADER_STATS, XI_STAGE_TAP };
+	int prog = bpf_program__fd(fx.tb->skel->progs.xi_tap);
+	uint32_t slot = XI_STAGE_TAP;
+
+	setup(state);
+	assert_int_equal(set_no_daemon(XI_ACT_DROP), 0);
+	assert_int_equal(bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_stages), &slot, &prog,
+					     BPF_ANY), 0);
+	assert_int_equal(tb_conn(fx.tb, CONN, stages, 2, XI_ACT_PASS, 90000), 0);
+	tap_n = 0;
+	return 0;
+}
+
+static size_t tap_consume(void)
+{
+	struct ring_buffer *rb = ring_buffer__new(tb_fd(fx.tb->skel->maps.xi_tap_ring), tap_take,
+						  NULL, NULL);
+
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	return tap_n;
+}
+
+/* A short frame whole, a long one cut at XI_TAP_SNAP with its length and
+ * padding count; the packet itself passes, unchanged, by the chain's end. */
+static void test_tap_copies_and_passes(void **state)
+{
+	struct rtp_spec r = { .ssrc = 0x2222, .seq = 9, .pt = 96, .ext_words = 1, .pad = 4,
+			      .body = 600 };
+	uint8_t pl[1024], f[PKT_MAX], g[PKT_MAX], out[PKT_MAX + 256];
+	struct pkt_spec sp;
+	uint32_t out_len;
+	size_t pl_short, len_short = rtp_frame(f, 1, 0x1111, 7, &pl_short), len;
+	const struct xi_tap_record *t;
+
+	socket_add();
+	assert_int_equal(run(f, len_short, out, &out_len), XDP_PASS);
+	assert_int_equal(out_len, len_short);   /* no metadata: the frame goes on as is */
+	assert_memory_equal(out, f, len_short);
+	expect_reasons(XI_REASON_RTP, XI_REASON_CHAIN_END);
+	sp = tb_spec4(pl, rtp_build(pl, &r));
+	len = pkt_build(g, &sp);
+	assert_true(len > XI_TAP_SNAP);
+	assert_int_equal(run(g, len, out, &out_len), XDP_PASS);
+	assert_int_equal(tap_consume(), 2);
+
+	t = &tap_got[0];
+	assert_int_equal(t->meta.magic, XI_XSK_META_MAGIC);
+	assert_int_equal(t->meta.conn_id, CONN);
+	assert_int_equal(t->meta.ssrc, 0x1111);
+	assert_int_equal(t->meta.now_ns, NOW_NS);
+	assert_int_equal(t->meta.l3_off, 18);   /* one VLAN tag */
+	assert_int_equal(t->meta.payload_off, 18 + 20 + 8);
+	assert_int_equal(t->meta.payload_len, pl_short);
+	assert_int_equal(t->meta.resume, 1);    /* header-stats ran in XDP */
+	assert_int_equal(t->queue, 0);
+	assert_int_equal(t->frame_len, len_short);
+	assert_int_equal(t->caplen, len_short);
+	assert_memory_equal(t->frame, f, len_short);
+	assert_int_equal(t->rtp_pad_len, 0);
+
+	t = &tap_got[1];
+	assert_int_equal(t->meta.ssrc, 0x2222);
+	assert_int_equal(t->frame_len, len);
+	assert_int_equal(t->caplen, XI_TAP_SNAP);
+	assert_memory_equal(t->frame, g, XI_TAP_SNAP);
+	assert_int_equal(t->rtp_pad_len, 4);
+	assert_int_equal(g[len - 1], 4);        /* what userspace writes back there */
+}
+
+/* No daemon (no socket): the packet passes whatever the no_daemon policy,
+ * counted, and nothing goes into the ring. */
+static void test_tap_without_daemon_passes(void **state)
+{
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	uint32_t out_len;
+	size_t pl, len = rtp_frame(f, 0, 0x1111, 7, &pl);
+
+	assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	expect_reasons(XI_REASON_RTP, XI_REASON_NO_DAEMON);
+	assert_int_equal(tap_consume(), 0);
+}
+
+/* A ring nobody reads fills: every packet still passes, and each one that
+ * found no room is counted, exactly: the ring holds its size over a record's
+ * size (with its 8-byte header) records. */
+static void test_tap_full_is_counted(void **state)
+{
+	const uint32_t n = 60000, room = XI_TAP_RING_BYTES / (sizeof(struct xi_tap_record) + 8);
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = n);
+	size_t pl;
+
+	_Static_assert(sizeof(struct xi_tap_record) % 8 == 0, "records are 8-byte aligned");
+	o.data_size_in = (uint32_t)rtp_frame(f, 0, 0x1111, 7, &pl);
+	socket_add();
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(fx.tb->skel->progs.xi_entry), &o), 0);
+	assert_int_equal(o.retval, XDP_PASS);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_RTP), n);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_CHAIN_END), n);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), n - room);
+	assert_int_equal(tap_consume(), room);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +406,9 @@ int main(void)
 		cmocka_unit_test_setup(test_meta_after_vlan_tags_and_for_rtcp, setup),
 		cmocka_unit_test_setup(test_socket_removed_falls_back, setup),
 		cmocka_unit_test_setup(test_unknown_flow_not_redirected, setup),
+		cmocka_unit_test_setup(test_tap_copies_and_passes, tap_setup),
+		cmocka_unit_test_setup(test_tap_without_daemon_passes, tap_setup),
+		cmocka_unit_test_setup(test_tap_full_is_counted, tap_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

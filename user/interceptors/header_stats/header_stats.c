@@ -285,6 +285,7 @@ static const struct xi_factory header_stats_factory = {
 	.keys = hs_keys,
 	.config_size = sizeof(struct hs_cfg),
 	.new_interceptor = hs_new,
+	.flags = XI_FACTORY_OBSERVES,
 };
 
 XI_CATALOG_REGISTER(header_stats_factory)

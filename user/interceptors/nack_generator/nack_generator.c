@@ -461,6 +461,7 @@ static const struct xi_factory nack_generator_factory = {
 	.keys = nack_keys,
 	.config_size = sizeof(struct nack_cfg),
 	.new_interceptor = nack_new,
+	.flags = XI_FACTORY_OBSERVES,
 };
 
 XI_CATALOG_REGISTER(nack_generator_factory)

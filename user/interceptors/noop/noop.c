@@ -37,6 +37,7 @@ static const struct xi_factory noop_factory = {
 	.kind = XI_KIND_XDP,
 	.xdp_prog = "xi_noop",
 	.new_interceptor = noop_new_interceptor,
+	.flags = XI_FACTORY_OBSERVES,
 };
 
 XI_CATALOG_REGISTER(noop_factory)

@@ -319,6 +319,7 @@ static const struct xi_factory receiver_report_factory = {
 	.keys = rr_keys,
 	.config_size = sizeof(struct rr_cfg),
 	.new_interceptor = rr_new,
+	.flags = XI_FACTORY_OBSERVES,
 };
 
 XI_CATALOG_REGISTER(receiver_report_factory)

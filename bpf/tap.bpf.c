@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xi_tap (XI_STAGE_TAP): ends the XDP part of a chain whose userspace
+ * elements only observe. A copy of the frame's start goes into the ring
+ * buffer xi_tap_ring for `xicept run` (user/engine/tap.c); the packet itself goes
+ * on with the chain's verdict at once. See struct xi_tap_record in abi.h.
+ *
+ * Like xi_to_user, xi_stages gets this program only while a daemon runs: with
+ * the slot empty there is nobody to observe, and the packet passes counted as
+ * XI_REASON_NO_DAEMON (xi_tail_call_failed), whatever the no_daemon policy
+ * says: observers never hold media. A daemon killed before it could empty
+ * the slot is noticed as xi_to_user notices it, by its sockets' absence.
+ */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XI_TAP_RING_BYTES);
+} xi_tap_ring SEC(".maps");
+
+static __always_inline void xi_tap_record_fill(struct xdp_md *ctx, struct xi_pkt_ctx *pc,
+					       struct xi_tap_record *r)
+{
+	__u32 len = ctx->data_end - ctx->data, cap;
+	long err;
+
+	xi_meta_fill(&r->meta, pc);
+	r->queue = ctx->rx_queue_index;
+	r->frame_len = len;
+	r->rtp_pad_len = pc->is_rtcp ? 0 : pc->rtp_pad_len;
+	/* A constant for the long frames, a masked length for the short ones:
+	 * bpf_xdp_load_bytes wants a size the verifier can bound. */
+	if (len >= XI_TAP_SNAP) {
+		cap = XI_TAP_SNAP;
+		err = bpf_xdp_load_bytes(ctx, 0, r->frame, XI_TAP_SNAP);
+	} else {
+		/* len is 1..XI_TAP_SNAP - 1; written so that the verifier sees
+		 * 1..XI_TAP_SNAP in the register that is passed. */
+		cap = ((len - 1) & (XI_TAP_SNAP - 1)) + 1;
+		err = bpf_xdp_load_bytes(ctx, 0, r->frame, cap);
+	}
+	r->caplen = err ? 0 : cap;
+}
+
+SEC("xdp")
+int xi_tap(struct xdp_md *ctx)
+{
+	struct xi_pkt_ctx *pc = xi_scratch_get();
+	struct xi_tap_record *r;
+
+	__u32 queue = ctx->rx_queue_index;
+
+	if (!pc)
+		return XDP_PASS;
+	/* The daemon's sockets are its liveness: they leave xi_xsks with the
+	 * process, so a killed daemon is told from a slow one. */
+	if (!bpf_map_lookup_elem(&xi_xsks, &queue))
+		return xi_tail_call_failed(XI_STAGE_TAP);
+	r = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*r), 0);
+	if (!r) {
+		xi_count(XI_REASON_TAP_FULL);
+		return xi_next_stage(ctx, pc);
+	}
+	xi_tap_record_fill(ctx, pc, r);
+	bpf_ringbuf_submit(r, 0);
+	return xi_next_stage(ctx, pc);
+}

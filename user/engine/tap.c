@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tap's userspace side: see user/engine/tap.h and bpf/tap.bpf.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "user/dataplane/internal.h"
+#include "user/engine/tap.h"
+
+#define FRAME_MAX 65536
+
+struct xi_tap {
+	struct xi_dataplane *dp;
+	struct xi_engine_conns *conns;
+	struct ring_buffer *rb;
+	int ring_fd;
+	int prog_fd;
+	bool slot_set;
+	struct xi_tap_stats stats;
+	uint8_t frame[FRAME_MAX];
+};
+
+static const struct xi_stage_map tap_maps[] = {
+	{ "xi_tap_ring", XI_STAGE_KEY_NONE },
+	{ NULL },
+};
+
+const struct xi_stage_desc xi_stage_tap = {
+	.name = "tap",
+	.slot = XI_STAGE_TAP,
+	.prog = "xi_tap",
+	.on_demand = true,
+	.maps = tap_maps,
+};
+
+/* The frame as it arrived, but for the bytes past caplen, which are zeros:
+ * observers read headers, lengths and the RTP padding count only. */
+static int frame_rebuild(struct xi_tap *tap, const struct xi_tap_record *r, size_t size)
+{
+	const struct xi_xsk_meta *m = &r->meta;
+	size_t end = (size_t)m->payload_off + m->payload_len;
+
+	if (size < sizeof(*r) || r->caplen > XI_TAP_SNAP || r->caplen > r->frame_len ||
+	    end > r->frame_len || m->payload_off > r->caplen)
+		return -EBADMSG;
+	memcpy(tap->frame, r->frame, r->caplen);
+	memset(tap->frame + r->caplen, 0, r->frame_len - r->caplen);
+	if (r->rtp_pad_len && end > r->caplen)
+		tap->frame[end - 1] = r->rtp_pad_len;
+	return 0;
+}
+
+static int record_run(void *ctx, void *data, size_t size)
+{
+	struct xi_tap *tap = ctx;
+	const struct xi_tap_record *r = data;
+
+	if (frame_rebuild(tap, r, size)) {
+		tap->stats.bad++;
+		return 0;
+	}
+	tap->stats.records++;
+	/* Observed, not delivered: XDP passed the packet already. */
+	xi_engine_conns_observe(tap->conns, &r->meta, r->queue, tap->frame, r->frame_len);
+	return 0;
+}
+
+static int pin_get(const char *ifname, const char *name)
+{
+	char path[256];
+	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
+
+	if (r)
+		return r;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int slot_fill(struct xi_tap *tap)
+{
+	__u32 slot = XI_STAGE_TAP;
+
+	if (bpf_map_update_elem(xi_dataplane_map_fd(tap->dp, XI_MAP_STAGES), &slot, &tap->prog_fd,
+				BPF_ANY))
+		return -errno;
+	tap->slot_set = true;
+	return 0;
+}
+
+int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_conns *conns,
+		struct xi_tap **ret)
+{
+	struct xi_tap *tap;
+	int r;
+
+	if (!ifname || !dp || !conns || !ret)
+		return -EINVAL;
+	tap = calloc(1, sizeof(*tap));
+	if (!tap)
+		return -ENOMEM;
+	tap->dp = dp;
+	tap->conns = conns;
+	tap->prog_fd = -1;
+	tap->ring_fd = pin_get(ifname, "xi_tap_ring");
+	r = tap->ring_fd < 0 ? tap->ring_fd : 0;
+	if (!r) {
+		tap->prog_fd = pin_get(ifname, "xi_tap");
+		r = tap->prog_fd < 0 ? tap->prog_fd : 0;
+	}
+	if (!r) {
+		tap->rb = ring_buffer__new(tap->ring_fd, record_run, tap, NULL);
+		r = tap->rb ? 0 : -errno;
+	}
+	if (!r)
+		r = slot_fill(tap);
+	if (r) {
+		xi_tap_free(tap);
+		return r;
+	}
+	*ret = tap;
+	return 0;
+}
+
+int xi_tap_fd(const struct xi_tap *tap)
+{
+	return tap && tap->rb ? ring_buffer__epoll_fd(tap->rb) : -EINVAL;
+}
+
+int xi_tap_consume(struct xi_tap *tap)
+{
+	int n;
+
+	if (!tap || !tap->rb)
+		return -EINVAL;
+	n = ring_buffer__consume(tap->rb);
+	return n;
+}
+
+void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret)
+{
+	*ret = tap->stats;
+}
+
+void xi_tap_free(struct xi_tap *tap)
+{
+	__u32 slot = XI_STAGE_TAP;
+
+	if (!tap)
+		return;
+	if (tap->slot_set)
+		bpf_map_delete_elem(xi_dataplane_map_fd(tap->dp, XI_MAP_STAGES), &slot);
+	/* What is still in the ring was passed already: observe it too. */
+	if (tap->rb)
+		ring_buffer__consume(tap->rb);
+	ring_buffer__free(tap->rb);
+	if (tap->prog_fd >= 0)
+		close(tap->prog_fd);
+	if (tap->ring_fd >= 0)
+		close(tap->ring_fd);
+	free(tap);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tap: how `xicept run` observes the packets of connections whose
+ * userspace elements only read them (XI_STAGE_TAP, bpf/tap.bpf.c). XDP puts a
+ * copy of each frame's start into the pinned ring buffer xi_tap_ring and
+ * passes the packet on; this side rebuilds the frame (the rest of it zeros,
+ * the RTP padding count where it belongs) and runs the connection's chain on
+ * it from the resume position, as it would a frame from an AF_XDP socket.
+ * What the chain returns is not delivered: the packet is already on its way.
+ */
+#ifndef XICEPT_ENGINE_TAP_H
+#define XICEPT_ENGINE_TAP_H
+
+#include <stdint.h>
+
+#include "user/engine/conns.h"
+
+struct xi_tap;
+
+struct xi_tap_stats {
+	uint64_t records;        /* observed packets */
+	uint64_t bad;            /* records too short to rebuild: not observed */
+};
+
+/* Opens the interface's tap ring and puts xi_tap into its xi_stages slot:
+ * from then on tap connections' packets are copied. conns runs them and must
+ * outlive the tap. -ENOENT: not attached, or by a build without the tap. */
+int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_conns *conns,
+		struct xi_tap **ret);
+/* An fd that polls readable while records wait. */
+int xi_tap_fd(const struct xi_tap *tap);
+/* Runs every waiting record; how many, or a negative errno. */
+int xi_tap_consume(struct xi_tap *tap);
+void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret);
+/* Empties the slot first (packets then pass unobserved, counted as
+ * no_daemon), then frees. NULL is fine. */
+void xi_tap_free(struct xi_tap *tap);
+
+#endif
