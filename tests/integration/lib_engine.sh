@@ -121,3 +121,10 @@ with open(out, "w") as f:
         time.sleep(0.001)
 PY
 }
+
+# tshark_fields FILTER FIELD...: fields of the packets in tx_capture_start's
+# capture that match FILTER, port 5004 decoded as RTCP, checksums checked.
+tshark_fields() {
+  tshark -r "$T_TMP/tx.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+    -d udp.port==5004,rtcp -Y "$1" -T fields -E separator=' ' "${@:2}" 2>/dev/null
+}

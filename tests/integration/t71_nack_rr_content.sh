@@ -30,10 +30,6 @@ run_stop TERM
 expect_eq "$(jq .sent "$T_TMP/send.json")" 182 "packets sent"
 expect_eq "$(sink_get 5004 4660 packets)" 182 "packets at the receiver"
 
-tshark_fields() {
-  tshark -r "$T_TMP/tx.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
-    -d udp.port==5004,rtcp -Y "$1" -T fields -E separator=' ' "${@:2}" 2>/dev/null
-}
 
 # NACK: tshark lists, under rtcp.rtpfb.nack_pid, every sequence number a
 # NACK asks for: each PID and each one its BLP bits name.

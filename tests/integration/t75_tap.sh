@@ -39,10 +39,6 @@ expect_eq "$(reason tap_full)" 0 "records the ring had no room for"
 grep -q "stopped: $sent frames" "$RUN_LOG" || fail "the daemon did not observe every packet: $(tail -1 "$RUN_LOG")"
 t_ok
 
-tshark_fields() {
-  tshark -r "$T_TMP/tx.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
-    -d udp.port==5004,rtcp -Y "$1" -T fields -E separator=' ' "${@:2}" 2>/dev/null
-}
 tshark_fields "rtcp.rtpfb.fmt == 1" -e rtcp.rtpfb.nack_pid >"$T_TMP/nack.txt"
 expect_eq "$(tr ',' ' ' <"$T_TMP/nack.txt" | xargs)" \
   "1000 2000 2001 2002 2003 2004 40000 60000 1000 2000 2001 2002 2003 2004" \

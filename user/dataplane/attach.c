@@ -334,7 +334,7 @@ static int handle_new(const char *ifname, struct xi_catalog *cat, struct xi_data
 	return 0;
 }
 
-static int pin_get(const char *ifname, const char *name)
+int xi_dataplane_pin_get(const char *ifname, const char *name)
 {
 	char path[PATH_MAX];
 	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
@@ -352,7 +352,7 @@ static int stage_maps_open(struct xi_dataplane *dp)
 
 	for (size_t i = 0; (d = xi_stage_at(i)); i++)
 		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
-			int fd = m < XI_STAGE_MAPS_MAX ? pin_get(dp->ifname, d->maps[m].name)
+			int fd = m < XI_STAGE_MAPS_MAX ? xi_dataplane_pin_get(dp->ifname, d->maps[m].name)
 						       : -E2BIG;
 
 			if (fd < 0)
@@ -403,7 +403,7 @@ int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_data
 	if (r)
 		return r;
 	for (int i = 0; i < XI_MAP__MAX && !r; i++) {
-		dp->map_fds[i] = pin_get(ifname, map_names[i]);
+		dp->map_fds[i] = xi_dataplane_pin_get(ifname, map_names[i]);
 		r = dp->map_fds[i] < 0 ? dp->map_fds[i] : 0;
 	}
 	if (!r)
@@ -411,7 +411,7 @@ int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_data
 	if (!r)
 		r = tables_read(dp);
 	if (!r) {
-		dp->entry_fd = pin_get(ifname, "xi_entry");
+		dp->entry_fd = xi_dataplane_pin_get(ifname, "xi_entry");
 		r = dp->entry_fd < 0 ? dp->entry_fd : 0;
 	}
 	if (r) {
@@ -485,7 +485,7 @@ int xi_dataplane_detach(const char *ifname)
 	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
 	if (access(dir, F_OK))
 		return -ENOENT;
-	fd = pin_get(ifname, "xi_entry");
+	fd = xi_dataplane_pin_get(ifname, "xi_entry");
 	if (fd >= 0) {
 		r = xdp_remove(ifname, fd);
 		close(fd);

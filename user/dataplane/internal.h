@@ -102,6 +102,9 @@ int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id);
 
 /* Pin path of one map or program of the interface; -ENAMETOOLONG. */
 int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size);
+/* An fd of the pinned map or program name of the interface, or -errno
+ * (-ENOENT: no such pin). */
+int xi_dataplane_pin_get(const char *ifname, const char *name);
 /* 0 when ifname can name an interface and a pin directory; -EINVAL. */
 int xi_dataplane_ifname_check(const char *ifname);
 const char *xi_dataplane_map_name(enum xi_dataplane_map map);

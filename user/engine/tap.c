@@ -71,17 +71,6 @@ static int record_run(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int pin_get(const char *ifname, const char *name)
-{
-	char path[256];
-	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
-
-	if (r)
-		return r;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 static int slot_fill(struct xi_tap *tap)
 {
 	__u32 slot = XI_STAGE_TAP;
@@ -107,10 +96,10 @@ int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_co
 	tap->dp = dp;
 	tap->conns = conns;
 	tap->prog_fd = -1;
-	tap->ring_fd = pin_get(ifname, "xi_tap_ring");
+	tap->ring_fd = xi_dataplane_pin_get(ifname, "xi_tap_ring");
 	r = tap->ring_fd < 0 ? tap->ring_fd : 0;
 	if (!r) {
-		tap->prog_fd = pin_get(ifname, "xi_tap");
+		tap->prog_fd = xi_dataplane_pin_get(ifname, "xi_tap");
 		r = tap->prog_fd < 0 ? tap->prog_fd : 0;
 	}
 	if (!r) {

@@ -164,17 +164,6 @@ static int iface_hw(const char *ifname, uint8_t mac[6], unsigned *ret_mtu)
 	return r;
 }
 
-static int pin_open(const char *ifname, const char *name)
-{
-	char path[256];
-	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
-
-	if (r)
-		return r;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 /* ---- one queue ---- */
 
 static int xq_fill(struct xq *q)
@@ -420,10 +409,10 @@ static int engine_open(struct xi_engine *e)
 	r = xi_dataplane_open(e->ifname, e->cat, &e->dp);
 	if (r)
 		return r;
-	e->xsks_fd = pin_open(e->ifname, "xi_xsks");
+	e->xsks_fd = xi_dataplane_pin_get(e->ifname, "xi_xsks");
 	if (e->xsks_fd < 0)
 		return e->xsks_fd;
-	e->to_user_fd = pin_open(e->ifname, "xi_to_user");
+	e->to_user_fd = xi_dataplane_pin_get(e->ifname, "xi_to_user");
 	if (e->to_user_fd < 0)
 		return e->to_user_fd;
 	r = iface_hw(e->ifname, mac, &mtu);

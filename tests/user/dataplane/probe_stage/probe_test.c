@@ -30,41 +30,21 @@
 #include <xicept/dataplane.h>
 
 #include "bpf/xi_pkt.h"
-#include "bpf/xi_sys.h"
+#include "bpf/xi_veth.h"
 
 #define BODY 100   /* RTP payload bytes: each packet is 12 + BODY */
 
-struct fixture {
-	char ifname[IF_NAMESIZE];
-	char peer[IF_NAMESIZE];
-	struct xi_catalog *cat;
-	struct xi_dataplane *dp;
-};
-
-static struct fixture fx;
+static struct veth_dp fx;
 
 static int group_teardown(void **state)
 {
-	xi_dataplane_close(fx.dp);
-	xi_dataplane_detach(fx.ifname);
-	run_cmd("ip link del %s 2>/dev/null%s", fx.ifname, "");
-	xi_catalog_free(fx.cat);
+	veth_dp_down(&fx);
 	return 0;
 }
 
 static int group_setup(void **state)
 {
-	struct xi_attach_opts o = { .sz = sizeof(o), .mode = XI_XDP_SKB };
-
-	snprintf(fx.ifname, sizeof(fx.ifname), "xip%da", (int)getpid() % 100000);
-	snprintf(fx.peer, sizeof(fx.peer), "xip%db", (int)getpid() % 100000);
-	fx.cat = xi_catalog_new_from_global();
-	if (!fx.cat || run_cmd("ip link add %s type veth peer name %s", fx.ifname, fx.peer) ||
-	    xi_dataplane_attach(fx.ifname, &o, fx.cat, &fx.dp)) {
-		group_teardown(state);
-		return -1;
-	}
-	return 0;
+	return veth_dp_up(&fx, "xip");
 }
 
 static int pin_open(const char *name)
