@@ -198,9 +198,14 @@ static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *
 	struct xi_stream_key key;
 
 	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
-		int fd = d->stats ? stats_fd(dp, d) : -1;
+		int fd;
 
-		for (int e = fd < 0 ? -1 : bpf_map_get_next_key(fd, NULL, &key); fd >= 0 && !e;
+		if (!d->stats)
+			continue;
+		fd = stats_fd(dp, d);
+		if (fd < 0)
+			return fd;
+		for (int e = bpf_map_get_next_key(fd, NULL, &key); !e;
 		     e = bpf_map_get_next_key(fd, &key, &key))
 			if ((conn == XI_CONN_ANY || key.conn_id == conn) && key_push(kv, &key))
 				return -ENOMEM;
