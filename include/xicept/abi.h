@@ -50,7 +50,8 @@
 #define XI_VLAN_MAX            2      /* 802.1Q and QinQ */
 #define XI_IPV6_EXT_MAX        6      /* extension headers skipped before giving up */
 
-/* Default map sizes; the control plane may resize them before load. */
+/* Compile-time sizes of the tables, which the loader replaces by the attach
+ * options (--max-conns, --max-flows, --max-streams; see dataplane.h). */
 #define XI_MAX_FLOWS           16384
 #define XI_MAX_CONNS           4096
 #define XI_MAX_STREAMS         16384  /* (conn, ssrc) pairs in every per-stream map */
@@ -208,12 +209,12 @@ xi_flow4_key_of(const struct xi_flow_key *k)
 #define XI_PORTS_SLOTS             (2u << 16)
 #define XI_PORT_SLOT(port, wild)   ((__u32)(port) << 1 | ((wild) ? 1u : 0u))
 
-/* xi_flows4 and xi_flows6 value (HASH, max_flows each). */
+/* xi_flows4 and xi_flows6 value (HASH, max_flows entries each). */
 struct xi_flow {
 	__u32 conn_id;
 };
 
-/* xi_conns value (ARRAY indexed by __u32 conn_id, XI_MAX_CONNS + 1 slots, so
+/* xi_conns value (ARRAY indexed by __u32 conn_id, max_conns + 1 slots, so
  * that the entry program finds a connection by a read rather than a hash
  * lookup). Ids start at 1; a slot whose conn_id is not its index (zero) holds
  * no connection. */
