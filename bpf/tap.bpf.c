@@ -41,6 +41,15 @@ static __always_inline void xi_tap_record_fill(struct xdp_md *ctx, struct xi_pkt
 	r->caplen = err ? 0 : cap;
 }
 
+/* A wakeup per record is an irq_work each, dearer than the record itself
+ * while the daemon keeps up. The daemon also polls every few milliseconds,
+ * so it is woken only once an eighth of the ring waits. */
+static __always_inline __u64 xi_tap_wakeup(void)
+{
+	return bpf_ringbuf_query(&xi_tap_ring, BPF_RB_AVAIL_DATA) >= XI_TAP_RING_BYTES / 8
+		? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 SEC("xdp")
 int xi_tap(struct xdp_md *ctx)
 {
@@ -61,6 +70,6 @@ int xi_tap(struct xdp_md *ctx)
 		return xi_next_stage(ctx, pc);
 	}
 	xi_tap_record_fill(ctx, pc, r);
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, xi_tap_wakeup());
 	return xi_next_stage(ctx, pc);
 }
