@@ -34,6 +34,15 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Min, median and max of the ROUNDS figures in v (sorted here). */
+static void spread(uint32_t v[ROUNDS], uint32_t ret[3])
+{
+	qsort(v, ROUNDS, sizeof(v[0]), cmp_u32);
+	ret[0] = v[0];
+	ret[1] = v[ROUNDS / 2];
+	ret[2] = v[ROUNDS - 1];
+}
+
 static void die(const char *what, unsigned long long got, unsigned long long want)
 {
 	fprintf(stderr, "bench-bpf: %s advanced by %llu, want %llu\n", what, got, want);
@@ -91,10 +100,7 @@ static uint32_t bench(struct tb *tb, const struct scenario *sc, const uint8_t *f
 	run_round(tb, sc, f, n);   /* warm-up */
 	for (int i = 0; i < ROUNDS; i++)
 		v[i] = run_round(tb, sc, f, n);
-	qsort(v, ROUNDS, sizeof(v[0]), cmp_u32);
-	ret[0] = v[0];
-	ret[1] = v[ROUNDS / 2];
-	ret[2] = v[ROUNDS - 1];
+	spread(v, ret);
 	return ret[1];
 }
 
@@ -134,10 +140,7 @@ static void rounds(int prog_fd, const uint8_t *f, size_t n, int want,
 		if (i >= 0)
 			v[i] = ns;
 	}
-	qsort(v, ROUNDS, sizeof(v[0]), cmp_u32);
-	ret[0] = v[0];
-	ret[1] = v[ROUNDS / 2];
-	ret[2] = v[ROUNDS - 1];
+	spread(v, ret);
 }
 
 static uint64_t unknown_seen;

@@ -103,12 +103,17 @@ static void run_summary(struct xi_engine *e)
 	for (size_t i = 0; i < XI_LOSS__MAX; i++)
 		lost += s.losses[i];
 	xi_loss_format(s.losses, what, sizeof(what));
-	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu observed (tap), "
+	char unreadable[48] = "";
+
+	if (s.tap_unreadable)
+		snprintf(unreadable, sizeof(unreadable), ", %llu unreadable",
+			 (unsigned long long)s.tap_unreadable);
+	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu observed (tap%s), "
 		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), %llu TUN errors, "
 		 "%llu lost%s%s%s",
 		 (unsigned long long)s.rx_frames, (unsigned long long)s.chains.delivered,
 		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.observed,
-		 (unsigned long long)s.chains.dropped,
+		 unreadable, (unsigned long long)s.chains.dropped,
 		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
 		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.tun_errors,
 		 lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");

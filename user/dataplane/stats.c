@@ -237,7 +237,8 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 	return 0;
 }
 
-static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key,
+/* value has room for the largest stats value of any stage. */
+static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, void *value,
 		      struct xi_ssrc_stats *s)
 {
 	const struct xi_stage_desc *d;
@@ -246,16 +247,21 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key,
 	memset(s, 0, sizeof(*s));
 	s->conn_id = key->conn_id;
 	s->ssrc = key->ssrc;
-	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++) {
-		void *value;
-
-		if (!d->stats)
-			continue;
-		value = malloc(d->stats->value_size);
-		r = value ? stage_fields(dp, d, key, value, s) : -ENOMEM;
-		free(value);
-	}
+	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++)
+		if (d->stats)
+			r = stage_fields(dp, d, key, value, s);
 	return r;
+}
+
+static size_t stats_value_max(void)
+{
+	const struct xi_stage_desc *d;
+	size_t max = 0;
+
+	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+		if (d->stats && d->stats->value_size > max)
+			max = d->stats->value_size;
+	return max;
 }
 
 int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
@@ -263,15 +269,18 @@ int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
 {
 	struct key_vec kv = { 0 };
 	struct xi_ssrc_stats *v = NULL;
+	void *value = NULL;
 	int r;
 
 	if (!dp || !ret || !ret_n)
 		return -EINVAL;
 	r = keys_collect(dp, conn_id, &kv);
-	if (!r && kv.n && !(v = calloc(kv.n, sizeof(*v))))
+	if (!r && kv.n && (!(v = calloc(kv.n, sizeof(*v))) ||
+			   !(value = malloc(stats_value_max()))))
 		r = -ENOMEM;
 	for (size_t i = 0; !r && i < kv.n; i++)
-		r = stats_fill(dp, &kv.v[i], &v[i]);
+		r = stats_fill(dp, &kv.v[i], value, &v[i]);
+	free(value);
 	free(kv.v);
 	if (r) {
 		free(v);

@@ -562,7 +562,7 @@ void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
 	if (e->tap)
 		xi_tap_stats(e->tap, &ts);
 	ret->rx_frames += ts.records;
-	ret->tapped = ts.records;
+	ret->tap_unreadable = ts.bad;
 	ret->queues = e->n_qs;
 }
 

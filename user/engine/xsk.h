@@ -33,7 +33,7 @@ struct xi_engine_opts {
 struct xi_engine_stats {
 	struct xi_engine_conns_stats chains;
 	uint64_t rx_frames;              /* frames read from the sockets or the tap */
-	uint64_t tapped;                 /* ... of them, through the tap */
+	uint64_t tap_unreadable;         /* tap records too short to rebuild: not observed */
 	uint64_t tun_errors;             /* deliveries the TUN device refused */
 	uint64_t tx_full;                /* emitted frames with no TX frame free */
 	uint64_t tx_errors;              /* emitted frames the TX kick failed */
