@@ -50,10 +50,14 @@ tb_up() {
   fi
   # bpffs must be mounted once, on the host, for pins to be shared.
   mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || return 1
+  # TB_QUEUES=N: N transmit and receive queues on both ends (veth's default: 1).
+  local q=()
+  [ -z "${TB_QUEUES:-}" ] || q=(numtxqueues "$TB_QUEUES" numrxqueues "$TB_QUEUES")
   ip netns add "$TB_TX_NS" || return 1
   ip netns add "$TB_RX_NS" || { tb_down; return 1; }
   {
-    ip link add "$TB_TX_IF" netns "$TB_TX_NS" type veth peer name "$TB_RX_IF" netns "$TB_RX_NS" &&
+    ip link add "$TB_TX_IF" netns "$TB_TX_NS" "${q[@]}" type veth peer name "$TB_RX_IF" \
+      netns "$TB_RX_NS" "${q[@]}" &&
     tb_tx ip link set lo up && tb_rx ip link set lo up &&
     tb_tx ip addr add "$TB_TX_IP/30" dev "$TB_TX_IF" &&
     tb_rx ip addr add "$TB_RX_IP/30" dev "$TB_RX_IF" &&

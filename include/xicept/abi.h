@@ -135,7 +135,7 @@ enum xi_loss {
 	XI_LOSS_RX_INVALID = 3,      /* invalid RX descriptors */
 	XI_LOSS_CHAIN_ERROR = 4,     /* a chain's read failed: the packet was dropped */
 	XI_LOSS_BAD_META = 5,        /* no usable xi_xsk_meta: dropped */
-	XI_LOSS_TUN_FAILED = 6,      /* delivery through the TUN device failed */
+	XI_LOSS_DELIVER_FAILED = 6,  /* handing the datagram to the stack failed */
 	XI_LOSS_TX_FAILED = 7,       /* an emitted frame found no TX frame, or TX failed */
 	XI_LOSS__MAX,
 };

@@ -12,7 +12,8 @@ run_start() {
   RUN_LOG=$T_TMP/run.log
   before=$(grep -c "running on $TB_RX_IF" "$RUN_LOG" 2>/dev/null)
   before=${before:-0}
-  nsenter --net="/run/netns/$TB_RX_NS" -- "$XICEPT" run "$TB_RX_IF" 2>>"$RUN_LOG" &
+  # shellcheck disable=SC2086 # RUN_ARGS: more options for xicept run, split
+  nsenter --net="/run/netns/$TB_RX_NS" -- "$XICEPT" run "$TB_RX_IF" ${RUN_ARGS:-} 2>>"$RUN_LOG" &
   RUN_PID=$!
   T_PIDS+=("$RUN_PID")
   for _ in $(seq 100); do

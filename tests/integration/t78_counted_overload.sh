@@ -62,7 +62,7 @@ overload() {
     [[ $(ps -o stat= -p "$RUN_PID") =~ ^[[:space:]]*T ]] && break
     sleep 0.01
   done
-  send 3000 20000
+  send 8000 40000   # twice the 4096 frames of its rings
   kill -CONT "$RUN_PID" || fail "cannot continue the daemon"
   send 300 2000
   # Loss started and stopped, in this daemon's log: one line each per round.
@@ -96,9 +96,9 @@ t_ok
 # ...and every packet is accounted for.
 expect_eq "$((delivered + lost))" "$SENT" "delivered ($delivered) + lost ($lost) against sent"
 expect_eq "$(jq '.losses | keys_unsorted | join(",")' -r "$T_TMP/stats.json")" \
-  "rx_ring_full,fill_empty,rx_dropped,rx_invalid,chain_error,bad_meta,tun_failed,tx_failed" \
+  "rx_ring_full,fill_empty,rx_dropped,rx_invalid,chain_error,bad_meta,deliver_failed,tx_failed" \
   "loss reasons in stats --json"
-for r in chain_error bad_meta tun_failed tx_failed; do
+for r in chain_error bad_meta deliver_failed tx_failed; do
   expect_eq "$(jq ".losses.$r" "$T_TMP/stats.json")" 0 "losses.$r"
 done
 

@@ -11,19 +11,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xicept/config.h>
+
 #include "cli.h"
 #include "user/engine/loss.h"
 #include "user/engine/xsk.h"
 
 static const char run_usage[] =
-	"Usage: xicept run IFNAME [-v]\n"
+	"Usage: xicept run IFNAME [--threads N] [-v]\n"
 	"\n"
 	"Runs the userspace part of IFNAME's stateful chains (nack-generator,\n"
 	"receiver-report, packet-dump, and stateless elements placed after them)\n"
 	"in the foreground, until SIGINT or SIGTERM. XDP hands their packets to one\n"
-	"AF_XDP socket per receive queue; packets the chains let through go back\n"
-	"into this namespace's stack through a TUN device (xitunN, rp_filter off on\n"
-	"it), and emitted RTCP leaves through the sockets. Connections added,\n"
+	"AF_XDP socket per receive queue, each read by an engine thread of its own;\n"
+	"packets the chains let through go back into this namespace's stack in\n"
+	"batches (raw sockets: they arrive through lo, from their original source),\n"
+	"and emitted RTCP leaves through the sockets. Connections added,\n"
 	"changed or removed while it runs take effect within a second. While it\n"
 	"is not running, those packets get the interface's no-daemon policy.\n"
 	"\n"
@@ -32,7 +35,11 @@ static const char run_usage[] =
 	"logged: a line when loss starts, at most one a second while it lasts, and\n"
 	"one when a second passes without loss.\n"
 	"\n"
-	"  -v, --verbose  show libbpf's and libxdp's messages\n";
+	"  -t, --threads N  engine threads (default: one per receive queue; queue i\n"
+	"                   goes to thread i mod N)\n"
+	"  -v, --verbose    show libbpf's and libxdp's messages\n";
+
+#define RUN_THREADS_MAX XI_XSKS_MAX   /* a thread per queue at most */
 
 static struct xi_engine *volatile run_engine;
 static volatile sig_atomic_t run_stop;
@@ -105,29 +112,48 @@ static void run_summary(struct xi_engine *e)
 	xi_loss_format(s.losses, what, sizeof(what));
 	char unreadable[48] = "";
 
+	char queues[256] = "";
+
+	for (unsigned i = 0, n = 0; s.queues > 1 && i < s.queues; i++)
+		n += (unsigned)snprintf(queues + n, n < sizeof(queues) ? sizeof(queues) - n : 0,
+					"%s%llu", i ? "+" : " (queues ", (unsigned long long)s.queue_frames[i]);
+	if (s.queues > 1 && strlen(queues) + 2 <= sizeof(queues))
+		strcat(queues, ")");
 	if (s.tap_unreadable)
 		snprintf(unreadable, sizeof(unreadable), ", %llu unreadable",
 			 (unsigned long long)s.tap_unreadable);
-	run_logf("stopped: %llu frames, %llu delivered (%llu changed), %llu observed (tap%s), "
-		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), %llu TUN errors, "
+	run_logf("stopped: %llu frames%s, %llu delivered (%llu changed), %llu observed (tap%s), "
+		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), %llu delivery errors, "
 		 "%llu lost%s%s%s",
-		 (unsigned long long)s.rx_frames, (unsigned long long)s.chains.delivered,
+		 (unsigned long long)s.rx_frames, queues, (unsigned long long)s.chains.delivered,
 		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.observed,
 		 unreadable, (unsigned long long)s.chains.dropped,
 		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
-		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.tun_errors,
+		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.deliver_errors,
 		 lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	static const struct option longopts[] = {
+		{ "threads", required_argument, NULL, 't' },
+		CLI_COMMON_LONGOPTS, { 0 },
+	};
 	struct xi_engine_opts opts = { .sz = sizeof(opts), .log = run_log };
 	struct xi_engine *e = NULL;
 	const char *ifname;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ht:v", longopts, NULL)) != -1) {
+		if (c == 't') {
+			uint64_t n;
+
+			if (xi_parse_u64(optarg, &n) || n < 1 || n > RUN_THREADS_MAX)
+				return cli_usage_error("run", "--threads wants a number from 1 to %d, not '%s'",
+						       RUN_THREADS_MAX, optarg);
+			opts.threads = (unsigned)n;
+			continue;
+		}
 		rc = cli_common_opt(c, argv, "run", run_usage);
 		if (rc >= 0)
 			return rc;

@@ -28,7 +28,7 @@ static const char stats_usage[] =
 	"                         ssrc, packets, bytes, payload_bytes, lost,\n"
 	"                         ext_highest_seq, jitter, dropped; reasons{}; and\n"
 	"                         losses{} (rx_ring_full, fill_empty, rx_dropped,\n"
-	"                         rx_invalid, chain_error, bad_meta, tun_failed,\n"
+	"                         rx_invalid, chain_error, bad_meta, deliver_failed,\n"
 	"                         tx_failed)\n"
 	"  -w, --watch SECONDS    redraw every SECONDS until interrupted (with --json:\n"
 	"                         one document per line)\n";

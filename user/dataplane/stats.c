@@ -61,7 +61,7 @@ static const char *const loss_names[] = {
 	[XI_LOSS_RX_INVALID] = "rx_invalid",
 	[XI_LOSS_CHAIN_ERROR] = "chain_error",
 	[XI_LOSS_BAD_META] = "bad_meta",
-	[XI_LOSS_TUN_FAILED] = "tun_failed",
+	[XI_LOSS_DELIVER_FAILED] = "deliver_failed",
 	[XI_LOSS_TX_FAILED] = "tx_failed",
 };
 

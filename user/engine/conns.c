@@ -9,9 +9,21 @@
  * The innermost reader hands out the UDP payload of the packet being
  * processed; the innermost RTCP writer turns what the chain emits into a
  * frame from the connection's local endpoint to its remote one.
+ *
+ * Threads: every engine thread runs packets through the same connections,
+ * each with a worker of its own (scratch buffers, counters). The table is a
+ * view published under RCU (liburcu-bp): a packet reads it inside a
+ * read-side section, and a sync builds the next view, publishes it and
+ * frees what it replaced only after a grace period. A connection's chain
+ * runs under the connection's own lock, so packets of one connection that
+ * arrive on two queues see its per-stream state one at a time, in the
+ * order they take the lock. Counters: a worker's have one writer (its
+ * thread) and are read with relaxed atomic loads; the table's own (emitted
+ * RTCP, timers) are atomic adds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +32,7 @@
 #include <sys/socket.h>
 
 #include <bpf/bpf.h>
+#include <urcu-bp.h>
 
 #include <xicept/attributes.h>
 #include <xicept/interceptor.h>
@@ -27,6 +40,7 @@
 #include <xicept/stream.h>
 
 #include "user/lib/log.h"
+#include "user/lib/tsan.h"
 #include "user/dataplane/internal.h"
 #include "user/engine/conns.h"
 #include "user/lib/udp_frame.h"
@@ -61,6 +75,27 @@ struct econn {
 	struct xi_endpoint peer;
 	uint32_t queue;
 	uint16_t ip_id;
+	/* Held while the chain runs (a packet, a timer, a rebuild reading the
+	 * peer); cur / cur_len are the packet the innermost reader returns. */
+	pthread_mutex_t lock;
+	const uint8_t *cur;
+	size_t cur_len;
+};
+
+/* The connections as one sync left them, sorted by id. */
+struct conn_view {
+	size_t n;
+	struct econn *v[];
+};
+
+#define WORKERS_MAX 64
+
+struct xi_engine_worker {
+	struct xi_engine_conns *table;
+	struct xi_engine_conns_stats stats;   /* one writer: this worker's thread */
+	struct xi_attributes attrs;
+	uint8_t buf[PKT_MAX];
+	uint8_t out[PKT_MAX];
 };
 
 struct xi_engine_conns {
@@ -68,18 +103,39 @@ struct xi_engine_conns {
 	struct xi_catalog *cat;
 	struct xi_engine_conns_cbs cbs;
 	uint8_t mac[6];
-	struct econn **conns;         /* sorted by id */
-	size_t n_conns;
+	struct conn_view *view;       /* RCU: readers rcu_dereference it */
+	/* emitted, emit_failed, poll_errors: atomic adds from any thread. */
 	struct xi_engine_conns_stats stats;
+	/* Syncs, and what they change, one at a time. */
+	pthread_mutex_t sync_lock;
 	uint64_t forced_sync_ns;      /* last sync a packet of an unknown id caused */
-	/* The packet being read: what the innermost reader returns. */
-	const uint8_t *cur;
-	size_t cur_len;
-	struct xi_attributes attrs;
-	uint8_t buf[PKT_MAX];
-	uint8_t out[PKT_MAX];
-	uint8_t tx[FRAME_MAX];
+	struct xi_engine_worker *workers[WORKERS_MAX];
+	size_t n_workers;
+	char gp;                      /* the grace period, for TSan (user/lib/tsan.h) */
 };
+
+/* The view's publication: rcu_assign_pointer / rcu_dereference spelled as
+ * the release store and acquire load they are on x86 (no cost), so that
+ * ThreadSanitizer, which does not know liburcu's barriers, sees them. */
+static inline void view_publish(struct xi_engine_conns *t, struct conn_view *v)
+{
+	__atomic_store_n(&t->view, v, __ATOMIC_RELEASE);
+}
+
+static inline struct conn_view *view_get(struct xi_engine_conns *t)
+{
+	return __atomic_load_n(&t->view, __ATOMIC_ACQUIRE);
+}
+
+static inline void read_end(struct xi_engine_conns *t)
+{
+	tsan_release(&t->gp);
+	rcu_read_unlock();
+}
+
+/* A worker counter: its thread adds, any thread reads. */
+#define W_INC(w, f) __atomic_store_n(&(w)->stats.f, (w)->stats.f + 1, __ATOMIC_RELAXED)
+#define T_INC(t, f) __atomic_fetch_add(&(t)->stats.f, 1, __ATOMIC_RELAXED)
 
 #define tlog(t, ...) xi_logf((t)->cbs.log, (t)->cbs.user, __VA_ARGS__)
 
@@ -87,14 +143,14 @@ struct xi_engine_conns {
 
 static ssize_t wire_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
 {
-	struct xi_engine_conns *t = ctx;
+	struct econn *c = ctx;
 
-	if (!t->cur)
+	if (!c->cur)
 		return -ENODATA;
-	if (t->cur_len > cap)
+	if (c->cur_len > cap)
 		return -ENOSPC;
-	memcpy(buf, t->cur, t->cur_len);
-	return (ssize_t)t->cur_len;
+	memcpy(buf, c->cur, c->cur_len);
+	return (ssize_t)c->cur_len;
 }
 
 /* Ethernet header of the last frame, turned around: to its sender, from us. */
@@ -110,25 +166,25 @@ static ssize_t wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_a
 	struct econn *c = ctx;
 	struct xi_engine_conns *t = c->table;
 	const struct xi_endpoint *dst = c->spec.remote.family ? &c->spec.remote : &c->peer;
-	uint8_t l2[XI_L2_MAX];
+	uint8_t l2[XI_L2_MAX], tx[FRAME_MAX];
 	int n;
 
 	/* Nothing received yet: no peer MAC to send to, and for a wildcard
 	 * connection no peer at all. */
 	if (!c->have_peer) {
-		t->stats.emit_failed++;
+		T_INC(t, emit_failed);
 		return -ENOTCONN;
 	}
 	l2_reply(c, t->mac, l2);
-	n = xi_udp_frame_build(t->tx, sizeof(t->tx), l2, c->l2_len, &c->spec.local, dst,
+	n = xi_udp_frame_build(tx, sizeof(tx), l2, c->l2_len, &c->spec.local, dst,
 			       c->ip_id++, pkt, len);
 	if (n >= 0)
-		n = t->cbs.emit ? t->cbs.emit(t->cbs.user, c->queue, t->tx, (size_t)n) : -ENOSYS;
+		n = t->cbs.emit ? t->cbs.emit(t->cbs.user, c->queue, tx, (size_t)n) : -ENOSYS;
 	if (n < 0) {
-		t->stats.emit_failed++;
+		T_INC(t, emit_failed);
 		return n;
 	}
-	t->stats.emitted++;
+	T_INC(t, emitted);
 	return (ssize_t)len;
 }
 
@@ -161,7 +217,7 @@ static struct econn_stream *stream_find(struct econn *c, uint32_t ssrc)
 static int stream_bind(struct econn *c, uint32_t ssrc, uint8_t pt, uint32_t clock_rate,
 		       struct econn_stream **ret)
 {
-	struct xi_reader inner = { .read = wire_read, .ctx = c->table };
+	struct xi_reader inner = { .read = wire_read, .ctx = c };
 	struct econn_stream *s;
 	int r;
 
@@ -197,13 +253,14 @@ static void econn_free(struct econn *c)
 			xi_chain_unbind_remote_stream_from(c->chain, c->from, &c->streams[i].info);
 		xi_chain_close(c->chain, NULL);
 	}
+	pthread_mutex_destroy(&c->lock);
 	free(c->streams);
 	free(c);
 }
 
 static int econn_bind(struct econn *c)
 {
-	struct xi_reader inner = { .read = wire_read, .ctx = c->table };
+	struct xi_reader inner = { .read = wire_read, .ctx = c };
 	struct xi_writer wire = { .write = wire_write, .ctx = c }, unused;
 	int r;
 
@@ -234,6 +291,7 @@ static int econn_new(struct xi_engine_conns *t, uint32_t id, const struct xi_con
 		free(c);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&c->lock, NULL);
 	c->id = id;
 	c->table = t;
 	c->spec = *spec;
@@ -270,6 +328,12 @@ int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const u
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->view = calloc(1, sizeof(*t->view));
+	if (!t->view) {
+		free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->sync_lock, NULL);
 	t->dp = dp;
 	t->cat = cat;
 	if (cbs)
@@ -279,26 +343,51 @@ int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const u
 	return 0;
 }
 
+/* No thread may run packets any more: the view is freed at once. */
 void xi_engine_conns_free(struct xi_engine_conns *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n_conns; i++)
-		econn_free(t->conns[i]);
-	free(t->conns);
+	for (size_t i = 0; i < t->view->n; i++)
+		econn_free(t->view->v[i]);
+	free(t->view);
+	for (size_t i = 0; i < t->n_workers; i++)
+		free(t->workers[i]);
+	pthread_mutex_destroy(&t->sync_lock);
 	free(t);
 }
 
-static struct econn *conn_find(const struct xi_engine_conns *t, uint32_t id)
+int xi_engine_worker_new(struct xi_engine_conns *t, struct xi_engine_worker **ret)
 {
-	size_t lo = 0, hi = t->n_conns;
+	struct xi_engine_worker *w;
+	int r = 0;
+
+	if (!t || !ret)
+		return -EINVAL;
+	pthread_mutex_lock(&t->sync_lock);
+	if (t->n_workers == WORKERS_MAX) {
+		r = -ENOSPC;
+	} else if (!(w = calloc(1, sizeof(*w)))) {
+		r = -ENOMEM;
+	} else {
+		w->table = t;
+		t->workers[t->n_workers++] = w;
+		*ret = w;
+	}
+	pthread_mutex_unlock(&t->sync_lock);
+	return r;
+}
+
+static struct econn *conn_find(const struct conn_view *view, uint32_t id)
+{
+	size_t lo = 0, hi = view->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->conns[mid]->id == id)
-			return t->conns[mid];
-		if (t->conns[mid]->id < id)
+		if (view->v[mid]->id == id)
+			return view->v[mid];
+		if (view->v[mid]->id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -306,24 +395,29 @@ static struct econn *conn_find(const struct xi_engine_conns *t, uint32_t id)
 	return NULL;
 }
 
-/* What a rebuilt connection keeps from its old self: where its peer is. */
-static void econn_inherit(struct econn *c, const struct econn *old)
+/* What a rebuilt connection keeps from its old self: where its peer is.
+ * The old one may be running a packet on another thread. */
+static void econn_inherit(struct econn *c, struct econn *old)
 {
-	if (!old || !old->have_peer)
+	if (!old)
 		return;
-	c->have_peer = true;
-	memcpy(c->l2, old->l2, sizeof(c->l2));
-	c->l2_len = old->l2_len;
-	c->peer = old->peer;
-	c->queue = old->queue;
-	c->ip_id = old->ip_id;
+	pthread_mutex_lock(&old->lock);
+	if (old->have_peer) {
+		c->have_peer = true;
+		memcpy(c->l2, old->l2, sizeof(c->l2));
+		c->l2_len = old->l2_len;
+		c->peer = old->peer;
+		c->queue = old->queue;
+		c->ip_id = old->ip_id;
+	}
+	pthread_mutex_unlock(&old->lock);
 }
 
 /* The connection for id as the table is now: the old one when its spec did
  * not change, else a new one. */
 static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, bool *ret_changed)
 {
-	struct econn *old = conn_find(t, id);
+	struct econn *old = conn_find(t->view, id);
 	struct xi_conn_spec spec;
 	int r = xi_dataplane_conn_get(t->dp, id, &spec);
 
@@ -343,20 +437,15 @@ static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, 
 	return r;
 }
 
-static struct econn *find_in(struct econn **v, size_t n, uint32_t id)
-{
-	struct xi_engine_conns view = { .conns = v, .n_conns = n };
-
-	return conn_find(&view, id);
-}
-
-/* Closes the old connections the new table does not hold as they are. */
-static int conns_retire(struct xi_engine_conns *t, struct econn **next, size_t n)
+/* The old connections the next view does not hold as they are: closed once
+ * no thread can be running them. */
+static int conns_retire(struct xi_engine_conns *t, const struct conn_view *old,
+			const struct conn_view *next)
 {
 	int removed = 0;
 
-	for (size_t i = 0; i < t->n_conns; i++) {
-		struct econn *c = t->conns[i], *now = find_in(next, n, c->id);
+	for (size_t i = 0; i < old->n; i++) {
+		struct econn *c = old->v[i], *now = conn_find(next, c->id);
 
 		if (now == c)
 			continue;
@@ -369,9 +458,9 @@ static int conns_retire(struct xi_engine_conns *t, struct econn **next, size_t n
 	return removed;
 }
 
-int xi_engine_conns_sync(struct xi_engine_conns *t)
+static int conns_sync_locked(struct xi_engine_conns *t)
 {
-	struct econn **next;
+	struct conn_view *next, *old = t->view;
 	uint32_t *ids = NULL;
 	size_t n = 0, k = 0;
 	int r, changed = 0;
@@ -379,7 +468,7 @@ int xi_engine_conns_sync(struct xi_engine_conns *t)
 	r = xi_dataplane_conn_ids(t->dp, &ids, &n);
 	if (r)
 		return r;
-	next = calloc(n ? n : 1, sizeof(*next));
+	next = calloc(1, sizeof(*next) + (n ? n : 1) * sizeof(next->v[0]));
 	if (!next) {
 		free(ids);
 		return -ENOMEM;
@@ -387,24 +476,40 @@ int xi_engine_conns_sync(struct xi_engine_conns *t)
 	for (size_t i = 0; i < n; i++) {
 		bool ch = false;
 
-		r = sync_one(t, ids[i], &next[k], &ch);
+		r = sync_one(t, ids[i], &next->v[k], &ch);
 		if (r == -ENOENT)
 			continue;   /* deleted since the listing */
 		if (r) {
 			/* Out of memory: keep what runs now, try again next sync. */
-			next[k] = conn_find(t, ids[i]);
-			if (!next[k])
+			next->v[k] = conn_find(old, ids[i]);
+			if (!next->v[k])
 				continue;
 		}
 		changed += ch;
 		k++;
 	}
 	free(ids);
-	changed += conns_retire(t, next, k);
-	free(t->conns);
-	t->conns = next;
-	t->n_conns = k;
+	next->n = k;
+	if (!changed && k == old->n) {
+		free(next);   /* the same connections: nothing to publish */
+		return 0;
+	}
+	view_publish(t, next);
+	synchronize_rcu();
+	tsan_acquire(&t->gp);
+	changed += conns_retire(t, old, next);
+	free(old);
 	return changed;
+}
+
+int xi_engine_conns_sync(struct xi_engine_conns *t)
+{
+	int r;
+
+	pthread_mutex_lock(&t->sync_lock);
+	r = conns_sync_locked(t);
+	pthread_mutex_unlock(&t->sync_lock);
+	return r;
 }
 
 /* ---- packets ---- */
@@ -460,24 +565,24 @@ static int reader_for(struct econn *c, const struct xi_xsk_meta *m, const uint8_
 	return 0;
 }
 
-static int attrs_fill(struct xi_engine_conns *t, const struct xi_xsk_meta *m, uint8_t *frame,
+static int attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8_t *frame,
 		      size_t len)
 {
 	int r;
 
-	xi_attributes_reset(&t->attrs);
-	r = xi_attributes_set_u64(&t->attrs, XI_ATTR_CONN_ID, m->conn_id);
+	xi_attributes_reset(a);
+	r = xi_attributes_set_u64(a, XI_ATTR_CONN_ID, m->conn_id);
 	if (!r)
-		r = xi_attributes_set_u64(&t->attrs, XI_ATTR_ARRIVAL_NS, m->now_ns);
+		r = xi_attributes_set_u64(a, XI_ATTR_ARRIVAL_NS, m->now_ns);
 	if (!r)
-		r = xi_attributes_set_ptr(&t->attrs, XI_ATTR_FRAME, frame);
+		r = xi_attributes_set_ptr(a, XI_ATTR_FRAME, frame);
 	if (!r)
-		r = xi_attributes_set_u64(&t->attrs, XI_ATTR_FRAME_LEN, len);
+		r = xi_attributes_set_u64(a, XI_ATTR_FRAME_LEN, len);
 	return r;
 }
 
 /* The datagram as received, without any Ethernet padding after it. */
-static int deliver_as_is(struct xi_engine_conns *t, uint8_t *frame, size_t len,
+static int deliver_as_is(struct xi_engine_worker *w, uint8_t *frame, size_t len,
 			 const struct xi_xsk_meta *m, const uint8_t **ret_l3, size_t *ret_len)
 {
 	uint8_t *l3 = frame + m->l3_off;
@@ -489,7 +594,7 @@ static int deliver_as_is(struct xi_engine_conns *t, uint8_t *frame, size_t len,
 	if (n < 0)
 		return n;
 	if (xi_udp_csum_complete(l3, (size_t)m->l4_off - m->l3_off, (size_t)n) == 1)
-		t->stats.csum_completed++;
+		W_INC(w, csum_completed);
 	*ret_l3 = l3;
 	*ret_len = (size_t)n;
 	return 1;
@@ -497,28 +602,29 @@ static int deliver_as_is(struct xi_engine_conns *t, uint8_t *frame, size_t len,
 
 /* The chain changed the payload: same IP and UDP headers, new lengths and
  * checksums. */
-static int deliver_changed(struct xi_engine_conns *t, const uint8_t *frame, const struct xi_xsk_meta *m,
+static int deliver_changed(struct xi_engine_worker *w, const uint8_t *frame, const struct xi_xsk_meta *m,
 			   size_t n, const uint8_t **ret_l3, size_t *ret_len)
 {
 	size_t hdrs = (size_t)m->payload_off - m->l3_off;
 	int r;
 
-	if (hdrs + n > sizeof(t->out))
+	if (hdrs + n > sizeof(w->out))
 		return -EMSGSIZE;
-	memcpy(t->out, frame + m->l3_off, hdrs);
-	memcpy(t->out + hdrs, t->buf, n);
-	r = xi_udp_datagram_fix(t->out, (size_t)m->l4_off - m->l3_off, n);
+	memcpy(w->out, frame + m->l3_off, hdrs);
+	memcpy(w->out + hdrs, w->buf, n);
+	r = xi_udp_datagram_fix(w->out, (size_t)m->l4_off - m->l3_off, n);
 	if (r)
 		return r;
-	t->stats.modified++;
-	*ret_l3 = t->out;
+	W_INC(w, modified);
+	*ret_l3 = w->out;
 	*ret_len = hdrs + n;
 	return 1;
 }
 
-static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi_xsk_meta *m,
-		     uint32_t queue, uint8_t *frame, size_t len, const uint8_t **ret_l3,
-		     size_t *ret_len)
+/* Under c->lock: the chain's state is the connection's, whichever queue
+ * the packet came on. */
+static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
+			  uint32_t queue, uint8_t *frame, size_t len)
 {
 	const uint8_t *payload = frame + m->payload_off;
 	struct xi_reader rd;
@@ -528,78 +634,119 @@ static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi
 	peer_learn(c, m, queue, frame);
 	r = reader_for(c, m, payload, &rd);
 	if (!r)
-		r = attrs_fill(t, m, frame, len);
+		r = attrs_fill(&w->attrs, m, frame, len);
 	if (r)
 		return r;
-	t->cur = payload;
-	t->cur_len = m->payload_len;
-	n = xi_reader_read(rd, t->buf, sizeof(t->buf), &t->attrs);
-	t->cur = NULL;
+	c->cur = payload;
+	c->cur_len = m->payload_len;
+	n = xi_reader_read(rd, w->buf, sizeof(w->buf), &w->attrs);
+	c->cur = NULL;
+	return n;
+}
+
+static int run_chain(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
+		     uint32_t queue, uint8_t *frame, size_t len, const uint8_t **ret_l3,
+		     size_t *ret_len)
+{
+	const uint8_t *payload = frame + m->payload_off;
+	ssize_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = chain_read(w, c, m, queue, frame, len);
+	pthread_mutex_unlock(&c->lock);
 	if (n < 0)
 		return (int)n;
 	if (n == 0) {
-		t->stats.dropped++;
+		W_INC(w, dropped);
 		return 0;
 	}
-	if ((size_t)n == m->payload_len && !memcmp(t->buf, payload, (size_t)n))
-		return deliver_as_is(t, frame, len, m, ret_l3, ret_len);
-	return deliver_changed(t, frame, m, (size_t)n, ret_l3, ret_len);
+	if ((size_t)n == m->payload_len && !memcmp(w->buf, payload, (size_t)n))
+		return deliver_as_is(w, frame, len, m, ret_l3, ret_len);
+	return deliver_changed(w, frame, m, (size_t)n, ret_l3, ret_len);
+}
+
+/* A packet of a connection added or changed since the last sync: sync
+ * now, at most once per FORCED_SYNC_NS whatever the packet rate. Outside
+ * any read-side section (the sync waits for a grace period). */
+static void forced_sync(struct xi_engine_conns *t, uint64_t now_ns)
+{
+	pthread_mutex_lock(&t->sync_lock);
+	if (now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
+		__atomic_store_n(&t->forced_sync_ns, now_ns, __ATOMIC_RELAXED);
+		conns_sync_locked(t);
+	}
+	pthread_mutex_unlock(&t->sync_lock);
+}
+
+static bool conn_runs(const struct econn *c, const struct xi_xsk_meta *meta)
+{
+	return c && c->chain && c->from == meta->resume;
+}
+
+/* Inside a read-side section: c stays valid until it ends. */
+static int conns_run_rcu(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
+			 uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
+{
+	struct econn *c = conn_find(view_get(w->table), meta->conn_id);
+
+	if (!conn_runs(c, meta)) {
+		W_INC(w, unknown_conn);
+		return deliver_as_is(w, frame, len, meta, ret_l3, ret_len);
+	}
+	return run_chain(w, c, meta, queue, frame, len, ret_l3, ret_len);
 }
 
 /* What process and observe share: 1 with the datagram to deliver, 0 when
  * an interceptor dropped the packet, or a negative errno (*ret_bad_meta:
  * the metadata was unusable, nothing ran). */
-static int conns_run(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+static int conns_run(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
 		     uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len,
 		     bool *ret_bad_meta)
 {
-	struct econn *c;
+	struct xi_engine_conns *t = w->table;
+	int r;
 
 	*ret_bad_meta = !meta_valid(meta, len);
 	if (*ret_bad_meta)
 		return -EBADMSG;
-	c = conn_find(t, meta->conn_id);
-	if ((!c || c->from != meta->resume) &&
-	    meta->now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
-		/* Added or changed since the last sync; at most one such sync
-		 * per FORCED_SYNC_NS, whatever the packet rate. */
-		t->forced_sync_ns = meta->now_ns;
-		xi_engine_conns_sync(t);
-		c = conn_find(t, meta->conn_id);
+	rcu_read_lock();
+	if (!conn_runs(conn_find(view_get(t), meta->conn_id), meta) &&
+	    meta->now_ns - __atomic_load_n(&t->forced_sync_ns, __ATOMIC_RELAXED) >= FORCED_SYNC_NS) {
+		read_end(t);
+		forced_sync(t, meta->now_ns);
+		rcu_read_lock();
 	}
-	if (!c || !c->chain || c->from != meta->resume) {
-		t->stats.unknown_conn++;
-		return deliver_as_is(t, frame, len, meta, ret_l3, ret_len);
-	}
-	return run_chain(t, c, meta, queue, frame, len, ret_l3, ret_len);
+	r = conns_run_rcu(w, meta, queue, frame, len, ret_l3, ret_len);
+	read_end(t);
+	return r;
 }
 
-int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+int xi_engine_conns_process(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
 		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
 {
 	bool bad_meta;
 	int r;
 
-	if (!t || !frame || !ret_l3 || !ret_len)
+	if (!w || !frame || !ret_l3 || !ret_len)
 		return -EINVAL;
-	t->stats.packets++;
-	r = conns_run(t, meta, queue, frame, len, ret_l3, ret_len, &bad_meta);
+	W_INC(w, packets);
+	r = conns_run(w, meta, queue, frame, len, ret_l3, ret_len, &bad_meta);
 	/* Every packet ends up in exactly one of delivered, dropped (by an
 	 * interceptor), errors and bad_meta: the last two are losses. */
 	if (bad_meta) {
-		t->stats.bad_meta++;
+		W_INC(w, bad_meta);
 		return -EBADMSG;
 	}
 	if (r < 0) {
-		t->stats.errors++;
+		W_INC(w, errors);
 		return 0;
 	}
 	if (r == 1)
-		t->stats.delivered++;
+		W_INC(w, delivered);
 	return r;
 }
 
-int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta *meta,
+int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta *meta,
 			    uint32_t queue, uint8_t *frame, size_t len)
 {
 	const uint8_t *l3;
@@ -607,12 +754,12 @@ int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta 
 	bool bad_meta;
 	int r;
 
-	if (!t || !frame)
+	if (!w || !frame)
 		return -EINVAL;
-	t->stats.observed++;
-	r = conns_run(t, meta, queue, frame, len, &l3, &l3_len, &bad_meta);
+	W_INC(w, observed);
+	r = conns_run(w, meta, queue, frame, len, &l3, &l3_len, &bad_meta);
 	if (r < 0) {
-		t->stats.observe_errors++;
+		W_INC(w, observe_errors);
 		return r;
 	}
 	return 0;
@@ -620,16 +767,50 @@ int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta 
 
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns)
 {
-	for (size_t i = 0; t && i < t->n_conns; i++) {
-		struct econn *c = t->conns[i];
+	struct conn_view *view;
 
-		if (c->chain && xi_chain_poll(c->chain, now_ns) < 0)
-			t->stats.poll_errors++;
+	if (!t)
+		return;
+	rcu_read_lock();
+	view = view_get(t);
+	for (size_t i = 0; i < view->n; i++) {
+		struct econn *c = view->v[i];
+		int r;
+
+		if (!c->chain)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		r = xi_chain_poll(c->chain, now_ns);
+		pthread_mutex_unlock(&c->lock);
+		if (r < 0)
+			T_INC(t, poll_errors);
 	}
+	read_end(t);
 }
 
-void xi_engine_conns_stats(const struct xi_engine_conns *t, struct xi_engine_conns_stats *ret)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_stats *ret)
 {
-	*ret = t->stats;
-	ret->conns = t->n_conns;
+	memset(ret, 0, sizeof(*ret));
+	ret->emitted = LOAD(t->stats.emitted);
+	ret->emit_failed = LOAD(t->stats.emit_failed);
+	ret->poll_errors = LOAD(t->stats.poll_errors);
+	pthread_mutex_lock(&t->sync_lock);
+	for (size_t i = 0; i < t->n_workers; i++) {
+		const struct xi_engine_conns_stats *s = &t->workers[i]->stats;
+
+		ret->packets += LOAD(s->packets);
+		ret->delivered += LOAD(s->delivered);
+		ret->modified += LOAD(s->modified);
+		ret->csum_completed += LOAD(s->csum_completed);
+		ret->dropped += LOAD(s->dropped);
+		ret->errors += LOAD(s->errors);
+		ret->bad_meta += LOAD(s->bad_meta);
+		ret->unknown_conn += LOAD(s->unknown_conn);
+		ret->observed += LOAD(s->observed);
+		ret->observe_errors += LOAD(s->observe_errors);
+	}
+	ret->conns = t->view->n;   /* the writers' pointer: we hold their lock */
+	pthread_mutex_unlock(&t->sync_lock);
 }

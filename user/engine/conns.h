@@ -17,6 +17,8 @@
 #include <xicept/dataplane.h>
 
 struct xi_engine_conns;
+/* What one thread needs to run packets: scratch buffers and its counters. */
+struct xi_engine_worker;
 
 struct xi_engine_conns_cbs {
 	/* Sends one Ethernet frame (emitted RTCP) out of the rx queue's socket. */
@@ -52,6 +54,9 @@ int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const u
 /* Closes every chain; kernel state stays (the handle's phase is KEEP). */
 void xi_engine_conns_free(struct xi_engine_conns *t);
 
+/* A worker for one thread, owned by the table (freed with it). */
+int xi_engine_worker_new(struct xi_engine_conns *t, struct xi_engine_worker **ret);
+
 /* Follows the pinned connection table: builds chains of new connections,
  * rebuilds changed ones, closes removed ones. Returns how many changed, or
  * a negative errno when the table could not be read. */
@@ -59,12 +64,14 @@ int xi_engine_conns_sync(struct xi_engine_conns *t);
 
 /*
  * Runs one redirected frame (frame[0..len), with its metadata) through its
- * connection's chain from the metadata's resume position. Returns 1 with the
- * IP datagram to deliver in *ret_l3 / *ret_len (pointing into frame when
- * the chain left it unchanged, else into the table's own buffer, valid until
- * the next call), or 0 when the chain dropped it.
+ * connection's chain from the metadata's resume position, on the calling
+ * thread's worker. Returns 1 with the IP datagram to deliver in *ret_l3 /
+ * *ret_len (pointing into frame when the chain left it unchanged, else into
+ * the worker's own buffer, valid until its next call), or 0 when the chain
+ * dropped it. Any number of threads, each with its own worker, may call it
+ * at once, and xi_engine_conns_sync / _poll / _stats too.
  */
-int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, uint32_t queue,
+int xi_engine_conns_process(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
 		      uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len);
 
 /*
@@ -74,12 +81,13 @@ int xi_engine_conns_process(struct xi_engine_conns *t, const struct xi_xsk_meta 
  * about packets handed over through AF_XDP (the engine adds errors and
  * bad_meta to xi_losses). 0, or the negative errno of the failure.
  */
-int xi_engine_conns_observe(struct xi_engine_conns *t, const struct xi_xsk_meta *meta,
+int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta *meta,
 			    uint32_t queue, uint8_t *frame, size_t len);
 
 /* Timers of every chain (NACK, reports), with CLOCK_MONOTONIC now. */
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns);
 
-void xi_engine_conns_stats(const struct xi_engine_conns *t, struct xi_engine_conns_stats *ret);
+/* Summed over the workers. */
+void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_stats *ret);
 
 #endif

@@ -17,7 +17,7 @@
 
 struct xi_tap {
 	struct xi_dataplane *dp;
-	struct xi_engine_conns *conns;
+	struct xi_engine_worker *worker;
 	struct ring_buffer *rb;
 	int ring_fd;
 	int prog_fd;
@@ -67,7 +67,7 @@ static int record_run(void *ctx, void *data, size_t size)
 	}
 	tap->stats.records++;
 	/* Observed, not delivered: XDP passed the packet already. */
-	xi_engine_conns_observe(tap->conns, &r->meta, r->queue, tap->frame, r->frame_len);
+	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len);
 	return 0;
 }
 
@@ -82,19 +82,19 @@ static int slot_fill(struct xi_tap *tap)
 	return 0;
 }
 
-int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_conns *conns,
+int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_worker *worker,
 		struct xi_tap **ret)
 {
 	struct xi_tap *tap;
 	int r;
 
-	if (!ifname || !dp || !conns || !ret)
+	if (!ifname || !dp || !worker || !ret)
 		return -EINVAL;
 	tap = calloc(1, sizeof(*tap));
 	if (!tap)
 		return -ENOMEM;
 	tap->dp = dp;
-	tap->conns = conns;
+	tap->worker = worker;
 	tap->prog_fd = -1;
 	tap->ring_fd = xi_dataplane_pin_get(ifname, "xi_tap_ring");
 	r = tap->ring_fd < 0 ? tap->ring_fd : 0;

@@ -23,9 +23,9 @@ struct xi_tap_stats {
 };
 
 /* Opens the interface's tap ring and puts xi_tap into its xi_stages slot:
- * from then on tap connections' packets are copied. conns runs them and must
- * outlive the tap. -ENOENT: not attached, or by a build without the tap. */
-int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_conns *conns,
+ * from then on tap connections' packets are copied. worker runs them, on
+ * the thread that consumes the tap, and must outlive the tap. -ENOENT: not attached, or by a build without the tap. */
+int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_worker *worker,
 		struct xi_tap **ret);
 /* An fd that polls readable while records wait. */
 int xi_tap_fd(const struct xi_tap *tap);

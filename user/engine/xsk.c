@@ -1,28 +1,37 @@
 // SPDX-License-Identifier: MIT
 /*
- * The AF_XDP engine (see user/engine/xsk.h). One thread: poll() on every
- * socket with a short timeout, so that chain timers run every few
- * milliseconds whether or not packets come, and the connection table is
- * re-read every sync_ms.
+ * The AF_XDP engine (see user/engine/xsk.h). One thread per receive queue
+ * (fewer with opts.threads: queue i goes to thread i % threads), each with
+ * its own sockets, worker (user/engine/conns.h) and delivery batch; thread 0
+ * is the caller's and also runs the tap, the chains' timers, the connection
+ * sync every sync_ms and the loss accounting. Each thread poll()s its
+ * sockets with a short timeout, so that it sees the stop flag every poll_ms.
  *
  * Each queue has its own UMEM: RX_FRAMES frames live in the fill and RX
- * rings (a frame goes back to the fill ring as soon as its packet has been
- * delivered), TX_FRAMES more serve emitted RTCP and come back through the
- * completion ring. Sockets bind in copy mode (XDP_COPY), which every driver
- * supports, veth included; xi_entry stays the interface's program
+ * rings, TX_FRAMES more serve emitted RTCP and come back through the
+ * completion ring. Every ring operation is a batch: up to RX_BATCH
+ * descriptors are peeked, run through the chains, their datagrams handed to
+ * the stack in one sendmmsg() (user/engine/deliver.h) and their frames given
+ * back to the fill ring in one reservation. Sockets bind zero-copy where the
+ * driver offers it and in copy mode (XDP_COPY) otherwise, veth's case, with
+ * need_wakeup; xi_entry stays the interface's program
  * (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD) and the sockets go into our xi_xsks.
+ * A queue's TX ring is shared by the threads whose connections emit on it,
+ * under the queue's tx_lock.
  *
  * No silent loss: every sync tick, and once more when the engine stops, the
  * sockets' XDP_STATISTICS (what the kernel could not put in our rings) and
- * the engine's own failures (chain errors, bad metadata, TUN writes, TX) are
+ * the engine's own failures (chain errors, bad metadata, delivery, TX) are
  * added to the pinned xi_losses map, one update per reason per tick
- * (user/engine/loss.h). Stopping empties the xi_stages slot first, then
- * runs what is left in the RX rings through the chains, so that a packet XDP
- * handed over is either delivered, dropped by an interceptor, or counted.
+ * (user/engine/loss.h). Stopping empties the xi_stages slot first, joins the
+ * other threads, then runs what is left in the RX rings through the chains,
+ * so that a packet XDP handed over is either delivered, dropped by an
+ * interceptor, or counted.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,19 +56,18 @@
 #include "user/dataplane/internal.h"
 #include "user/engine/tap.h"
 #include "user/engine/loss.h"
-#include "user/engine/tun.h"
+#include "user/engine/deliver.h"
 #include "user/engine/xsk.h"
 
 #define FRAME_SIZE     XSK_UMEM__DEFAULT_FRAME_SIZE
-#define RX_FRAMES      1024u    /* power of two: also the fill and RX ring sizes */
+#define RX_FRAMES      4096u    /* power of two: also the fill and RX ring sizes */
 #define TX_FRAMES      256u     /* power of two: also the TX and completion ring sizes */
-#define RX_BATCH       64u
+#define RX_BATCH       XI_DELIVER_BATCH
 #define DEFAULT_SYNC_MS 250u
 #define DEFAULT_POLL_MS 5u
 /* Stopping: how long packets XDP redirected before the slot emptied may
  * still be on their way into the RX rings (the end of a NAPI poll). */
 #define QUIESCE_NS     (20 * 1000 * 1000ull)
-#define TUN_TEMPLATE   "xitun%d"
 
 struct xq {
 	uint32_t id;
@@ -69,10 +77,27 @@ struct xq {
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp, rx;
-	bool in_map;
+	bool in_map, zero_copy;
+	pthread_mutex_t tx_lock;   /* tx, comp, tx_free: any thread may emit */
 	uint64_t tx_free[TX_FRAMES];
 	uint32_t n_tx_free;
 	struct xi_loss_xsk seen;   /* of its XDP_STATISTICS, what xi_losses has */
+	uint64_t rx_frames;        /* one writer: the thread that reads it */
+};
+
+/* One engine thread: the queues it reads, and what it needs to run them. */
+struct xthread {
+	struct xi_engine *e;
+	unsigned idx;
+	struct xq **qs;
+	unsigned n_qs;
+	struct xi_engine_worker *w;
+	struct xi_deliver *dl;
+	pthread_t th;
+	bool started;
+	int rc;
+	/* One writer (this thread), read by thread 0 for losses and stats. */
+	uint64_t deliver_failed;
 };
 
 struct xi_engine {
@@ -81,22 +106,26 @@ struct xi_engine {
 	struct xi_catalog *cat;
 	struct xi_dataplane *dp;
 	struct xi_engine_conns *conns;
-	struct xi_tap *tap;              /* observers' connections (tap.h) */
-	struct xi_tun tun;
+	struct xi_tap *tap;              /* observers' connections (tap.h), thread 0's */
 	int xsks_fd, to_user_fd;
 	bool slot_set;
 	struct xq *qs;
 	unsigned n_qs;
+	struct xthread *ths;
+	unsigned n_ths;
 	volatile sig_atomic_t stop;
 	bool quiesced;
-	struct xi_engine_stats stats;
+	struct xi_engine_stats stats;    /* tx_full, tx_errors: atomic adds */
 	/* Losses: what is counted but not yet in xi_losses, what of the
 	 * engine's own failure counters is, and the log's state. */
 	uint64_t unflushed[XI_LOSS__MAX];
-	uint64_t seen_errors, seen_bad_meta, seen_tun, seen_tx;
+	uint64_t seen_errors, seen_bad_meta, seen_deliver, seen_tx;
 	struct xi_loss_log llog;
 	bool losses_failed;
 };
+
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ADD1(x, n)  __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)   /* one writer */
 
 #define elog(e, ...) xi_logf((e)->opts.log, (e)->opts.log_user, __VA_ARGS__)
 
@@ -144,7 +173,7 @@ static int rx_queue_count(const char *ifname, unsigned *ret)
 	return 0;
 }
 
-static int iface_hw(const char *ifname, uint8_t mac[6], unsigned *ret_mtu)
+static int iface_mac(const char *ifname, uint8_t mac[6])
 {
 	struct ifreq ifr = { 0 };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
@@ -156,10 +185,6 @@ static int iface_hw(const char *ifname, uint8_t mac[6], unsigned *ret_mtu)
 		r = -errno;
 	else
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (!r && ioctl(s, SIOCGIFMTU, &ifr))
-		r = -errno;
-	else if (!r)
-		*ret_mtu = (unsigned)ifr.ifr_mtu;
 	close(s);
 	return r;
 }
@@ -181,20 +206,36 @@ static int xq_fill(struct xq *q)
 	return 0;
 }
 
+/* Zero-copy where the driver offers it, copy mode otherwise. */
+static int xq_socket(struct xi_engine *e, struct xq *q)
+{
+	struct xsk_socket_config scfg = {
+		.rx_size = RX_FRAMES, .tx_size = TX_FRAMES,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP,
+	};
+	int r = xsk_socket__create(&q->xsk, e->ifname, q->id, q->umem, &q->rx, &q->tx, &scfg);
+
+	q->zero_copy = !r;
+	if (r) {
+		scfg.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
+		r = xsk_socket__create(&q->xsk, e->ifname, q->id, q->umem, &q->rx, &q->tx, &scfg);
+	}
+	if (r)
+		q->xsk = NULL;
+	return r;
+}
+
 static int xq_open(struct xi_engine *e, struct xq *q, uint32_t id)
 {
 	struct xsk_umem_config ucfg = {
 		.fill_size = RX_FRAMES, .comp_size = TX_FRAMES,
 		.frame_size = FRAME_SIZE, .frame_headroom = 0,
 	};
-	struct xsk_socket_config scfg = {
-		.rx_size = RX_FRAMES, .tx_size = TX_FRAMES,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY,
-	};
 	int r;
 
 	q->id = id;
+	pthread_mutex_init(&q->tx_lock, NULL);
 	q->area_len = (size_t)(RX_FRAMES + TX_FRAMES) * FRAME_SIZE;
 	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -207,11 +248,9 @@ static int xq_open(struct xi_engine *e, struct xq *q, uint32_t id)
 		q->umem = NULL;
 		return r;
 	}
-	r = xsk_socket__create(&q->xsk, e->ifname, id, q->umem, &q->rx, &q->tx, &scfg);
-	if (r) {
-		q->xsk = NULL;
+	r = xq_socket(e, q);
+	if (r)
 		return r;
-	}
 	r = xq_fill(q);
 	if (!r)
 		r = xsk_socket__update_xskmap(q->xsk, e->xsks_fd);
@@ -227,10 +266,13 @@ static void xq_close(struct xi_engine *e, struct xq *q)
 		xsk_socket__delete(q->xsk);
 	if (q->umem)
 		xsk_umem__delete(q->umem);
-	if (q->area)
+	if (q->area) {
 		munmap(q->area, q->area_len);
+		pthread_mutex_destroy(&q->tx_lock);
+	}
 }
 
+/* Under q->tx_lock. */
 static void xq_reclaim(struct xq *q)
 {
 	uint32_t idx, n = xsk_ring_cons__peek(&q->comp, TX_FRAMES, &idx);
@@ -241,37 +283,59 @@ static void xq_reclaim(struct xq *q)
 		xsk_ring_cons__release(&q->comp, n);
 }
 
-static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t len)
+/* Under q->tx_lock. Copy mode sends in this call; EAGAIN and friends mean
+ * "later", and the next kick picks the frame up. */
+static int xq_kick(struct xq *q)
 {
-	struct xi_engine *e = user;
-	struct xq *q;
+	if (!xsk_ring_prod__needs_wakeup(&q->tx))
+		return 0;
+	if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+		return -errno;
+	return 0;
+}
+
+static int xq_emit(struct xq *q, const uint8_t *frame, size_t len)
+{
 	uint32_t idx;
 	uint64_t addr;
 
-	if (queue >= e->n_qs || len > FRAME_SIZE)
-		return -EINVAL;
-	q = &e->qs[queue];
 	xq_reclaim(q);
-	if (!q->n_tx_free || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1) {
-		e->stats.tx_full++;   /* XI_LOSS_TX_FAILED */
+	if (!q->n_tx_free || xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1)
 		return -ENOBUFS;
-	}
 	addr = q->tx_free[--q->n_tx_free];
 	memcpy(xsk_umem__get_data(q->area, addr), frame, len);
 	xsk_ring_prod__tx_desc(&q->tx, idx)->addr = addr;
 	xsk_ring_prod__tx_desc(&q->tx, idx)->len = (uint32_t)len;
 	xsk_ring_prod__submit(&q->tx, 1);
-	/* Copy mode sends in this call; EAGAIN and friends mean "later", and
-	 * the next kick picks the frame up. */
-	if (sendto(xsk_socket__fd(q->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
-	    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN) {
-		e->stats.tx_errors++;   /* XI_LOSS_TX_FAILED */
-		return -errno;
-	}
-	return 0;
+	return xq_kick(q);
 }
 
-static void deliver(struct xi_engine *e, struct xq *q, const struct xdp_desc *d)
+/* The chains' RTCP, from any thread: out of the queue its connection's
+ * packets last came on. */
+static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t len)
+{
+	struct xi_engine *e = user;
+	struct xq *q;
+	int r;
+
+	if (queue >= e->n_qs || len > FRAME_SIZE)
+		return -EINVAL;
+	q = &e->qs[queue];
+	pthread_mutex_lock(&q->tx_lock);
+	r = xq_emit(q, frame, len);
+	pthread_mutex_unlock(&q->tx_lock);
+	if (r == -ENOBUFS)
+		__atomic_fetch_add(&e->stats.tx_full, 1, __ATOMIC_RELAXED);    /* XI_LOSS_TX_FAILED */
+	else if (r)
+		__atomic_fetch_add(&e->stats.tx_errors, 1, __ATOMIC_RELAXED);  /* XI_LOSS_TX_FAILED */
+	return r;
+}
+
+/* One packet through its chain; what it lets through joins the batch. The
+ * datagram stays in the frame until the batch is flushed, unless the chain
+ * changed it (then it is in the worker's buffer: copied). */
+static void xq_deliver(struct xthread *th, struct xq *q, const struct xdp_desc *d)
 {
 	uint8_t *data = xsk_umem__get_data(q->area, d->addr);
 	const struct xi_xsk_meta *meta = (const void *)(data - sizeof(*meta));
@@ -283,19 +347,36 @@ static void deliver(struct xi_engine *e, struct xq *q, const struct xdp_desc *d)
 	if (xsk_umem__extract_addr(d->addr) % FRAME_SIZE < sizeof(*meta))
 		meta = NULL;
 	/* The chain counts its own drops and failures (chain_error, bad_meta). */
-	r = xi_engine_conns_process(e->conns, meta, q->id, data, d->len, &l3, &len);
-	if (r == 1 && xi_tun_write(&e->tun, l3, len))
-		e->stats.tun_errors++;   /* XI_LOSS_TUN_FAILED */
+	r = xi_engine_conns_process(th->w, meta, q->id, data, d->len, &l3, &len);
+	if (r != 1)
+		return;
+	r = xi_deliver_add(th->dl, l3, len, l3 < data || l3 >= data + d->len);
+	if (r)
+		ADD1(th->deliver_failed, r < 0 ? 1 : (unsigned)r);   /* XI_LOSS_DELIVER_FAILED */
 }
 
-static unsigned xq_rx(struct xi_engine *e, struct xq *q)
+/* A batch: peek, run, deliver in one go, give the frames back in one go. */
+static unsigned xq_rx(struct xthread *th, struct xq *q)
 {
 	uint32_t idx_rx, idx_fill, n = xsk_ring_cons__peek(&q->rx, RX_BATCH, &idx_rx);
+	unsigned failed;
 
 	if (!n)
 		return 0;
+	/* The frames were written on the CPU that ran XDP: start every
+	 * cache miss of the batch (metadata, headers) before the first use. */
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *data = xsk_umem__get_data(q->area,
+			xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr);
+
+		__builtin_prefetch(data - sizeof(struct xi_xsk_meta));
+		__builtin_prefetch(data + 64);
+	}
 	for (uint32_t i = 0; i < n; i++)
-		deliver(e, q, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i));
+		xq_deliver(th, q, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i));
+	failed = xi_deliver_flush(th->dl);
+	if (failed)
+		ADD1(th->deliver_failed, failed);
 	/* The fill ring holds every RX frame, so this reservation fits. */
 	while (xsk_ring_prod__reserve(&q->fill, n, &idx_fill) != n)
 		;
@@ -306,8 +387,29 @@ static unsigned xq_rx(struct xi_engine *e, struct xq *q)
 	}
 	xsk_ring_prod__submit(&q->fill, n);
 	xsk_ring_cons__release(&q->rx, n);
-	e->stats.rx_frames += n;
+	ADD1(q->rx_frames, n);
 	return n;
+}
+
+/* Every queue of the thread, until each has no full batch waiting. */
+static unsigned xthread_rx(struct xthread *th)
+{
+	unsigned got = 0, n;
+
+	do {
+		n = 0;
+		for (unsigned i = 0; i < th->n_qs; i++)
+			n += xq_rx(th, th->qs[i]);
+		got += n;
+	} while (n >= RX_BATCH);
+	for (unsigned i = 0; i < th->n_qs; i++) {
+		struct xq *q = th->qs[i];
+
+		pthread_mutex_lock(&q->tx_lock);
+		xq_reclaim(q);
+		pthread_mutex_unlock(&q->tx_lock);
+	}
+	return got;
 }
 
 /* ---- losses ---- */
@@ -331,9 +433,18 @@ static uint64_t own_delta(uint64_t *seen, uint64_t now)
 	return d;
 }
 
+static uint64_t deliver_failed_sum(const struct xi_engine *e)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; e->ths && i < e->n_ths; i++)
+		n += LOAD(e->ths[i].deliver_failed);
+	return n;
+}
+
 /* Reads every socket's statistics and the engine's own failures, adds what
  * is new to xi_losses (what an update could not add stays for the next
- * tick) and to the log. */
+ * tick) and to the log. Thread 0's. */
 static void engine_losses(struct xi_engine *e, uint64_t now_ns)
 {
 	uint64_t d[XI_LOSS__MAX] = { 0 };
@@ -348,8 +459,8 @@ static void engine_losses(struct xi_engine *e, uint64_t now_ns)
 		d[XI_LOSS_CHAIN_ERROR] += own_delta(&e->seen_errors, cs.errors);
 		d[XI_LOSS_BAD_META] += own_delta(&e->seen_bad_meta, cs.bad_meta);
 	}
-	d[XI_LOSS_TUN_FAILED] += own_delta(&e->seen_tun, e->stats.tun_errors);
-	d[XI_LOSS_TX_FAILED] += own_delta(&e->seen_tx, e->stats.tx_full + e->stats.tx_errors);
+	d[XI_LOSS_DELIVER_FAILED] += own_delta(&e->seen_deliver, deliver_failed_sum(e));
+	d[XI_LOSS_TX_FAILED] += own_delta(&e->seen_tx, LOAD(e->stats.tx_full) + LOAD(e->stats.tx_errors));
 	for (size_t i = 0; i < XI_LOSS__MAX; i++) {
 		e->stats.losses[i] += d[i];
 		e->unflushed[i] += d[i];
@@ -385,6 +496,38 @@ static int engine_sockets(struct xi_engine *e)
 	return 0;
 }
 
+/* The threads' shares: queue i to thread i % n. */
+static int engine_threads(struct xi_engine *e)
+{
+	unsigned n = e->opts.threads && e->opts.threads < e->n_qs ? e->opts.threads : e->n_qs;
+	int r;
+
+	e->ths = calloc(n, sizeof(*e->ths));
+	if (!e->ths)
+		return -ENOMEM;
+	e->n_ths = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct xthread *th = &e->ths[i];
+
+		th->e = e;
+		th->idx = i;
+		th->qs = calloc(e->n_qs / n + 1, sizeof(*th->qs));
+		if (!th->qs)
+			return -ENOMEM;
+		r = xi_engine_worker_new(e->conns, &th->w);
+		if (!r)
+			r = xi_deliver_new(if_nametoindex(e->ifname), &th->dl);
+		if (r)
+			return r;
+	}
+	for (unsigned i = 0; i < e->n_qs; i++) {
+		struct xthread *th = &e->ths[i % n];
+
+		th->qs[th->n_qs++] = &e->qs[i];
+	}
+	return 0;
+}
+
 /* Last step of the start: from here on packets come to the sockets. */
 static int engine_slot_set(struct xi_engine *e)
 {
@@ -400,8 +543,8 @@ static int engine_open(struct xi_engine *e)
 {
 	struct xi_engine_conns_cbs cbs = { .emit = engine_emit, .log = engine_log, .user = e };
 	uint8_t mac[6];
-	unsigned mtu = 0;
-	int relaxed = 0, r;
+	unsigned zc = 0;
+	int r;
 
 	e->cat = xi_catalog_new_from_global();
 	if (!e->cat)
@@ -415,27 +558,29 @@ static int engine_open(struct xi_engine *e)
 	e->to_user_fd = xi_dataplane_pin_get(e->ifname, "xi_to_user");
 	if (e->to_user_fd < 0)
 		return e->to_user_fd;
-	r = iface_hw(e->ifname, mac, &mtu);
+	r = iface_mac(e->ifname, mac);
 	if (r)
 		return r;
 	r = xi_engine_conns_new(e->dp, e->cat, mac, &cbs, &e->conns);
 	if (r)
 		return r;
-	r = xi_tun_open(&e->tun, TUN_TEMPLATE, mtu, &relaxed);
-	if (r) {
-		elog(e, "cannot create the TUN device: %s", strerror(-r));
-		return r;
-	}
-	elog(e, "delivering through %s (rp_filter 0%s)", e->tun.name,
-	     relaxed ? "; net.ipv4.conf.all.rp_filter relaxed from strict to loose" : "");
 	r = xi_engine_conns_sync(e->conns);
 	if (r < 0)
 		return r;
 	r = engine_sockets(e);
 	if (!r)
-		r = engine_slot_set(e);
+		r = engine_threads(e);
+	if (r)
+		return r;
+	for (unsigned i = 0; i < e->n_qs; i++)
+		zc += e->qs[i].zero_copy;
+	elog(e, "%u receive queue%s, %u thread%s, %s; delivering in batches of up to %u "
+	     "through raw sockets", e->n_qs, e->n_qs == 1 ? "" : "s", e->n_ths,
+	     e->n_ths == 1 ? "" : "s", zc == e->n_qs ? "zero-copy" : zc ? "zero-copy on some queues"
+	     : "copy mode", RX_BATCH);
+	r = engine_slot_set(e);
 	if (!r)
-		r = xi_tap_open(e->ifname, e->dp, e->conns, &e->tap);
+		r = xi_tap_open(e->ifname, e->dp, e->ths[0].w, &e->tap);
 	return r;
 }
 
@@ -457,7 +602,7 @@ int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts, struct 
 	if (!e->opts.poll_ms)
 		e->opts.poll_ms = DEFAULT_POLL_MS;
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
-	e->xsks_fd = e->to_user_fd = e->tun.fd = -1;
+	e->xsks_fd = e->to_user_fd = -1;
 	r = engine_open(e);
 	if (r) {
 		xi_engine_free(e);
@@ -468,11 +613,12 @@ int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts, struct 
 }
 
 /*
- * The end of a run: the slot emptied, so XDP hands nothing more over (the
- * no_daemon policy applies again); what it handed over until then is run
- * through the chains; and the last losses go into xi_losses. Packets already
- * redirected may take until the end of their NAPI poll to reach the RX ring,
- * so the rings are drained until they have been quiet for a moment.
+ * The end of a run, once the other threads are joined: the slot emptied, so
+ * XDP hands nothing more over (the no_daemon policy applies again); what it
+ * handed over until then is run through the chains; and the last losses go
+ * into xi_losses. Packets already redirected may take until the end of
+ * their NAPI poll to reach the RX ring, so the rings are drained until they
+ * have been quiet for a moment.
  */
 static void engine_quiesce(struct xi_engine *e)
 {
@@ -490,12 +636,8 @@ static void engine_quiesce(struct xi_engine *e)
 		uint64_t now = xi_mono_ns();
 		unsigned got = 0;
 
-		for (unsigned i = 0; e->qs && i < e->n_qs; i++) {
-			if (!e->qs[i].xsk)
-				continue;
-			got += xq_rx(e, &e->qs[i]);
-			xq_reclaim(&e->qs[i]);
-		}
+		for (unsigned i = 0; e->ths && i < e->n_ths; i++)
+			got += xthread_rx(&e->ths[i]);
 		if (got)
 			quiet_since = now;
 		else if (now - quiet_since >= QUIESCE_NS || now - start >= 10 * QUIESCE_NS)
@@ -507,32 +649,95 @@ static void engine_quiesce(struct xi_engine *e)
 	xi_loss_log_flush(&e->llog, xi_mono_ns(), e->opts.log, e->opts.log_user);
 }
 
-int xi_engine_run(struct xi_engine *e)
+static bool engine_stopping(const struct xi_engine *e)
 {
-	/* The sockets, and last the tap's ring. */
-	struct pollfd *pfds = calloc(e->n_qs + 1, sizeof(*pfds));
-	uint64_t next_sync = xi_mono_ns() + e->opts.sync_ms * 1000000ull;
+	return __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
+}
+
+/* pfds: the thread's sockets, and room for one more fd. */
+static struct pollfd *xthread_pollfds(const struct xthread *th)
+{
+	struct pollfd *pfds = calloc(th->n_qs + 1, sizeof(*pfds));
+
+	for (unsigned i = 0; pfds && i < th->n_qs; i++)
+		pfds[i] = (struct pollfd){ .fd = xsk_socket__fd(th->qs[i]->xsk), .events = POLLIN };
+	return pfds;
+}
+
+/* Threads 1..n-1: their queues only. Signals go to thread 0. */
+static void *xthread_main(void *arg)
+{
+	struct xthread *th = arg;
+	struct pollfd *pfds = xthread_pollfds(th);
+
+	if (!pfds) {
+		th->rc = -ENOMEM;
+		return NULL;
+	}
+	while (!engine_stopping(th->e)) {
+		if (poll(pfds, th->n_qs, (int)th->e->opts.poll_ms) < 0 && errno != EINTR) {
+			th->rc = -errno;
+			break;
+		}
+		xthread_rx(th);
+	}
+	free(pfds);
+	return NULL;
+}
+
+static int threads_start(struct xi_engine *e)
+{
+	sigset_t all, old;
 	int r = 0;
 
-	if (!e->llog.last_tick_ns)
-		e->llog.last_tick_ns = xi_mono_ns();   /* what the first loss line covers */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 1; i < e->n_ths && !r; i++) {
+		r = -pthread_create(&e->ths[i].th, NULL, xthread_main, &e->ths[i]);
+		e->ths[i].started = !r;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int threads_join(struct xi_engine *e)
+{
+	int r = 0;
+
+	xi_engine_stop(e);
+	for (unsigned i = 1; i < e->n_ths; i++) {
+		if (!e->ths[i].started)
+			continue;
+		pthread_join(e->ths[i].th, NULL);
+		e->ths[i].started = false;
+		if (!r)
+			r = e->ths[i].rc;
+	}
+	return r;
+}
+
+/* Thread 0: its queues, the tap, timers, syncs and losses. */
+int xi_engine_run(struct xi_engine *e)
+{
+	struct xthread *th = &e->ths[0];
+	struct pollfd *pfds = xthread_pollfds(th);
+	uint64_t next_sync = xi_mono_ns() + e->opts.sync_ms * 1000000ull;
+	int r, r2;
 
 	if (!pfds)
 		return -ENOMEM;
-	for (unsigned i = 0; i < e->n_qs; i++)
-		pfds[i] = (struct pollfd){ .fd = xsk_socket__fd(e->qs[i].xsk), .events = POLLIN };
-	pfds[e->n_qs] = (struct pollfd){ .fd = xi_tap_fd(e->tap), .events = POLLIN };
-	while (!e->stop) {
+	if (!e->llog.last_tick_ns)
+		e->llog.last_tick_ns = xi_mono_ns();   /* what the first loss line covers */
+	pfds[th->n_qs] = (struct pollfd){ .fd = xi_tap_fd(e->tap), .events = POLLIN };
+	r = threads_start(e);
+	while (!r && !engine_stopping(e)) {
 		uint64_t now;
 
-		if (poll(pfds, e->n_qs + 1, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
+		if (poll(pfds, th->n_qs + 1, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
 			r = -errno;
 			break;
 		}
-		for (unsigned i = 0; i < e->n_qs; i++) {
-			xq_rx(e, &e->qs[i]);
-			xq_reclaim(&e->qs[i]);
-		}
+		xthread_rx(th);
 		xi_tap_consume(e->tap);
 		now = xi_mono_ns();
 		xi_engine_conns_poll(e->conns, now);
@@ -543,14 +748,15 @@ int xi_engine_run(struct xi_engine *e)
 		}
 	}
 	free(pfds);
+	r2 = threads_join(e);
 	engine_quiesce(e);
-	return r;
+	return r ? r : r2;
 }
 
 void xi_engine_stop(struct xi_engine *e)
 {
 	if (e)
-		e->stop = 1;
+		__atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
 }
 
 void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
@@ -558,33 +764,43 @@ void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
 	struct xi_tap_stats ts = { 0 };
 
 	*ret = e->stats;
+	ret->tx_full = LOAD(e->stats.tx_full);
+	ret->tx_errors = LOAD(e->stats.tx_errors);
 	xi_engine_conns_stats(e->conns, &ret->chains);
 	if (e->tap)
 		xi_tap_stats(e->tap, &ts);
-	ret->rx_frames += ts.records;
+	ret->rx_frames = ts.records;
+	for (unsigned i = 0; e->qs && i < e->n_qs; i++) {
+		ret->queue_frames[i] = LOAD(e->qs[i].rx_frames);
+		ret->rx_frames += ret->queue_frames[i];
+	}
+	ret->deliver_errors = deliver_failed_sum(e);
 	ret->tap_unreadable = ts.bad;
 	ret->queues = e->n_qs;
+	ret->threads = e->n_ths;
 }
 
-const char *xi_engine_tun_name(const struct xi_engine *e)
-{
-	return e->tun.name;
-}
-
-/* The slot first (engine_quiesce), so no packet is redirected to a socket
- * about to close; then the sockets (xq_close takes each out of xi_xsks). */
+/* The slot first (engine_quiesce, which joins the threads), so no packet is
+ * redirected to a socket about to close; then the sockets (xq_close takes
+ * each out of xi_xsks). */
 void xi_engine_free(struct xi_engine *e)
 {
 	if (!e)
 		return;
-	if (e->slot_set)
+	if (e->slot_set) {
+		threads_join(e);
 		engine_quiesce(e);
+	}
 	xi_tap_free(e->tap);   /* before the chains it runs */
 	for (unsigned i = 0; e->qs && i < e->n_qs; i++)
 		xq_close(e, &e->qs[i]);
 	free(e->qs);
-	xi_engine_conns_free(e->conns);
-	xi_tun_close(&e->tun);
+	for (unsigned i = 0; e->ths && i < e->n_ths; i++) {
+		free(e->ths[i].qs);
+		xi_deliver_free(e->ths[i].dl);
+	}
+	free(e->ths);
+	xi_engine_conns_free(e->conns);   /* and the workers */
 	if (e->xsks_fd >= 0)
 		close(e->xsks_fd);
 	if (e->to_user_fd >= 0)

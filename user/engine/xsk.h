@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The AF_XDP userspace engine behind `xicept run IFNAME`: one AF_XDP socket
- * per receive queue of an attached interface, the chains of its stateful
- * connections (user/engine/conns.c), delivery into the kernel stack through a
- * TUN device (user/engine/tun.c), and emitted RTCP through the sockets' TX rings.
+ * per receive queue of an attached interface and one thread per queue, the
+ * chains of its stateful connections (user/engine/conns.c), batched
+ * delivery into the kernel stack through raw sockets (user/engine/deliver.h),
+ * and emitted RTCP through the sockets' TX rings.
  *
  * While it runs, the interface's xi_stages slot XI_STAGE_TO_USER holds
  * xi_to_user and xi_xsks holds its sockets; the end of xi_engine_run() (or
@@ -28,18 +29,22 @@ struct xi_engine_opts {
 	void *log_user;
 	unsigned sync_ms;                /* connection table re-read; 0: 250 */
 	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
+	unsigned threads;                /* engine threads; 0 (or more than the
+					  * queues): one per receive queue */
 };
 
 struct xi_engine_stats {
 	struct xi_engine_conns_stats chains;
 	uint64_t rx_frames;              /* frames read from the sockets or the tap */
 	uint64_t tap_unreadable;         /* tap records too short to rebuild: not observed */
-	uint64_t tun_errors;             /* deliveries the TUN device refused */
+	uint64_t deliver_errors;         /* datagrams the stack refused (deliver_failed) */
 	uint64_t tx_full;                /* emitted frames with no TX frame free */
 	uint64_t tx_errors;              /* emitted frames the TX kick failed */
 	/* What this engine added to xi_losses (enum xi_loss), so far. */
 	uint64_t losses[XI_LOSS__MAX];
 	unsigned queues;
+	unsigned threads;
+	uint64_t queue_frames[XI_XSKS_MAX];  /* of rx_frames, read from each queue's socket */
 };
 
 /* -ENOENT: not attached, or attached by a build without xi_to_user;
@@ -56,8 +61,6 @@ int xi_engine_run(struct xi_engine *e);
 /* Async-signal-safe: the loop ends within poll_ms. */
 void xi_engine_stop(struct xi_engine *e);
 void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret);
-/* The TUN device's name, for logs. */
-const char *xi_engine_tun_name(const struct xi_engine *e);
 void xi_engine_free(struct xi_engine *e);   /* NULL is fine */
 
 #endif

@@ -35,7 +35,8 @@ int xi_udp_datagram_fix(uint8_t *l3, size_t l4_off, size_t payload_len);
 /* A datagram from a local sender on a virtual device (veth, tap) may carry
  * the partial checksum of an offloaded transmit: the pseudo-header sum the
  * device was meant to finish. The kernel accepts those (CHECKSUM_PARTIAL)
- * but a copy handed back to it through TUN would fail, so this finishes it.
+ * but a copy handed back to it through a raw socket would fail, so this
+ * finishes it.
  * l3[0..avail) holds the datagram, the UDP header at l4_off. Returns 1 when
  * it completed a partial checksum, 0 when the checksum was right or absent,
  * -EBADMSG when it is neither (left as is: the stack drops it, as it would

@@ -29,7 +29,7 @@ static void test_names(void **state)
 {
 	static const char *const want[] = {
 		"rx_ring_full", "fill_empty", "rx_dropped", "rx_invalid",
-		"chain_error", "bad_meta", "tun_failed", "tx_failed",
+		"chain_error", "bad_meta", "deliver_failed", "tx_failed",
 	};
 
 	assert_int_equal(xi_loss_count(), XI_LOSS__MAX);
@@ -174,17 +174,17 @@ static void test_log_rate_limited(void **state)
 	assert_int_equal(out.n, 4);
 	/* A new episode starts its own count; at exit what is pending is told. */
 	memset(d, 0, sizeof(d));
-	d[XI_LOSS_TUN_FAILED] = 3;
+	d[XI_LOSS_DELIVER_FAILED] = 3;
 	t += S / 4;
 	xi_loss_log_tick(&lg, d, t, capture, &out);
 	assert_int_equal(out.n, 5);
-	assert_string_equal(out.v[4], "loss: 3 packets in the last 0.2 s (tun_failed 3)");
+	assert_string_equal(out.v[4], "loss: 3 packets in the last 0.2 s (deliver_failed 3)");
 	t += S / 4;
 	xi_loss_log_tick(&lg, d, t, capture, &out);
 	assert_int_equal(out.n, 5);
 	xi_loss_log_flush(&lg, t, capture, &out);
 	assert_int_equal(out.n, 6);
-	assert_string_equal(out.v[5], "loss: 3 packets in the last 0.2 s (tun_failed 3)");
+	assert_string_equal(out.v[5], "loss: 3 packets in the last 0.2 s (deliver_failed 3)");
 	xi_loss_log_flush(&lg, t, capture, &out);
 	assert_int_equal(out.n, 6);
 	/* No callback: silent, and no crash. */
