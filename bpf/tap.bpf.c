@@ -17,30 +17,6 @@ struct {
 	__uint(max_entries, XI_TAP_RING_BYTES);
 } xi_tap_ring SEC(".maps");
 
-static __always_inline void xi_tap_record_fill(struct xdp_md *ctx, struct xi_pkt_ctx *pc,
-					       struct xi_tap_record *r)
-{
-	__u32 len = ctx->data_end - ctx->data, cap;
-	long err;
-
-	xi_meta_fill(&r->meta, pc);
-	r->queue = ctx->rx_queue_index;
-	r->frame_len = len;
-	r->rtp_pad_len = pc->is_rtcp ? 0 : pc->rtp_pad_len;
-	/* A constant for the long frames, a masked length for the short ones:
-	 * bpf_xdp_load_bytes wants a size the verifier can bound. */
-	if (len >= XI_TAP_SNAP) {
-		cap = XI_TAP_SNAP;
-		err = bpf_xdp_load_bytes(ctx, 0, r->frame, XI_TAP_SNAP);
-	} else {
-		/* len is 1..XI_TAP_SNAP - 1; written so that the verifier sees
-		 * 1..XI_TAP_SNAP in the register that is passed. */
-		cap = ((len - 1) & (XI_TAP_SNAP - 1)) + 1;
-		err = bpf_xdp_load_bytes(ctx, 0, r->frame, cap);
-	}
-	r->caplen = err ? 0 : cap;
-}
-
 /* A wakeup per record is an irq_work each, dearer than the record itself
  * while the daemon keeps up. The daemon also polls every few milliseconds,
  * so it is woken only once an eighth of the ring waits. */
@@ -50,12 +26,77 @@ static __always_inline __u64 xi_tap_wakeup(void)
 		? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/* Bytes of the frame the connection's observers read: the headers through
+ * the RTP header, its CSRCs and extension; all of RTCP, and of any frame of a
+ * connection that keeps whole ones (packet-dump). */
+static __always_inline __u32 xi_tap_want(struct xi_pkt_ctx *pc, __u32 len)
+{
+	__u32 *id = &pc->conn_id;
+	struct xi_conn *c;
+
+	if (pc->is_rtcp)
+		return len;
+	c = bpf_map_lookup_elem(&xi_conns, id);
+	if (c && (c->flags & XI_CONN_F_TAP_FRAMES))
+		return len;
+	return (__u32)pc->payload_off + pc->rtp_hdr_len;
+}
+
+static __always_inline void xi_tap_record_head(struct xdp_md *ctx, struct xi_pkt_ctx *pc,
+					       struct xi_tap_record *r, __u32 len)
+{
+	xi_meta_fill(&r->meta, pc);
+	r->queue = ctx->rx_queue_index;
+	r->frame_len = len;
+	r->rtp_pad_len = pc->is_rtcp ? 0 : pc->rtp_pad_len;
+}
+
+/* Copies min(want, len) bytes, at most SNAP (a power of two), the way the
+ * verifier can bound: a constant for the long, a mask for the short. */
+#define XI_TAP_COPY(ctx, r, n, SNAP) ({						\
+	long __err;								\
+	__u32 __cap;								\
+	if ((n) >= (SNAP)) {							\
+		__cap = (SNAP);							\
+		__err = bpf_xdp_load_bytes(ctx, 0, (r)->frame, SNAP);		\
+	} else {								\
+		/* n is 1..SNAP - 1: the verifier sees 1..SNAP */		\
+		__cap = (((n) - 1) & ((SNAP) - 1)) + 1;				\
+		__err = bpf_xdp_load_bytes(ctx, 0, (r)->frame, __cap);		\
+	}									\
+	(r)->caplen = __err ? 0 : __cap;					\
+})
+
+/* One of two record sizes, each a constant reservation. */
+static __always_inline int xi_tap_record(struct xdp_md *ctx, struct xi_pkt_ctx *pc)
+{
+	__u32 len = ctx->data_end - ctx->data, want = xi_tap_want(pc, len), n;
+	struct xi_tap_record *r;
+
+	n = want < len ? want : len;
+	if (!n)
+		n = 1;
+	if (n <= XI_TAP_SNAP_HDR) {
+		r = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*r) + XI_TAP_SNAP_HDR, 0);
+		if (!r)
+			return -1;
+		xi_tap_record_head(ctx, pc, r, len);
+		XI_TAP_COPY(ctx, r, n, XI_TAP_SNAP_HDR);
+	} else {
+		r = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*r) + XI_TAP_SNAP_FRAME, 0);
+		if (!r)
+			return -1;
+		xi_tap_record_head(ctx, pc, r, len);
+		XI_TAP_COPY(ctx, r, n, XI_TAP_SNAP_FRAME);
+	}
+	bpf_ringbuf_submit(r, xi_tap_wakeup());
+	return 0;
+}
+
 SEC("xdp")
 int xi_tap(struct xdp_md *ctx)
 {
 	struct xi_pkt_ctx *pc = xi_scratch_get();
-	struct xi_tap_record *r;
-
 	__u32 queue = ctx->rx_queue_index;
 
 	if (!pc)
@@ -64,12 +105,7 @@ int xi_tap(struct xdp_md *ctx)
 	 * process, so a killed daemon is told from a slow one. */
 	if (!bpf_map_lookup_elem(&xi_xsks, &queue))
 		return xi_tail_call_failed(XI_STAGE_TAP);
-	r = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*r), 0);
-	if (!r) {
+	if (xi_tap_record(ctx, pc))
 		xi_count(XI_REASON_TAP_FULL);
-		return xi_next_stage(ctx, pc);
-	}
-	xi_tap_record_fill(ctx, pc, r);
-	bpf_ringbuf_submit(r, xi_tap_wakeup());
 	return xi_next_stage(ctx, pc);
 }

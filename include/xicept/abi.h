@@ -223,9 +223,14 @@ struct xi_conn {
 	__u32 default_clock_rate;  /* Hz, for SSRCs with no xi_clock_rates entry */
 	__u8 n_stages;             /* valid entries of stages[]: the XDP part of the chain */
 	__u8 verdict;              /* enum xi_action returned after the last stage */
-	__u8 pad[2];
+	__u8 flags;                /* XI_CONN_F_* */
+	__u8 pad;
 	__u8 stages[XI_CHAIN_STAGES_MAX];  /* enum xi_stage_id, in order */
 };
+
+/* The tap copies whole frames (up to XI_TAP_SNAP_FRAME), not just headers:
+ * an observer of the connection's chain keeps them (packet-dump). */
+#define XI_CONN_F_TAP_FRAMES   0x1u
 
 /* xi_scratch (PERCPU_ARRAY, one entry): what one packet carries from stage to
  * stage. xi_entry writes every field a stage reads for the packet's kind
@@ -411,15 +416,21 @@ struct xi_xsk_meta {
  * dead daemon cannot lose it: a full ring counts XI_REASON_TAP_FULL, an empty
  * slot (no daemon) XI_REASON_NO_DAEMON, and the packet passes either way.
  *
- * A record holds the frame's first caplen bytes (headers, the RTP header and
- * its extensions, the start of the payload; all of an RTCP compound up to
- * XI_TAP_SNAP) and what userspace needs to rebuild the rest: the frame's
- * length, and the RTP padding count that ends it. meta is as xi_to_user would
- * have put it in front of the frame.
+ * A record holds the frame's first caplen bytes and what userspace needs to
+ * rebuild the rest: the frame's length, and the RTP padding count that ends
+ * it. meta is as xi_to_user would have put it in front of the frame.
  */
-#define XI_TAP_SNAP            256    /* a power of two */
+#define XI_TAP_SNAP_HDR        128    /* the small record's frame bytes; a power of two */
+#define XI_TAP_SNAP_FRAME      2048   /* the large record's; a power of two */
 #define XI_TAP_RING_BYTES      (16u << 20)
 
+/* A record is this header and then the frame's first caplen bytes, in one of
+ * two sizes: sizeof + XI_TAP_SNAP_HDR when the bytes the connection's
+ * observers read fit (the headers up to the end of the RTP header, its CSRCs
+ * and extension: what nack-generator, receiver-report, header-stats and TWCC
+ * read), else sizeof + XI_TAP_SNAP_FRAME (RTCP, whose observers read it all;
+ * headers longer than the small record; connections with
+ * XI_CONN_F_TAP_FRAMES, such as packet-dump's, which keep whole frames). */
 struct xi_tap_record {
 	struct xi_xsk_meta meta;
 	__u32 queue;               /* rx queue, for emitted RTCP */
@@ -427,7 +438,7 @@ struct xi_tap_record {
 	__u16 caplen;              /* bytes of frame[] filled */
 	__u8 rtp_pad_len;          /* RTP: the frame's last byte (P bit) */
 	__u8 pad[7];
-	__u8 frame[XI_TAP_SNAP];
+	__u8 frame[];
 };
 
 #endif

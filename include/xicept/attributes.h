@@ -31,6 +31,9 @@ enum xi_attr_key {
 	XI_ATTR_ARRIVAL_NS = 2,   /* u64: CLOCK_MONOTONIC receive time */
 	XI_ATTR_FRAME = 3,        /* ptr: the whole Ethernet frame as received */
 	XI_ATTR_FRAME_LEN = 4,    /* u64: its length in bytes */
+	/* u64: how many of those bytes were captured; absent: all. Past it
+	 * the frame holds zeros (a tap copy keeps only what observers read). */
+	XI_ATTR_FRAME_CAPLEN = 5,
 	XI_ATTR_USER_BASE = 0x10000,
 };
 

@@ -64,6 +64,10 @@ struct xi_factory {
  * elements all observe gets its packets through the tap (a ring buffer copy,
  * media on its way at once) rather than through AF_XDP. */
 #define XI_FACTORY_OBSERVES  0x1u
+/* An observer that keeps whole frames, not just headers (packet-dump): the
+ * tap copies its connection's frames up to XI_TAP_SNAP_FRAME bytes and says
+ * how many in XI_ATTR_FRAME_CAPLEN. */
+#define XI_FACTORY_TAP_FRAMES 0x2u
 
 /* ---- the chain builder: pion's interceptor.Registry ---- */
 

@@ -31,3 +31,25 @@ expect_eq "$(tshark -r "$pcap" -d udp.port==5004,rtp -T fields -e ip.src -e udp.
 expect_eq "$(tshark -r "$pcap" -d udp.port==5004,rtp -T fields -e rtp.seq 2>/dev/null | xargs)" \
   "$(python3 -c "print(' '.join(str((65500 + i) & 0xffff) for i in range(80) if not 30 <= i <= 34))")" \
   "RTP sequence numbers in the pcap"
+
+# An observer: its connection takes the tap, which copies whole frames for
+# it. Byte for byte as sent, and with snap=100 each record cut at 100 bytes
+# with the frame's real length kept, as tcpdump -s and xdpdump do.
+expect_eq "$(xi conn list "$IF" --json | jq -r '.connections[0].path')" tap "packet-dump's path"
+expect_eq "$(tshark -r "$pcap" -T fields -e frame.len -e frame.cap_len 2>/dev/null | sort -u)" \
+  "$((14 + 20 + 8 + 12 + 160))	$((14 + 20 + 8 + 12 + 160))" "frames kept whole (len, captured)"
+mkdir -p "$T_TMP/snap"
+t_run xi conn add "$IF" --local "$TB_RX_IP:5006" --chain "packet-dump dir=$T_TMP/snap snap=100"
+expect_eq "$T_RC" 0 "conn add ($T_ERR)"
+id2=$T_OUT
+run_start
+sink_start 5006 --idle 1 --duration 20
+tb_tx "$SEND" --to "$TB_RX_IP:5006" --ssrc 0x7778 --seq 0 --count 20 --rate 500 \
+  --from-port 6102 >/dev/null || fail "xi-rtp-send"
+sink_wait 5006
+run_stop TERM
+expect_eq "$(tshark -r "$T_TMP/snap/xicept-$id2-0.pcap" -T fields -e frame.len -e frame.cap_len \
+  2>/dev/null | sort | uniq -c | xargs)" "20 $((14 + 20 + 8 + 12 + 160)) 100" \
+  "records cut at snap=100, real lengths kept"
+expect_eq "$(tshark -r "$T_TMP/snap/xicept-$id2-0.pcap" -d udp.port==5006,rtp -T fields \
+  -e rtp.seq 2>/dev/null | xargs)" "$(seq -s ' ' 0 19)" "RTP sequence numbers of the cut records"

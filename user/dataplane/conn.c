@@ -307,6 +307,19 @@ static bool chain_observes_from(const struct xi_chain *chain, size_t pos)
 	return true;
 }
 
+/* Whether an observer from pos on keeps whole frames (packet-dump): then the
+ * tap copies them, not just their headers. */
+static bool chain_wants_frames_from(const struct xi_chain *chain, size_t pos)
+{
+	for (size_t i = pos; i < xi_chain_len(chain); i++) {
+		const struct xi_factory *f = xi_chain_factory(chain, i);
+
+		if (f && (f->flags & XI_FACTORY_TAP_FRAMES))
+			return true;
+	}
+	return false;
+}
+
 static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
 {
 	size_t prefix = xi_chain_xdp_prefix(chain);
@@ -323,9 +336,14 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 					  f ? f->name : "?", f && f->xdp_prog ? f->xdp_prog : "");
 		val->stages[val->n_stages++] = (__u8)d->slot;
 	}
-	if (prefix < xi_chain_len(chain))
-		val->stages[val->n_stages++] = chain_observes_from(chain, prefix) ? XI_STAGE_TAP
-										  : XI_STAGE_TO_USER;
+	val->flags = 0;
+	if (prefix < xi_chain_len(chain) && chain_observes_from(chain, prefix)) {
+		val->stages[val->n_stages++] = XI_STAGE_TAP;
+		if (chain_wants_frames_from(chain, prefix))
+			val->flags |= XI_CONN_F_TAP_FRAMES;
+	} else if (prefix < xi_chain_len(chain)) {
+		val->stages[val->n_stages++] = XI_STAGE_TO_USER;
+	}
 	val->verdict = XI_ACT_PASS;
 	return 0;
 }

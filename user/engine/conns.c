@@ -566,7 +566,7 @@ static int reader_for(struct econn *c, const struct xi_xsk_meta *m, const uint8_
 }
 
 static int attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8_t *frame,
-		      size_t len)
+		      size_t len, size_t caplen)
 {
 	int r;
 
@@ -578,6 +578,8 @@ static int attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint
 		r = xi_attributes_set_ptr(a, XI_ATTR_FRAME, frame);
 	if (!r)
 		r = xi_attributes_set_u64(a, XI_ATTR_FRAME_LEN, len);
+	if (!r && caplen < len)
+		r = xi_attributes_set_u64(a, XI_ATTR_FRAME_CAPLEN, caplen);
 	return r;
 }
 
@@ -624,7 +626,7 @@ static int deliver_changed(struct xi_engine_worker *w, const uint8_t *frame, con
 /* Under c->lock: the chain's state is the connection's, whichever queue
  * the packet came on. */
 static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
-			  uint32_t queue, uint8_t *frame, size_t len)
+			  uint32_t queue, uint8_t *frame, size_t len, size_t caplen)
 {
 	const uint8_t *payload = frame + m->payload_off;
 	struct xi_reader rd;
@@ -634,7 +636,7 @@ static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const str
 	peer_learn(c, m, queue, frame);
 	r = reader_for(c, m, payload, &rd);
 	if (!r)
-		r = attrs_fill(&w->attrs, m, frame, len);
+		r = attrs_fill(&w->attrs, m, frame, len, caplen);
 	if (r)
 		return r;
 	c->cur = payload;
@@ -645,14 +647,14 @@ static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const str
 }
 
 static int run_chain(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
-		     uint32_t queue, uint8_t *frame, size_t len, const uint8_t **ret_l3,
-		     size_t *ret_len)
+		     uint32_t queue, uint8_t *frame, size_t len, size_t caplen,
+		     const uint8_t **ret_l3, size_t *ret_len)
 {
 	const uint8_t *payload = frame + m->payload_off;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = chain_read(w, c, m, queue, frame, len);
+	n = chain_read(w, c, m, queue, frame, len, caplen);
 	pthread_mutex_unlock(&c->lock);
 	if (n < 0)
 		return (int)n;
@@ -685,7 +687,8 @@ static bool conn_runs(const struct econn *c, const struct xi_xsk_meta *meta)
 
 /* Inside a read-side section: c stays valid until it ends. */
 static int conns_run_rcu(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
-			 uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len)
+			 uint8_t *frame, size_t len, size_t caplen, const uint8_t **ret_l3,
+			 size_t *ret_len)
 {
 	struct econn *c = conn_find(view_get(w->table), meta->conn_id);
 
@@ -693,15 +696,15 @@ static int conns_run_rcu(struct xi_engine_worker *w, const struct xi_xsk_meta *m
 		W_INC(w, unknown_conn);
 		return deliver_as_is(w, frame, len, meta, ret_l3, ret_len);
 	}
-	return run_chain(w, c, meta, queue, frame, len, ret_l3, ret_len);
+	return run_chain(w, c, meta, queue, frame, len, caplen, ret_l3, ret_len);
 }
 
 /* What process and observe share: 1 with the datagram to deliver, 0 when
  * an interceptor dropped the packet, or a negative errno (*ret_bad_meta:
  * the metadata was unusable, nothing ran). */
 static int conns_run(struct xi_engine_worker *w, const struct xi_xsk_meta *meta, uint32_t queue,
-		     uint8_t *frame, size_t len, const uint8_t **ret_l3, size_t *ret_len,
-		     bool *ret_bad_meta)
+		     uint8_t *frame, size_t len, size_t caplen, const uint8_t **ret_l3,
+		     size_t *ret_len, bool *ret_bad_meta)
 {
 	struct xi_engine_conns *t = w->table;
 	int r;
@@ -716,7 +719,7 @@ static int conns_run(struct xi_engine_worker *w, const struct xi_xsk_meta *meta,
 		forced_sync(t, meta->now_ns);
 		rcu_read_lock();
 	}
-	r = conns_run_rcu(w, meta, queue, frame, len, ret_l3, ret_len);
+	r = conns_run_rcu(w, meta, queue, frame, len, caplen, ret_l3, ret_len);
 	read_end(t);
 	return r;
 }
@@ -730,7 +733,7 @@ int xi_engine_conns_process(struct xi_engine_worker *w, const struct xi_xsk_meta
 	if (!w || !frame || !ret_l3 || !ret_len)
 		return -EINVAL;
 	W_INC(w, packets);
-	r = conns_run(w, meta, queue, frame, len, ret_l3, ret_len, &bad_meta);
+	r = conns_run(w, meta, queue, frame, len, len, ret_l3, ret_len, &bad_meta);
 	/* Every packet ends up in exactly one of delivered, dropped (by an
 	 * interceptor), errors and bad_meta: the last two are losses. */
 	if (bad_meta) {
@@ -747,7 +750,7 @@ int xi_engine_conns_process(struct xi_engine_worker *w, const struct xi_xsk_meta
 }
 
 int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta *meta,
-			    uint32_t queue, uint8_t *frame, size_t len)
+			    uint32_t queue, uint8_t *frame, size_t len, size_t caplen)
 {
 	const uint8_t *l3;
 	size_t l3_len;
@@ -757,7 +760,7 @@ int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta
 	if (!w || !frame)
 		return -EINVAL;
 	W_INC(w, observed);
-	r = conns_run(w, meta, queue, frame, len, &l3, &l3_len, &bad_meta);
+	r = conns_run(w, meta, queue, frame, len, caplen, &l3, &l3_len, &bad_meta);
 	if (r < 0) {
 		W_INC(w, observe_errors);
 		return r;

@@ -76,13 +76,14 @@ int xi_engine_conns_process(struct xi_engine_worker *w, const struct xi_xsk_meta
 
 /*
  * The same chain run on a copy of a packet that went on without us (the tap:
- * XDP passed it): nothing is delivered, and what goes wrong is counted in
+ * XDP passed it), of which caplen bytes were captured (the rest of frame
+ * holds zeros; XI_ATTR_FRAME_CAPLEN says so): nothing is delivered, and what goes wrong is counted in
  * observed / observe_errors, not in delivered, errors or bad_meta, which are
  * about packets handed over through AF_XDP (the engine adds errors and
  * bad_meta to xi_losses). 0, or the negative errno of the failure.
  */
 int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta *meta,
-			    uint32_t queue, uint8_t *frame, size_t len);
+			    uint32_t queue, uint8_t *frame, size_t len, size_t caplen);
 
 /* Timers of every chain (NACK, reports), with CLOCK_MONOTONIC now. */
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns);

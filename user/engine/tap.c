@@ -40,13 +40,15 @@ const struct xi_stage_desc xi_stage_tap = {
 };
 
 /* The frame as it arrived, but for the bytes past caplen, which are zeros:
- * observers read headers, lengths and the RTP padding count only. */
+ * observers read headers, lengths and the RTP padding count only, unless the
+ * connection keeps whole frames (then caplen is the frame, up to the large
+ * record's size). size: the record's, header included. */
 static int frame_rebuild(struct xi_tap *tap, const struct xi_tap_record *r, size_t size)
 {
 	const struct xi_xsk_meta *m = &r->meta;
 	size_t end = (size_t)m->payload_off + m->payload_len;
 
-	if (size < sizeof(*r) || r->caplen > XI_TAP_SNAP || r->caplen > r->frame_len ||
+	if (size < sizeof(*r) || r->caplen > size - sizeof(*r) || r->caplen > r->frame_len ||
 	    end > r->frame_len || m->payload_off > r->caplen)
 		return -EBADMSG;
 	memcpy(tap->frame, r->frame, r->caplen);
@@ -67,7 +69,8 @@ static int record_run(void *ctx, void *data, size_t size)
 	}
 	tap->stats.records++;
 	/* Observed, not delivered: XDP passed the packet already. */
-	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len);
+	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len,
+				r->caplen);
 	return 0;
 }
 

@@ -276,14 +276,23 @@ static void test_unknown_flow_not_redirected(void **state)
 
 /* ---- the tap (XI_STAGE_TAP) ---- */
 
-static struct xi_tap_record tap_got[4];
-static size_t tap_n;
+#define TAP_SMALL (sizeof(struct xi_tap_record) + XI_TAP_SNAP_HDR)
+#define TAP_LARGE (sizeof(struct xi_tap_record) + XI_TAP_SNAP_FRAME)
+
+/* The first records taken, and their sizes. */
+static union {
+	struct xi_tap_record r;
+	uint8_t bytes[TAP_LARGE];
+} tap_got[4];
+static size_t tap_size[4], tap_n;
 
 static int tap_take(void *ctx, void *data, size_t size)
 {
-	assert_int_equal(size, sizeof(struct xi_tap_record));
-	if (tap_n < 4)
+	assert_true(size == TAP_SMALL || size == TAP_LARGE);
+	if (tap_n < 4) {
 		memcpy(&tap_got[tap_n], data, size);
+		tap_size[tap_n] = size;
+	}
 	tap_n++;
 	return 0;
 }
@@ -316,16 +325,18 @@ static size_t tap_consume(void)
 	return tap_n;
 }
 
-/* A short frame whole, a long one cut at XI_TAP_SNAP with its length and
- * padding count; the packet itself passes, unchanged, by the chain's end. */
+/* Records hold what the observers read: an RTP frame's headers through
+ * the RTP header and its extension (and the RTP padding count), an RTCP
+ * compound whole; in the small record when that fits. The packets
+ * themselves pass, unchanged, by the chain's end. */
 static void test_tap_copies_and_passes(void **state)
 {
 	struct rtp_spec r = { .ssrc = 0x2222, .seq = 9, .pt = 96, .ext_words = 1, .pad = 4,
 			      .body = 600 };
-	uint8_t pl[1024], f[PKT_MAX], g[PKT_MAX], out[PKT_MAX + 256];
+	uint8_t pl[1024], f[PKT_MAX], g[PKT_MAX], h[PKT_MAX], out[PKT_MAX + 256];
 	struct pkt_spec sp;
 	uint32_t out_len;
-	size_t pl_short, len_short = rtp_frame(f, 1, 0x1111, 7, &pl_short), len;
+	size_t pl_short, len_short = rtp_frame(f, 1, 0x1111, 7, &pl_short), len, len_rtcp, n;
 	const struct xi_tap_record *t;
 
 	socket_add();
@@ -335,11 +346,16 @@ static void test_tap_copies_and_passes(void **state)
 	expect_reasons(XI_REASON_RTP, XI_REASON_CHAIN_END);
 	sp = tb_spec4(pl, rtp_build(pl, &r));
 	len = pkt_build(g, &sp);
-	assert_true(len > XI_TAP_SNAP);
+	assert_true(len > XI_TAP_SNAP_HDR);
 	assert_int_equal(run(g, len, out, &out_len), XDP_PASS);
-	assert_int_equal(tap_consume(), 2);
+	n = rtcp_sr_build(pl, 0x4444);
+	sp = tb_spec4(pl, n);
+	len_rtcp = pkt_build(h, &sp);
+	assert_int_equal(run(h, len_rtcp, out, &out_len), XDP_PASS);
+	assert_int_equal(tap_consume(), 3);
 
-	t = &tap_got[0];
+	t = &tap_got[0].r;
+	assert_int_equal(tap_size[0], TAP_SMALL);
 	assert_int_equal(t->meta.magic, XI_XSK_META_MAGIC);
 	assert_int_equal(t->meta.conn_id, CONN);
 	assert_int_equal(t->meta.ssrc, 0x1111);
@@ -350,17 +366,57 @@ static void test_tap_copies_and_passes(void **state)
 	assert_int_equal(t->meta.resume, 1);    /* header-stats ran in XDP */
 	assert_int_equal(t->queue, 0);
 	assert_int_equal(t->frame_len, len_short);
-	assert_int_equal(t->caplen, len_short);
-	assert_memory_equal(t->frame, f, len_short);
+	assert_int_equal(t->caplen, 18 + 20 + 8 + 12);   /* through the RTP header */
+	assert_memory_equal(t->frame, f, t->caplen);
 	assert_int_equal(t->rtp_pad_len, 0);
 
-	t = &tap_got[1];
+	t = &tap_got[1].r;
+	assert_int_equal(tap_size[1], TAP_SMALL);
 	assert_int_equal(t->meta.ssrc, 0x2222);
 	assert_int_equal(t->frame_len, len);
-	assert_int_equal(t->caplen, XI_TAP_SNAP);
-	assert_memory_equal(t->frame, g, XI_TAP_SNAP);
+	assert_int_equal(t->caplen, 14 + 20 + 8 + 12 + 4 + 4);   /* and its one-word extension */
+	assert_memory_equal(t->frame, g, t->caplen);
 	assert_int_equal(t->rtp_pad_len, 4);
 	assert_int_equal(g[len - 1], 4);        /* what userspace writes back there */
+
+	t = &tap_got[2].r;
+	assert_int_equal(tap_size[2], TAP_SMALL);   /* a sender report fits */
+	assert_int_equal(t->meta.is_rtcp, 1);
+	assert_int_equal(t->frame_len, len_rtcp);
+	assert_int_equal(t->caplen, len_rtcp);
+	assert_memory_equal(t->frame, h, len_rtcp);
+}
+
+/* A connection that keeps whole frames (packet-dump's): up to the large
+ * record's size, whatever the headers. */
+static void test_tap_whole_frames(void **state)
+{
+	struct rtp_spec r = { .ssrc = 0x2222, .seq = 9, .pt = 96, .ext_words = -1, .body = 1200 };
+	const uint8_t stages[] = { XI_STAGE_HEADER_STATS, XI_STAGE_TAP };
+	uint8_t pl[2048], f[PKT_MAX], g[PKT_MAX], out[PKT_MAX + 256];
+	struct xi_conn c;
+	struct pkt_spec sp;
+	uint32_t out_len, id = CONN;
+	size_t pl_short, len_short = rtp_frame(f, 0, 0x1111, 7, &pl_short), len;
+	int fd = tb_fd(fx.tb->skel->maps.xi_conns);
+
+	assert_int_equal(tb_conn(fx.tb, CONN, stages, 2, XI_ACT_PASS, 90000), 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &id, &c), 0);
+	c.flags |= XI_CONN_F_TAP_FRAMES;
+	assert_int_equal(bpf_map_update_elem(fd, &id, &c, BPF_ANY), 0);
+	socket_add();
+	assert_int_equal(run(f, len_short, out, &out_len), XDP_PASS);
+	sp = tb_spec4(pl, rtp_build(pl, &r));
+	len = pkt_build(g, &sp);
+	assert_true(len > XI_TAP_SNAP_HDR && len < XI_TAP_SNAP_FRAME);
+	assert_int_equal(run(g, len, out, &out_len), XDP_PASS);
+	assert_int_equal(tap_consume(), 2);
+	assert_int_equal(tap_size[0], TAP_LARGE);   /* 154 bytes: more than the small one holds */
+	assert_int_equal(tap_got[0].r.caplen, len_short);
+	assert_memory_equal(tap_got[0].r.frame, f, len_short);
+	assert_int_equal(tap_size[1], TAP_LARGE);
+	assert_int_equal(tap_got[1].r.caplen, len);
+	assert_memory_equal(tap_got[1].r.frame, g, len);
 }
 
 /* No daemon (no socket): the packet passes whatever the no_daemon policy,
@@ -377,17 +433,17 @@ static void test_tap_without_daemon_passes(void **state)
 }
 
 /* A ring nobody reads fills: every packet still passes, and each one that
- * found no room is counted, exactly: the ring holds its size over a record's
- * size (with its 8-byte header) records. */
+ * found no room is counted, exactly: the ring holds its size over a small
+ * record's size (with its 8-byte header) records. */
 static void test_tap_full_is_counted(void **state)
 {
-	const uint32_t n = 60000, room = XI_TAP_RING_BYTES / (sizeof(struct xi_tap_record) + 8);
+	const uint32_t n = 100000, room = XI_TAP_RING_BYTES / (TAP_SMALL + 8);
 	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = n);
 	size_t pl;
 
-	_Static_assert(sizeof(struct xi_tap_record) % 8 == 0, "records are 8-byte aligned");
+	_Static_assert(TAP_SMALL % 8 == 0, "records are 8-byte aligned");
 	o.data_size_in = (uint32_t)rtp_frame(f, 0, 0x1111, 7, &pl);
 	socket_add();
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(fx.tb->skel->progs.xi_entry), &o), 0);
@@ -407,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup(test_socket_removed_falls_back, setup),
 		cmocka_unit_test_setup(test_unknown_flow_not_redirected, setup),
 		cmocka_unit_test_setup(test_tap_copies_and_passes, tap_setup),
+		cmocka_unit_test_setup(test_tap_whole_frames, tap_setup),
 		cmocka_unit_test_setup(test_tap_without_daemon_passes, tap_setup),
 		cmocka_unit_test_setup(test_tap_full_is_counted, tap_setup),
 	};

@@ -7,7 +7,11 @@
  * (a file always takes at least one record, however large).
  *
  * When the engine attached the whole Ethernet frame (XI_ATTR_FRAME and
- * XI_ATTR_FRAME_LEN) it is written as received. Otherwise a frame is made
+ * XI_ATTR_FRAME_LEN) it is written as received, cut at snap bytes the way
+ * tcpdump -s and xdpdump do (the record keeps the frame's real length). It
+ * only reads packets, so its connections take the tap, which copies whole
+ * frames for it up to XI_TAP_SNAP_FRAME bytes (XI_ATTR_FRAME_CAPLEN: what
+ * was captured; the record is cut there too). Otherwise a frame is made
  * around the packet: Ethernet, IPv4 192.0.2.1 -> 192.0.2.2 (RFC 5737
  * documentation addresses) with a valid header checksum, and UDP to port
  * 5004 for RTP or 5005 for RTCP, the RFC 3550 "next port" convention, so
@@ -50,6 +54,7 @@
 struct dump_cfg {
 	char dir[DUMP_DIR_MAX];
 	uint64_t max_size;
+	uint64_t snap;
 };
 
 struct dump_stream {
@@ -143,11 +148,16 @@ static size_t synth_frame(struct dump_gen *g, const uint8_t *pkt, size_t len, ui
 	return SYNTH_HDRS + len;
 }
 
-static void dump_record(struct dump_gen *g, const uint8_t *frame, size_t len)
+/* len: the frame's length on the wire; caplen of it are written. */
+static void dump_record(struct dump_gen *g, const uint8_t *frame, size_t len, size_t caplen)
 {
 	struct pcap_pkthdr h;
 	struct timespec ts;
-	uint64_t rec = PCAP_REC_HDR + len;
+	uint64_t rec;
+
+	if (caplen > g->cfg.snap)
+		caplen = (size_t)g->cfg.snap;
+	rec = PCAP_REC_HDR + caplen;
 
 	if (g->dumper && g->file_size > PCAP_FILE_HDR && g->file_size + rec > g->cfg.max_size) {
 		note_error(g, dump_close_file(g));
@@ -158,7 +168,8 @@ static void dump_record(struct dump_gen *g, const uint8_t *frame, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h.ts.tv_sec = ts.tv_sec;
 	h.ts.tv_usec = ts.tv_nsec / 1000;
-	h.caplen = h.len = (bpf_u_int32)len;
+	h.len = (bpf_u_int32)len;
+	h.caplen = (bpf_u_int32)caplen;
 	pcap_dump((u_char *)g->dumper, &h, frame);
 	g->file_size += rec;
 }
@@ -167,15 +178,20 @@ static void dump_packet(struct dump_gen *g, const uint8_t *pkt, size_t len,
 			const struct xi_attributes *attrs, uint16_t port)
 {
 	void *frame = NULL;
-	uint64_t frame_len = 0;
+	uint64_t frame_len = 0, caplen;
 
 	pthread_mutex_lock(&g->st.lock);
 	if (attrs && xi_attributes_get_ptr(attrs, XI_ATTR_FRAME, &frame) == 0 && frame &&
 	    xi_attributes_get_u64(attrs, XI_ATTR_FRAME_LEN, &frame_len) == 0 &&
-	    frame_len > 0 && frame_len <= DUMP_SNAPLEN)
-		dump_record(g, frame, (size_t)frame_len);
-	else if (len <= UDP_MAX_PAYLOAD)
-		dump_record(g, g->frame, synth_frame(g, pkt, len, port));
+	    frame_len > 0 && frame_len <= DUMP_SNAPLEN) {
+		if (xi_attributes_get_u64(attrs, XI_ATTR_FRAME_CAPLEN, &caplen) || caplen > frame_len)
+			caplen = frame_len;
+		dump_record(g, frame, (size_t)frame_len, (size_t)caplen);
+	} else if (len <= UDP_MAX_PAYLOAD) {
+		size_t n = synth_frame(g, pkt, len, port);
+
+		dump_record(g, g->frame, n, n);
+	}
 	pthread_mutex_unlock(&g->st.lock);
 }
 
@@ -305,8 +321,10 @@ static int dump_new(const struct xi_factory *f, const void *config,
 		return -ENOMEM;
 	xi_stream_table_init(&g->st, stream_free);
 	g->cfg = *cfg;
+	if (!g->cfg.snap)
+		g->cfg.snap = DUMP_SNAPLEN;   /* a config made without the key's default */
 	g->conn_id = ctx ? ctx->conn_id : 0;
-	g->dead = pcap_open_dead(DLT_EN10MB, DUMP_SNAPLEN);
+	g->dead = pcap_open_dead(DLT_EN10MB, (int)g->cfg.snap);
 	if (!g->dead) {
 		dump_free(g);
 		return -ENOMEM;
@@ -330,6 +348,9 @@ static const struct xi_config_key dump_keys[] = {
 	  .offset = offsetof(struct dump_cfg, max_size), .def = "10M",
 	  .min = PCAP_FILE_HDR + PCAP_REC_HDR, .max = UINT64_MAX,
 	  .help = "bytes per file before the next one is started" },
+	{ .name = "snap", .type = XI_CFG_SIZE, .offset = offsetof(struct dump_cfg, snap),
+	  .def = "262144", .min = 64, .max = DUMP_SNAPLEN,
+	  .help = "bytes of each frame kept (through the tap, at most 2048)" },
 	{ .name = NULL },
 };
 
@@ -340,6 +361,7 @@ static const struct xi_factory packet_dump_factory = {
 	.keys = dump_keys,
 	.config_size = sizeof(struct dump_cfg),
 	.new_interceptor = dump_new,
+	.flags = XI_FACTORY_OBSERVES | XI_FACTORY_TAP_FRAMES,
 };
 
 XI_CATALOG_REGISTER(packet_dump_factory)
