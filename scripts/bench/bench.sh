@@ -57,6 +57,7 @@ B_SINK_PID=
 B_RUN_PID=
 B_PIN=
 B_HOLD_IF=
+B_HOLD2_IF=
 
 cleanup() {
 	local rc=$?
@@ -108,7 +109,10 @@ preflight() {
 		cp "${!bin}" "$B_TMP/bin/" || die "cannot copy ${!bin}"
 		printf -v "$bin" '%s' "$B_TMP/bin/$(basename "${!bin}")"
 	done
-	tb_up "b$$" || die "cannot create the testbed"
+	# Two queues: the generator's XDP_TX frames land on the rx queue of the
+	# CPU that sends them, so afxdp-chain-2q feeds one from each CPU; every
+	# other row sends from CPU $GEN_CPU alone, onto queue $GEN_CPU.
+	TB_QUEUES=2 tb_up "b$$" || die "cannot create the testbed"
 	B_PIN=/sys/fs/bpf/xi-bench-$TB_ID
 	RX_MAC=$(tb_mac rx "$TB_RX_IF")
 	# Paced runs hold the generator's program here (lib.sh, gen); it goes
@@ -116,6 +120,9 @@ preflight() {
 	B_HOLD_IF=xih$TB_ID
 	tb_tx ip link add "$B_HOLD_IF" type veth peer name "xij$TB_ID" ||
 		die "cannot create the spare veth $B_HOLD_IF"
+	B_HOLD2_IF=xik$TB_ID   # the second generator's, in afxdp-chain-2q
+	tb_tx ip link add "$B_HOLD2_IF" type veth peer name "xil$TB_ID" ||
+		die "cannot create the spare veth $B_HOLD2_IF"
 	# No IPv6 chatter (router solicitations, MLD) among the counted frames.
 	tb_tx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	tb_rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1

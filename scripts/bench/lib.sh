@@ -45,6 +45,10 @@ veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.droppe
 # program held on a spare veth so a call does not rebuild the kernel's XDP
 # dispatcher (that costs ~0.5 ms of CPU a call here).
 gen() {
+	if ((${GEN_TWO:-0})); then
+		gen_two "$@"
+		return
+	fi
 	local out pace=()
 	[[ -z ${GEN_RATE:-} ]] || pace=(--rate "$GEN_RATE" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
 	out=$(tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
@@ -52,6 +56,34 @@ gen() {
 		--start "$3" --cpu "$GEN_CPU" "${pace[@]}") || die "xi-gen failed: $out"
 	G_SENT=$(kv "$out" sent)
 	G_NS=$(kv "$out" ns)
+}
+
+# GEN_TWO=1: two generators at once, half the count and half the rate each,
+# one on each CPU (so on each rx queue), SSRCs of their own. G_SENT is their
+# sum, G_NS the longer of their times.
+gen_two() {
+	local half=$(($1 / 2)) pace0=() pace1=() o0 o1 p0 p1
+	if [[ -n ${GEN_RATE:-} ]]; then
+		local r
+		r=$(awk -v r="$GEN_RATE" 'BEGIN { print r / 2 }')
+		pace0=(--rate "$r" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
+		pace1=(--rate "$r" --chunk "$PACE_CHUNK" --hold "$B_HOLD2_IF")
+	fi
+	tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
+		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "$SSRC_BASE" --count "$half" \
+		--start "$3" --cpu 0 "${pace0[@]}" >"$B_TMP/gen0" 2>&1 &
+	p0=$!
+	tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
+		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base $((SSRC_BASE + 0x100)) --count "$half" \
+		--start "$3" --cpu 1 "${pace1[@]}" >"$B_TMP/gen1" 2>&1 &
+	p1=$!
+	wait "$p0" || die "xi-gen on CPU 0 failed: $(cat "$B_TMP/gen0")"
+	wait "$p1" || die "xi-gen on CPU 1 failed: $(cat "$B_TMP/gen1")"
+	o0=$(cat "$B_TMP/gen0") o1=$(cat "$B_TMP/gen1")
+	G_SENT=$(($(kv "$o0" sent) + $(kv "$o1" sent)))
+	G_NS=$(kv "$o0" ns)
+	(($(kv "$o1" ns) > G_NS)) && G_NS=$(kv "$o1" ns)
+	return 0
 }
 
 # The generator's own rate of its last run, in Mpps.
@@ -165,8 +197,9 @@ sink_check() {
 run_start() {
 	B_RUN_LOG=$B_TMP/run.log
 	: >"$B_RUN_LOG"
-	nsenter --net="/run/netns/$TB_RX_NS" -- taskset -c "$SINK_CPU" "$XICEPT" run "$TB_RX_IF" \
-		2>>"$B_RUN_LOG" &
+	# shellcheck disable=SC2086 # RUN_ARGS: more options, split
+	nsenter --net="/run/netns/$TB_RX_NS" -- taskset -c "${RUN_CPUS:-$SINK_CPU}" "$XICEPT" run \
+		"$TB_RX_IF" ${RUN_ARGS:-} 2>>"$B_RUN_LOG" &
 	B_RUN_PID=$!
 	for _ in $(seq 250); do
 		grep -q "running on $TB_RX_IF" "$B_RUN_LOG" && return 0

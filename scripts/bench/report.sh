@@ -20,6 +20,7 @@ declare -A REF=(
 	[userspace-interceptors]="- pion-interceptors cpu"
 	[tap-chain]="xdp-limit-pass - mpps"
 	[afxdp-chain]="xdp-limit-pass - mpps"
+	[afxdp-chain-2q]="xdp-limit-pass afxdp-chain mpps"
 )
 for ((k = 0; k <= 8; k++)); do
 	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
@@ -69,15 +70,15 @@ engine_why() {
 	local nd d lk k v
 	nd=$(meta_median tap-chain probe_no_daemon)
 	d=$(meta_median tap-chain probe_daemon)
-	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, $PACE_CHUNK frames a test-run call), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve, 256-byte bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
-	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX, the chain, one TUN write() a packet whose trip through the stack runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
+	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, $PACE_CHUNK frames a test-run call), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve 176 bytes, copy the frame through its RTP header with bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
+	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread (--threads 1) on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX in batches of 64, the chain, one sendmmsg() a batch on a raw socket whose trip through the stack (loopback, IP and UDP receive, the socket's wakeup) runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
 	lk=
 	while IFS=$'\t' read -r k v; do
 		[[ $v == 0 ]] || lk+="${lk:+, }$k $v"
 	done < <(awk -F'\t' '$1 == "loss-counting" && $2 ~ /^loss_/ { s[substr($2, 6)] += $3; if (!($2 in o)) { o[$2]; ord[++n] = substr($2, 6) } }
 		END { for (i = 1; i <= n; i++) printf "%s\t%d\n", ord[i], s[ord[i]] }' "$B_TMP/meta")
 	WHY[loss-counting]="the unpaced generator ($(fmt "$(meta_median loss-counting gen_mpps)" %.2f) Mpps median) into the afxdp-chain; Mpps = what the socket got over its own time (the daemon's delivered rate under overload), ns/pkt = daemon CPU per frame it handled; counted = socket $(meta_sum loss-counting socket) + xicept losses $(meta_sum loss-counting lost) (${lk:-none}) + drop reasons (ssrc_drop, no_daemon) $(meta_sum loss-counting drop_reasons) + the socket's own drops $(meta_sum loss-counting sdrops) + tx veth drops $(meta_sum loss-counting vdrops); sent − counted = $(meta_sum loss-counting unaccounted) ($(awk -F'\t' '$1 == "loss-counting" && $2 == "unaccounted" && $3 != 0 { n++ } END { print n + 0 }' "$B_TMP/meta") runs off)"
-	WHY[afxdp-chain-2q]="two receive queues, two engine threads"
+	WHY[afxdp-chain-2q]="as afxdp-chain, fed by two generators at half the rate each, one on each CPU (veth puts a generator's frames on the rx queue of its CPU), read by two engine threads (--threads 2) free to run on either CPU, the socket on CPU $SINK_CPU; frames each queue's socket read over the runs: $(awk -F'\t' '$1 == "afxdp-chain-2q" && $2 == "queues" { printf "%s%s", n++ ? ", " : "", $3 }' "$B_TMP/meta"). On two CPUs the generators, XDP, both engine threads, the stack's receive path and the socket share the same two cores, so the second queue adds a thread but no core. Warm-up losses $(meta_sum afxdp-chain-2q warmup_lost)"
 }
 
 # One line per scenario, in first-seen order:
@@ -199,7 +200,7 @@ write_targets() {
 	target_line "tap-chain: socket count / packets that reached xicept (sent − tx veth drops $(meta_sum tap-chain drops)): media as with no xicept" \
 		"$(awk -v s="$ts" -v d="$(meta_sum tap-chain drops)" -v c="$(meta_sum tap-chain socket_received)" 'BEGIN { if (s > 0 && c != "") printf "%.6f", c / (s - d) }')" "≥" 1 ""
 	target_line "afxdp-chain, one queue: highest rate with every packet at the socket" "$(fmt "$(col afxdp-chain 3)" %.3f)" "≥" 1 " Mpps"
-	echo "| afxdp-chain, two queues and two threads / one | ≥ 1.6× | not implemented | no |"
+	target_line "afxdp-chain-2q / afxdp-chain: two queues and two threads over one" "$(col afxdp-chain-2q 9)" "≥" 1.6 ×
 	ac=$(meta_sum loss-counting unaccounted)
 	target_line "loss counting: sent − (socket + losses + drop reasons), overloaded afxdp-chain" \
 		"${ac:+${ac#-}}" "≤" 0 " packets"

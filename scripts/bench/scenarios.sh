@@ -173,22 +173,22 @@ sc_tap_chain() {
 # rates upwards: the row is the highest at which every packet reached the
 # socket and xicept counted no loss. Then the unpaced generator overloads it:
 # every packet sent must be at the socket or counted under a reason.
-sc_afxdp_chain() {
-	local r n got lost best=0 best_ns=0 best_sent=0 best_got=0 first_fail= sent drops sdrops acc
-	xi_up "$AFX_CHAIN"
-	path_is afxdp
-	run_start
-	# A fresh daemon loses its first packets (fill_empty, ~100 here): the
-	# ladder measures it warm, and the table says how many.
+# afx_ladder NAME: the rates of AFX_RATES upwards, until one loses; records
+# NAME with the highest at which every packet reached the socket and xicept
+# counted no loss. A daemon must run. A fresh daemon loses its first packets
+# (fill_empty, while its chains are built and its pages touched): the ladder
+# measures it warm, and the table says how many.
+afx_ladder() {
+	local name=$1 r n got lost best=0 best_ns=0 best_sent=0 best_got=0 first_fail=
 	sink_start --mode count --idle 0.3
-	GEN_RATE=${AFX_RATES%% *} RECORD=0 measure afxdp-chain 5000 "$N_SSRCS" snap_xi_all .reasons.rtp
+	GEN_RATE=${AFX_RATES%% *} RECORD=0 measure "$name" 5000 "$N_SSRCS" snap_xi_all .reasons.rtp
 	sink_wait
 	snap_xi_all >"$B_TMP/after"
-	meta afxdp-chain warmup_lost "$(delta "$losses_sum")"
+	meta "$name" warmup_lost "$(delta "$losses_sum")"
 	for r in $AFX_RATES; do
 		n=$(awk -v r="$r" -v s="$AFX_SECONDS" 'BEGIN { n = r * 1e6 * s; printf "%d", n < 20000 ? 20000 : n }')
 		sink_start --mode count --expect "$n"
-		GEN_RATE=$r RECORD=0 measure afxdp-chain "$n" "$N_SSRCS" snap_xi_all .reasons.rtp
+		GEN_RATE=$r RECORD=0 measure "$name" "$n" "$N_SSRCS" snap_xi_all .reasons.rtp
 		sink_wait
 		snap_xi_all >"$B_TMP/after"   # the losses of the last tick, too
 		got=$(kv "$S_OUT" received)
@@ -200,19 +200,34 @@ sc_afxdp_chain() {
 			break
 		fi
 	done
-	run_stop
 	if ((best_sent)); then
-		record afxdp-chain "$best" "$(awk -v c="$best_sent" -v ns="$best_ns" 'BEGIN { printf "%.2f", ns / c }')" \
+		record "$name" "$best" "$(awk -v c="$best_sent" -v ns="$best_ns" 'BEGIN { printf "%.2f", ns / c }')" \
 			"$best_sent" "$best_got"
 	else
-		record afxdp-chain 0 0 0 0
+		record "$name" 0 0 0 0
 	fi
-	[[ -z $first_fail ]] || meta afxdp-chain note "$first_fail"
-	progress "  afxdp-chain: no loss up to $best Mpps${first_fail:+; $first_fail}"
+	[[ -z $first_fail ]] || meta "$name" note "$first_fail"
+	progress "  $name: no loss up to $best Mpps${first_fail:+; $first_fail}"
+}
+
+# What each queue's socket read, from the daemon's last summary.
+queues_meta() {
+	local q
+	q=$(grep -o 'stopped: [0-9]* frames (queues [0-9+]*)' "$B_RUN_LOG" | tail -1 | grep -o '[0-9+]*)$')
+	meta "$1" queues "${q%)}"
+}
+
+sc_afxdp_chain() {
+	local got lost sent drops sdrops acc
+	xi_up "$AFX_CHAIN"
+	path_is afxdp
+	RUN_ARGS="--threads 1" run_start
+	afx_ladder afxdp-chain
+	run_stop
 
 	# Overload: the losses of a stopped daemon are synced, so from here
 	# every count starts afresh.
-	run_start
+	RUN_ARGS="--threads 1" run_start
 	sink_start --mode count --idle 0.5
 	RECORD=0 measure loss-counting "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
 	sink_wait
@@ -242,6 +257,21 @@ sc_afxdp_chain() {
 	xi_down
 }
 
+# The same chain on two receive queues, fed by a generator on each CPU, read
+# by two engine threads free to run on either CPU; the socket stays on CPU
+# $SINK_CPU. Each generator gets half the rate.
+sc_afxdp_chain_2q() {
+	xi_up "$AFX_CHAIN"
+	path_is afxdp
+	RUN_ARGS="--threads 2" RUN_CPUS=0,1 run_start
+	grep -q "2 receive queues, 2 threads" "$B_RUN_LOG" ||
+		die "afxdp-chain-2q: the daemon does not run two threads: $(tail -2 "$B_RUN_LOG")"
+	GEN_TWO=1 afx_ladder afxdp-chain-2q
+	run_stop
+	queues_meta afxdp-chain-2q
+	xi_down
+}
+
 run_live_rounds() {
 	progress "warm-up"
 	RECORD=0 sc_limit_drop
@@ -258,9 +288,8 @@ run_live_rounds() {
 		sc_ssrcs64
 		sc_tap_chain
 		sc_afxdp_chain
+		sc_afxdp_chain_2q
 	done
-	meta afxdp-chain-2q note "not implemented: the engine runs one thread; two queues and two threads are to come"
-	record afxdp-chain-2q - - 0 0
 }
 
 # ---- connection tables: scale and install time ----
