@@ -88,6 +88,16 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } xi_stages SEC(".maps");
 
+/* Every stage program by slot, filled at load, the on-demand ones
+ * (xi_to_user, xi_tap) included: how a process without the pins finds them
+ * from the attached xi_entry (user/dataplane/kernel.c). No program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XI_STAGES_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} xi_progs SEC(".maps");
+
 static __always_inline void xi_count(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&xi_reasons, &reason);
