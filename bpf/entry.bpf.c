@@ -290,9 +290,19 @@ static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct x
 	pc->conn_id = conn->conn_id;
 	pc->default_clock_rate = conn->default_clock_rate;
 	pc->pos = 0;
-	pc->n_stages = conn->n_stages;
-	pc->verdict = conn->verdict;
-	__builtin_memcpy(pc->stages, conn->stages, sizeof(pc->stages));
+	pc->ran = 0;
+	/* One read of bank, then that bank alone (see struct xi_conn). */
+	if (*(volatile const __u8 *)&conn->bank) {
+		pc->version = conn->alt.version;
+		pc->n_stages = conn->alt.n_stages;
+		pc->verdict = conn->alt.verdict;
+		__builtin_memcpy(pc->stages, conn->alt.stages, sizeof(pc->stages));
+	} else {
+		pc->version = conn->version;
+		pc->n_stages = conn->n_stages;
+		pc->verdict = conn->verdict;
+		__builtin_memcpy(pc->stages, conn->stages, sizeof(pc->stages));
+	}
 }
 
 /*

@@ -62,8 +62,10 @@ int xi_tap(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* The daemon's sockets are its liveness: they leave xi_xsks with the
 	 * process, so a killed daemon is told from a slow one. */
-	if (!bpf_map_lookup_elem(&xi_xsks, &queue))
+	if (!bpf_map_lookup_elem(&xi_xsks, &queue)) {
+		xi_chain_done(pc);
 		return xi_tail_call_failed(XI_STAGE_TAP);
+	}
 	r = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*r), 0);
 	if (!r) {
 		xi_count(XI_REASON_TAP_FULL);

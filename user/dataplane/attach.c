@@ -46,6 +46,7 @@ static const char *const map_names[XI_MAP__MAX] = {
 	[XI_MAP_STAGES] = "xi_stages",
 	[XI_MAP_CONN_META] = "xi_conn_meta",
 	[XI_MAP_LOSSES] = "xi_losses",
+	[XI_MAP_CHAIN_RUNS] = "xi_chain_runs",
 };
 
 const char *xi_dataplane_map_name(enum xi_dataplane_map map)
@@ -198,6 +199,8 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 		r = map_size_by_name(skel, map_names[XI_MAP_CONNS], o->max_conns);
 	if (!r)
 		r = map_size_by_name(skel, map_names[XI_MAP_CONN_META], o->max_conns);
+	if (!r)
+		r = map_size_by_name(skel, map_names[XI_MAP_CHAIN_RUNS], 4 * o->max_conns);
 	/* No program reads the meta (750 bytes a connection): it takes memory
 	 * as connections come instead of all of it up front. */
 	if (!r)

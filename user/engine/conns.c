@@ -28,6 +28,7 @@
 
 #include "user/lib/log.h"
 #include "user/dataplane/internal.h"
+#include "user/dataplane/swap.h"
 #include "user/engine/conns.h"
 #include "user/lib/udp_frame.h"
 
@@ -50,6 +51,7 @@ struct econn {
 	struct xi_conn_spec spec;
 	struct xi_chain *chain;       /* NULL: could not be built, packets pass as is */
 	size_t from;                  /* the XDP prefix: where userspace resumes */
+	uint32_t version;             /* of the chain in xi_conns this one is */
 	uint32_t default_clock_rate;
 	struct xi_reader rtcp_reader;
 	struct econn_stream *streams;
@@ -325,8 +327,15 @@ static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, 
 {
 	struct econn *old = conn_find(t, id);
 	struct xi_conn_spec spec;
-	int r = xi_dataplane_conn_get(t->dp, id, &spec);
+	uint32_t version = 0;
+	int r;
 
+	/* The version first: set-chain flips XDP to the new chain, then
+	 * writes the spec, so a new version with the old spec is a switch
+	 * half-way: the next sync takes it. */
+	r = xi_dataplane_conn_version(t->dp, id, &version);
+	if (!r)
+		r = xi_dataplane_conn_get(t->dp, id, &spec);
 	if (r)
 		return r;
 	*ret_changed = !old || memcmp(&old->spec, &spec, sizeof(spec));
@@ -335,6 +344,8 @@ static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, 
 		return 0;
 	}
 	r = econn_new(t, id, &spec, ret);
+	if (!r)
+		(*ret)->version = version;
 	if (!r) {
 		econn_inherit(*ret, old);
 		tlog(t, "connection %u: %s chain '%s'%s", id, old ? "rebuilt" : "added",
@@ -559,7 +570,7 @@ static int conns_run(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, 
 	if (*ret_bad_meta)
 		return -EBADMSG;
 	c = conn_find(t, meta->conn_id);
-	if ((!c || c->from != meta->resume) &&
+	if ((!c || c->from != meta->resume || (uint16_t)c->version != meta->version) &&
 	    meta->now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
 		/* Added or changed since the last sync; at most one such sync
 		 * per FORCED_SYNC_NS, whatever the packet rate. */
@@ -567,7 +578,8 @@ static int conns_run(struct xi_engine_conns *t, const struct xi_xsk_meta *meta, 
 		xi_engine_conns_sync(t);
 		c = conn_find(t, meta->conn_id);
 	}
-	if (!c || !c->chain || c->from != meta->resume) {
+	/* Of another chain version than the one built: not run through it. */
+	if (!c || !c->chain || c->from != meta->resume || (uint16_t)c->version != meta->version) {
 		t->stats.unknown_conn++;
 		return deliver_as_is(t, frame, len, meta, ret_l3, ret_len);
 	}
