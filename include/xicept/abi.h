@@ -43,7 +43,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>   /* struct bpf_spin_lock */
 
-#define XI_ABI_VERSION         1
+#define XI_ABI_VERSION         2
 
 #define XI_CHAIN_STAGES_MAX    16     /* stage ids in one connection's chain */
 #define XI_STAGES_SLOTS        16     /* xi_stages PROG_ARRAY size */

@@ -261,6 +261,12 @@ static int do_set_chain(struct applier *ap, struct xi_dataplane *dp, const char 
 	if (ap->dry)
 		return 0;
 	rc = xi_dataplane_conn_set_chain(dp, id, want->chain, &a->version, &err);
+	if (rc == -EBUSY) {
+		/* An XDP stage of both chains changes its configuration: not
+		 * live; the caller replaces the connection instead. */
+		ap->n_acts--;
+		return 1;
+	}
 	if (rc) {
 		ap->n_acts--;
 		return fail_at(ap, ifname, "change a chain", rc, &err);
@@ -350,9 +356,12 @@ static int sync_conns(struct applier *ap, struct xi_dataplane *dp, const struct 
 			if (!wanted_met[k] && same_flow(&specs[i], &wi->conns[k].spec))
 				break;
 		if (!rc && k < wi->n_conns) {
-			wanted_met[k] = true;
 			rc = do_set_chain(ap, dp, wi->name, ids[i], &specs[i], &wi->conns[k].spec);
-			continue;
+			if (rc <= 0) {
+				wanted_met[k] = !rc;
+				continue;
+			}
+			rc = 0;   /* replaced: deleted here, added below */
 		}
 		del_ids[n_del] = ids[i];
 		del_specs[n_del++] = &specs[i];
