@@ -215,8 +215,12 @@ test-fuzz: $(FUZZ_BINS)
 	$(call run_each,$^,[fuzz 10s] ,scripts/run-fuzzer.sh 10)
 fuzz: $(FUZZ_BINS)
 	$(call run_each,$^,[fuzz $(FUZZ_SECONDS)s] ,scripts/run-fuzzer.sh $(FUZZ_SECONDS))
+# The CLI's --version.
+$(BUILD)/obj/user/cli/main.o: XCFLAGS += -DXICEPT_VERSION='"$(VERSION)"'
+
+BENCH_OUT   := $(BUILD)/bench
 # BUILD in the environment: scripts that honour it test this build.
-test-integration: all
+test-integration: all $(BENCH_OUT)/xi-gen $(BENCH_OUT)/socket-baseline
 	$(call run_each,$(INTEGRATION),[integration] ,BUILD=$(BUILD) bash)
 
 # ---- demo and benchmarks ----
@@ -227,7 +231,7 @@ demo: deps
 
 # make bench: every figure of issue 13 in one run on a veth testbed of its
 # own (scripts/bench/bench.sh): bench/results/latest.{csv,md,png}. Needs root.
-BENCH_OUT   := $(BUILD)/bench
+
 BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-baseline
 
 .PHONY: bench-tools

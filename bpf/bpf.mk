@@ -32,7 +32,16 @@ $(BPF_STAGE_LIST): FORCE
 	@printf '#include "%s"\n' $(BPF_STAGE_SRCS) > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-$(BPF_OBJ): $(BPF_SRCS) $(BPF_STAGE_LIST)
+# Every map the stages define, which xi_entry references (bpf/entry.bpf.c).
+BPF_STAGE_MAPS := $(BUILD)/gen/xi_stage_maps.h
+
+$(BPF_STAGE_MAPS): $(BPF_STAGE_SRCS) FORCE
+	@mkdir -p $(@D)
+	@sed -n 's/^} *\(xi_[A-Za-z0-9_]*\) *SEC("\.maps").*/\tXI_ANCHOR_MAP(\1)/p' \
+	    /dev/null $(BPF_STAGE_SRCS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(BPF_OBJ): $(BPF_SRCS) $(BPF_STAGE_LIST) $(BPF_STAGE_MAPS)
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c bpf/xicept.bpf.c -o $@
 

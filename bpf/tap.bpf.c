@@ -36,8 +36,10 @@ static __always_inline __u32 xi_tap_want(struct xi_pkt_ctx *pc, __u32 len)
 
 	if (pc->is_rtcp)
 		return len;
+	/* The bank in use now: during a chain switch a packet may read the
+	 * other bank's flags, which only decides how much of it is copied. */
 	c = bpf_map_lookup_elem(&xi_conns, id);
-	if (c && (c->flags & XI_CONN_F_TAP_FRAMES))
+	if (c && ((c->bank ? c->alt.flags : c->flags) & XI_CONN_F_TAP_FRAMES))
 		return len;
 	return (__u32)pc->payload_off + pc->rtp_hdr_len;
 }
@@ -103,8 +105,10 @@ int xi_tap(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* The daemon's sockets are its liveness: they leave xi_xsks with the
 	 * process, so a killed daemon is told from a slow one. */
-	if (!bpf_map_lookup_elem(&xi_xsks, &queue))
+	if (!bpf_map_lookup_elem(&xi_xsks, &queue)) {
+		xi_chain_done(pc);
 		return xi_tail_call_failed(XI_STAGE_TAP);
+	}
 	if (xi_tap_record(ctx, pc))
 		xi_count(XI_REASON_TAP_FULL);
 	return xi_next_stage(ctx, pc);

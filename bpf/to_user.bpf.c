@@ -44,6 +44,7 @@ int xi_to_user(struct xdp_md *ctx)
 
 	if (!pc)
 		return XDP_PASS;
+	xi_chain_done(pc);   /* XDP's part ends here, whatever happens next */
 	/* No socket on this queue, or no room for the metadata (a driver
 	 * without metadata support): userspace cannot run this packet. */
 	if (!bpf_map_lookup_elem(&xi_xsks, &queue) || xi_meta_write(ctx, pc))

@@ -88,6 +88,26 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } xi_stages SEC(".maps");
 
+/* Every stage program by slot, filled at load, the on-demand ones
+ * (xi_to_user, xi_tap) included: how a process without the pins finds them
+ * from the attached xi_entry (user/dataplane/kernel.c). No program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XI_STAGES_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} xi_progs SEC(".maps");
+
+/* Sized by the loader to 4 x max_conns: each connection keeps the entries
+ * of its current and previous chain version (set-chain removes older). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4 * XI_MAX_CONNS);
+	__type(key, struct xi_chain_run_key);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} xi_chain_runs SEC(".maps");
+
 static __always_inline void xi_count(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&xi_reasons, &reason);
@@ -160,6 +180,31 @@ static __always_inline void xi_tail_call_const(struct xdp_md *ctx, const __u32 s
 		     : "r0", "r1", "r2", "r3", "r4", "r5");
 }
 
+/* Finds the value under key, creating it zeroed first if needed. NULL only
+ * when the map is full. */
+static __always_inline void *xi_lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	/* -EEXIST from a racing CPU is fine: the lookup below finds its entry. */
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* The packet's XDP chain ends: counted by version and stages run. */
+static __always_inline void xi_chain_done(struct xi_pkt_ctx *pc)
+{
+	struct xi_chain_run_key k = {
+		.conn_id = pc->conn_id, .version = pc->version, .stages_mask = pc->ran,
+	};
+	__u64 zero = 0, *n = xi_lookup_or_init(&xi_chain_runs, &k, &zero);
+
+	if (n)
+		*n += 1;   /* per-CPU: no other writer */
+}
+
 /* Every stage ends here: run the next stage of this packet's chain, or return
  * the chain's verdict after the last one. The slots XI_STAGES names get a
  * direct jump each; any other slot an indirect one. */
@@ -169,10 +214,12 @@ static __always_inline int xi_next_stage(struct xdp_md *ctx, struct xi_pkt_ctx *
 
 	if (pos >= pc->n_stages || pos >= XI_CHAIN_STAGES_MAX) {
 		xi_count(XI_REASON_CHAIN_END);
+		xi_chain_done(pc);
 		return xi_xdp_action(pc->verdict);
 	}
 	pc->pos = pos + 1;
 	slot = pc->stages[pos];
+	pc->ran |= 1u << (slot & 31);
 	switch (slot) {
 #define XI_STAGE_CASE_(ID, n, sym) case n: xi_tail_call_const(ctx, n); break;
 	XI_STAGES(XI_STAGE_CASE_)
@@ -180,6 +227,8 @@ static __always_inline int xi_next_stage(struct xdp_md *ctx, struct xi_pkt_ctx *
 	default:
 		bpf_tail_call(ctx, &xi_stages, slot);
 	}
+	pc->ran &= ~(1u << (slot & 31));   /* it did not run */
+	xi_chain_done(pc);
 	return xi_tail_call_failed(slot);
 }
 
@@ -197,21 +246,7 @@ static __always_inline void xi_meta_fill(struct xi_xsk_meta *m, struct xi_pkt_ct
 	m->payload_len = pc->payload_len;
 	m->resume = pc->pos ? pc->pos - 1 : 0;
 	m->is_rtcp = pc->is_rtcp;
-	m->pad[0] = 0;
-	m->pad[1] = 0;
-}
-
-/* Finds the value under key, creating it zeroed first if needed. NULL only
- * when the map is full. */
-static __always_inline void *xi_lookup_or_init(void *map, const void *key, const void *zero)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	/* -EEXIST from a racing CPU is fine: the lookup below finds its entry. */
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
+	m->version = (__u16)pc->version;
 }
 
 #endif

@@ -8,9 +8,10 @@
  */
 #include "xi_common.h"
 
-#include "entry.bpf.c"
 #include "to_user.bpf.c"
 #include "tap.bpf.c"
 #include "xi_stage_srcs.h"
+/* Last, so that xi_entry can name every map (see xi_maps_anchor). */
+#include "entry.bpf.c"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -43,7 +43,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>   /* struct bpf_spin_lock */
 
-#define XI_ABI_VERSION         1
+#define XI_ABI_VERSION         2
 
 #define XI_CHAIN_STAGES_MAX    16     /* stage ids in one connection's chain */
 #define XI_STAGES_SLOTS        16     /* xi_stages PROG_ARRAY size */
@@ -218,18 +218,50 @@ struct xi_flow {
  * that the entry program finds a connection by a read rather than a hash
  * lookup). Ids start at 1; a slot whose conn_id is not its index (zero) holds
  * no connection. */
+/*
+ * A connection's chain changes while packets flow (`xicept conn set-chain`):
+ * the value holds two banks, and bank says which one packets read. The
+ * control plane writes the new chain into the bank no packet reads (the
+ * bytes of the one in use are rewritten unchanged), then flips bank (the only
+ * byte that changes), then waits an RCU grace period before it may write
+ * that bank again. So each packet reads one whole bank: the whole old chain
+ * or the whole new one. version numbers the chains of a connection (1 at
+ * conn add); each packet carries its bank's version to the end of its chain,
+ * where xi_chain_runs counts it.
+ */
+struct xi_conn_bank {
+	__u32 version;
+	__u8 n_stages;
+	__u8 verdict;
+	__u8 flags;                /* XI_CONN_F_* */
+	__u8 pad;
+	__u8 stages[XI_CHAIN_STAGES_MAX];
+};
+
 struct xi_conn {
 	__u32 conn_id;             /* the key again, for readable dumps */
 	__u32 default_clock_rate;  /* Hz, for SSRCs with no xi_clock_rates entry */
+	/* bank 0 */
 	__u8 n_stages;             /* valid entries of stages[]: the XDP part of the chain */
 	__u8 verdict;              /* enum xi_action returned after the last stage */
-	__u8 flags;                /* XI_CONN_F_* */
-	__u8 pad;
+	__u8 bank;                 /* 0: the fields here; 1: alt */
+	__u8 flags;                /* XI_CONN_F_* of bank 0 */
 	__u8 stages[XI_CHAIN_STAGES_MAX];  /* enum xi_stage_id, in order */
+	__u32 version;             /* bank 0's chain version */
+	struct xi_conn_bank alt;   /* bank 1 */
+};
+
+/* xi_chain_runs (PERCPU_HASH): packets that ended their XDP chain (its last
+ * stage, a drop, the hand-off to userspace, a failed tail call), by the
+ * chain version they read and the set of stages they ran (bit = slot). */
+struct xi_chain_run_key {
+	__u32 conn_id;
+	__u32 version;
+	__u32 stages_mask;
 };
 
 /* The tap copies whole frames (up to XI_TAP_SNAP_FRAME), not just headers:
- * an observer of the connection's chain keeps them (packet-dump). */
+ * an observer of the bank's chain keeps them (packet-dump). */
 #define XI_CONN_F_TAP_FRAMES   0x1u
 
 /* xi_scratch (PERCPU_ARRAY, one entry): what one packet carries from stage to
@@ -257,6 +289,8 @@ struct xi_pkt_ctx {
 	__u8 n_stages;
 	__u8 verdict;
 	__u8 stages[XI_CHAIN_STAGES_MAX];
+	__u32 version;             /* of the chain the packet read */
+	__u32 ran;                 /* stages run so far, bit = slot */
 };
 
 /* Key of every per-stream map. */
@@ -404,7 +438,7 @@ struct xi_xsk_meta {
 	__u16 payload_len;
 	__u8 resume;               /* chain elements XDP ran: userspace starts here */
 	__u8 is_rtcp;
-	__u8 pad[2];
+	__u16 version;             /* low 16 bits of the chain version the packet read */
 };
 
 /*

@@ -75,4 +75,10 @@ int cmd_registry(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
+/* cmd_setchain.c: conn set-chain, and a connection's chain version and
+ * per-version packet counts added to its conn list JSON object. */
+typedef struct json_t json_t;
+int cli_conn_set_chain(int argc, char **argv);
+void cli_conn_json_versions(struct xi_dataplane *dp, uint32_t id, json_t *o);
+
 #endif

@@ -17,10 +17,11 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "user/dataplane/swap.h"
 #include "keyset.h"
 
 static const char apply_usage[] =
-	"Usage: xicept apply FILE\n"
+	"Usage: xicept apply [--dry-run] FILE\n"
 	"\n"
 	"Makes the system match FILE, e.g.\n"
 	"  {\"interfaces\": [{\"name\": \"veth0\", \"mode\": \"native\", \"policy\": \"pass\",\n"
@@ -34,9 +35,13 @@ static const char apply_usage[] =
 	"attach's options; left out: as attached, or the defaults), connections.\n"
 	"Connection keys: local, remote, chain, streams. Nothing changes unless\n"
 	"all of FILE is valid; a failure midway undoes what this run changed.\n"
-	"Attached interfaces that FILE does not name are left alone.\n";
+	"Attached interfaces that FILE does not name are left alone. A connection\n"
+	"whose endpoints and streams match but whose chain differs is switched to\n"
+	"the new chain live (as 'conn set-chain'), not deleted and added.\n"
+	"\n"
+	"  -n, --dry-run  print the plan (attach, add, delete, set-chain), change nothing\n";
 
-enum act_kind { ACT_ATTACH, ACT_DETACH, ACT_CONN_ADD, ACT_CONN_DEL };
+enum act_kind { ACT_ATTACH, ACT_DETACH, ACT_CONN_ADD, ACT_CONN_DEL, ACT_SET_CHAIN };
 
 /* One change this run made, with what it takes to undo it. */
 struct action {
@@ -47,10 +52,13 @@ struct action {
 	struct xi_attach_opts opts;     /* ACT_ATTACH: new; ACT_DETACH: old */
 	size_t n_old;                   /* ACT_DETACH: the connections it removed */
 	struct xi_conn_spec *old;
+	char old_chain[XI_CHAIN_TEXT_MAX];   /* ACT_SET_CHAIN: spec has the new one */
+	uint32_t version;               /* ACT_SET_CHAIN: the new chain version */
 };
 
 struct applier {
 	struct xi_catalog *cat;
+	bool dry;                       /* --dry-run: log the plan, change nothing */
 	size_t n_acts, cap_acts;
 	struct action *acts;
 	char err[XI_ERR_MSG_MAX + 64];
@@ -132,6 +140,11 @@ static int do_attach(struct applier *ap, const char *ifname, const struct xi_att
 	a = log_push(ap, ACT_ATTACH, ifname);
 	if (!a)
 		return fail_at(ap, ifname, "attach", -ENOMEM, NULL);
+	a->opts = *opts;
+	if (ap->dry) {
+		*ret = NULL;
+		return 0;
+	}
 	rc = xi_dataplane_attach(ifname, opts, ap->cat, ret);
 	if (rc) {
 		ap->n_acts--;
@@ -173,6 +186,8 @@ static int do_detach(struct applier *ap, struct xi_dataplane *dp)
 					   .max_streams = info.max_streams };
 	a->old = specs;
 	a->n_old = n;
+	if (ap->dry)
+		return 0;
 	rc = xi_dataplane_detach(ifname);
 	if (rc) {
 		free(specs);
@@ -193,7 +208,9 @@ static int do_conn_dels(struct applier *ap, struct xi_dataplane *dp, const uint3
 
 	if (!n)
 		return 0;
-	rc = xi_dataplane_conn_del_many(dp, ids, n, &done, &err);
+	rc = ap->dry ? 0 : xi_dataplane_conn_del_many(dp, ids, n, &done, &err);
+	if (ap->dry)
+		done = n;
 	for (size_t i = 0; i < done; i++) {
 		a = log_push(ap, ACT_CONN_DEL, xi_dataplane_ifname(dp));
 		if (!a)
@@ -206,22 +223,62 @@ static int do_conn_dels(struct applier *ap, struct xi_dataplane *dp, const uint3
 	return 0;
 }
 
-static int do_conn_add(struct applier *ap, struct xi_dataplane *dp, const struct xi_conn_spec *spec)
+static int do_conn_add(struct applier *ap, struct xi_dataplane *dp, const char *ifname,
+		       const struct xi_conn_spec *spec)
 {
 	struct xi_err err = { 0 };
 	struct action *a;
 	int rc;
 
-	a = log_push(ap, ACT_CONN_ADD, xi_dataplane_ifname(dp));
+	a = log_push(ap, ACT_CONN_ADD, ifname);
 	if (!a)
-		return fail_at(ap, xi_dataplane_ifname(dp), "add", -ENOMEM, NULL);
+		return fail_at(ap, ifname, "add", -ENOMEM, NULL);
+	a->spec = *spec;
+	if (ap->dry)
+		return 0;
 	rc = xi_dataplane_conn_add(dp, spec, &a->id, &err);
 	if (rc) {
 		ap->n_acts--;
 		return fail_at(ap, xi_dataplane_ifname(dp), "add a connection", rc, &err);
 	}
-	a->spec = *spec;
 	return 0;
+}
+
+/* The same endpoints and streams, another chain: switched live. */
+static int do_set_chain(struct applier *ap, struct xi_dataplane *dp, const char *ifname,
+			uint32_t id, const struct xi_conn_spec *have, const struct xi_conn_spec *want)
+{
+	struct xi_err err = { 0 };
+	struct action *a;
+	int rc;
+
+	a = log_push(ap, ACT_SET_CHAIN, ifname);
+	if (!a)
+		return fail_at(ap, ifname, "set a chain", -ENOMEM, NULL);
+	a->id = id;
+	a->spec = *want;
+	snprintf(a->old_chain, sizeof(a->old_chain), "%s", have->chain);
+	if (ap->dry)
+		return 0;
+	rc = xi_dataplane_conn_set_chain(dp, id, want->chain, &a->version, &err);
+	if (rc == -EBUSY) {
+		/* An XDP stage of both chains changes its configuration: not
+		 * live; the caller replaces the connection instead. */
+		ap->n_acts--;
+		return 1;
+	}
+	if (rc) {
+		ap->n_acts--;
+		return fail_at(ap, ifname, "change a chain", rc, &err);
+	}
+	return 0;
+}
+
+static bool same_flow(const struct xi_conn_spec *a, const struct xi_conn_spec *b)
+{
+	return !memcmp(&a->local, &b->local, sizeof(a->local)) &&
+	       !memcmp(&a->remote, &b->remote, sizeof(a->remote)) && a->n_streams == b->n_streams &&
+	       !memcmp(a->streams, b->streams, a->n_streams * sizeof(a->streams[0]));
 }
 
 /* ---- reconciling ---- */
@@ -279,7 +336,7 @@ static int sync_conns(struct applier *ap, struct xi_dataplane *dp, const struct 
 	rc = !wanted_met ? -ENOMEM : want_index(wi, &want);
 	if (rc)
 		fail_at(ap, wi->name, "compare", rc, NULL);
-	if (!rc && (rc = read_conns(dp, &ids, &specs, &n)))
+	if (!rc && dp && (rc = read_conns(dp, &ids, &specs, &n)))
 		fail_at(ap, wi->name, "read connections", rc, NULL);
 	if (!rc) {
 		del_ids = calloc(n + 1, sizeof(*del_ids));
@@ -294,6 +351,18 @@ static int sync_conns(struct applier *ap, struct xi_dataplane *dp, const struct 
 			wanted_met[k] = true;
 			continue;
 		}
+		/* The same flow with another chain: switched, not replaced. */
+		for (k = 0; k < wi->n_conns && !rc; k++)
+			if (!wanted_met[k] && same_flow(&specs[i], &wi->conns[k].spec))
+				break;
+		if (!rc && k < wi->n_conns) {
+			rc = do_set_chain(ap, dp, wi->name, ids[i], &specs[i], &wi->conns[k].spec);
+			if (rc <= 0) {
+				wanted_met[k] = !rc;
+				continue;
+			}
+			rc = 0;   /* replaced: deleted here, added below */
+		}
 		del_ids[n_del] = ids[i];
 		del_specs[n_del++] = &specs[i];
 	}
@@ -301,7 +370,7 @@ static int sync_conns(struct applier *ap, struct xi_dataplane *dp, const struct 
 		rc = do_conn_dels(ap, dp, del_ids, del_specs, n_del);
 	for (k = 0; k < wi->n_conns && !rc; k++)
 		if (!wanted_met[k])
-			rc = do_conn_add(ap, dp, &wi->conns[k].spec);
+			rc = do_conn_add(ap, dp, wi->name, &wi->conns[k].spec);
 	keyset_free(&want);
 	free(wanted_met);
 	free(del_specs);
@@ -319,6 +388,7 @@ static int sync_iface(struct applier *ap, const struct want_iface *wi)
 
 	rc = xi_dataplane_open(wi->name, ap->cat, &dp);
 	if (rc == -ENOENT) {
+		/* dry: dp stays NULL, every wanted connection is an add */
 		rc = do_attach(ap, wi->name, &wi->opts, &dp);
 	} else if (rc) {
 		return fail_at(ap, wi->name, "open", rc, NULL);
@@ -336,6 +406,7 @@ static int sync_iface(struct applier *ap, const struct want_iface *wi)
 			dp = NULL;
 			if (!rc)
 				rc = do_attach(ap, wi->name, &o, &dp);
+			/* dry: the detach would have removed every connection */
 		}
 	}
 	if (!rc)
@@ -369,8 +440,47 @@ static void undo_one(struct applier *ap, const struct action *a)
 		if (!xi_dataplane_open(a->ifname, ap->cat, &dp))
 			xi_dataplane_conn_add(dp, &a->spec, &id, NULL);
 		break;
+	case ACT_SET_CHAIN:
+		if (!xi_dataplane_open(a->ifname, ap->cat, &dp))
+			xi_dataplane_conn_set_chain(dp, a->id, a->old_chain, NULL, NULL);
+		break;
 	}
 	xi_dataplane_close(dp);
+}
+
+/* --dry-run: what a run would do, one line a step, in order. */
+static void plan_report(const struct applier *ap)
+{
+	char local[64], remote[64];
+
+	for (size_t i = 0; i < ap->n_acts; i++) {
+		const struct action *a = &ap->acts[i];
+
+		xi_endpoint_format(&a->spec.local, local, sizeof(local));
+		xi_endpoint_format(&a->spec.remote, remote, sizeof(remote));
+		switch (a->kind) {
+		case ACT_ATTACH:
+			printf("attach %s (%s mode, unknown flows %s)\n", a->ifname,
+			       cli_mode_name(a->opts.mode), cli_policy_name(a->opts.unknown_flow));
+			break;
+		case ACT_DETACH:
+			printf("detach %s (%zu connection%s)\n", a->ifname, a->n_old,
+			       a->n_old == 1 ? "" : "s");
+			break;
+		case ACT_CONN_ADD:
+			printf("add %s %s <- %s: %s\n", a->ifname, local, remote, a->spec.chain);
+			break;
+		case ACT_CONN_DEL:
+			printf("delete %s %u: %s <- %s: %s\n", a->ifname, a->id, local, remote,
+			       a->spec.chain);
+			break;
+		case ACT_SET_CHAIN:
+			printf("set-chain %s %u: '%s' -> '%s'\n", a->ifname, a->id, a->old_chain,
+			       a->spec.chain);
+			break;
+		}
+	}
+	printf("plan: %zu change%s, nothing changed\n", ap->n_acts, ap->n_acts == 1 ? "" : "s");
 }
 
 static void report(const struct applier *ap)
@@ -378,7 +488,11 @@ static void report(const struct applier *ap)
 	char local[64], remote[64];
 
 	if (!ap->n_acts) {
-		printf("no changes\n");
+		printf(ap->dry ? "plan: no changes\n" : "no changes\n");
+		return;
+	}
+	if (ap->dry) {
+		plan_report(ap);
 		return;
 	}
 	for (size_t i = 0; i < ap->n_acts; i++) {
@@ -401,6 +515,10 @@ static void report(const struct applier *ap)
 		case ACT_CONN_DEL:
 			printf("%s: deleted connection %u: %s <- %s: %s\n", a->ifname, a->id, local,
 			       remote, a->spec.chain);
+			break;
+		case ACT_SET_CHAIN:
+			printf("%s: connection %u: chain '%s' (version %u), was '%s'\n", a->ifname,
+			       a->id, a->spec.chain, a->version, a->old_chain);
 			break;
 		}
 	}
@@ -472,12 +590,18 @@ static int apply(struct applier *ap, const struct want *w)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
 	struct applier ap = { 0 };
 	struct want w = { 0 };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":nhv", longopts, NULL)) != -1) {
+		if (c == 'n') {
+			ap.dry = true;
+			continue;
+		}
 		rc = cli_common_opt(c, argv, "apply", apply_usage);
 		if (rc >= 0)
 			return rc;

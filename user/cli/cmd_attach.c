@@ -141,6 +141,8 @@ int cmd_attach(int argc, char **argv)
 				ifname, ifname);
 	case -ENODEV:
 		return cli_fail("no such interface '%s'", ifname);
+	case -EBUSY:
+		return cli_fail("%s: another XDP program is attached; xicept does not replace it", ifname);
 	case -ENOMEM:
 		return cli_fail("cannot attach to %s: not enough memory for its tables (try smaller --max-conns, --max-flows or --max-streams)",
 				ifname);
@@ -175,6 +177,8 @@ int cmd_detach(int argc, char **argv)
 	rc = xi_dataplane_detach(ifname);
 	if (rc == -ENOENT)
 		return cli_fail("%s is not attached", ifname);
+	if (rc == -EBUSY)
+		return cli_fail("%s: the XDP program attached is not xicept's; left in place", ifname);
 	if (rc)
 		return cli_fail("cannot detach %s: %s", ifname, strerror(-rc));
 	printf("%s: detached\n", ifname);

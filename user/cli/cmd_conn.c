@@ -13,7 +13,8 @@ static const char conn_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
 	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
 	"       xicept conn del IFNAME ID\n"
-	"       xicept conn list IFNAME [--json]\n";
+	"       xicept conn list IFNAME [--json]\n"
+	"       xicept conn set-chain IFNAME ID CHAIN\n";
 
 static const char add_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
@@ -261,7 +262,12 @@ static int list_print(const char *ifname, struct xi_dataplane *dp, bool json)
 			rc = cli_fail("cannot read connection %u of %s: %s", ids[i], ifname,
 				      strerror(-rc));
 		else if (json)
-			json_array_append_new(conns, conn_json(ids[i], &spec, xi_conn_path_name(path)));
+		{
+			json_t *o = conn_json(ids[i], &spec, xi_conn_path_name(path));
+
+			cli_conn_json_versions(dp, ids[i], o);
+			json_array_append_new(conns, o);
+		}
 		else
 			conn_print(ids[i], &spec, xi_conn_path_name(path));
 	}
@@ -311,7 +317,7 @@ int cmd_conn(int argc, char **argv)
 			return rc;
 	}
 	if (optind >= argc)
-		return cli_usage_error("conn", "conn needs a subcommand: add, del or list");
+		return cli_usage_error("conn", "conn needs a subcommand: add, del, list or set-chain");
 	argc -= optind;
 	argv += optind;
 	optind = 0;
@@ -321,5 +327,7 @@ int cmd_conn(int argc, char **argv)
 		return conn_del(argc, argv);
 	if (!strcmp(argv[0], "list"))
 		return conn_list(argc, argv);
+	if (!strcmp(argv[0], "set-chain"))
+		return cli_conn_set_chain(argc, argv);
 	return cli_usage_error("conn", "unknown conn subcommand '%s'", argv[0]);
 }

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include <xicept/abi.h>
 #include <xicept/config.h>
 #include "cli.h"
 
@@ -30,6 +31,7 @@ static const char usage_tail[] =
 	"Options:\n"
 	"  -v, --verbose  show libbpf's and libxdp's messages\n"
 	"  -h, --help     show help; 'xicept COMMAND --help' for a command\n"
+	"  -V, --version  show the version\n"
 	"\n"
 	"State lives under " XI_PIN_ROOT "/<ifname>/.\n";
 
@@ -269,11 +271,12 @@ static const struct command commands[] = {
 	  "conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain 'NAME k=v ! NAME'\n"
 	  "         [--stream SSRC:PT:CLOCKRATE ...]\n"
 	  "conn del IFNAME ID\n"
-	  "conn list IFNAME [--json]" },
+	  "conn list IFNAME [--json]\n"
+	  "conn set-chain IFNAME ID CHAIN" },
 	{ "stats", cmd_stats, "stats IFNAME [--conn ID] [--json] [--watch SECONDS]" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "registry", cmd_registry, "registry list [--json]" },
-	{ "apply", cmd_apply, "apply FILE" },
+	{ "apply", cmd_apply, "apply [--dry-run] FILE" },
 	{ "run", cmd_run, "run IFNAME" },
 };
 
@@ -295,14 +298,19 @@ static void main_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
 	int c;
 
 	cli_set_verbose(false);
 	opterr = 0;
 	/* '+': stop at the command, whose own parser takes the rest. */
-	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
-		if (c == 'v') {
+	while ((c = getopt_long(argc, argv, "+hvV", longopts, NULL)) != -1) {
+		if (c == 'V') {
+			printf("xicept %s (BPF ABI %d)\n", XICEPT_VERSION, XI_ABI_VERSION);
+			return CLI_EXIT_OK;
+		} else if (c == 'v') {
 			cli_set_verbose(true);
 		} else if (c == 'h') {
 			main_usage(stdout);

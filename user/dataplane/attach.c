@@ -5,9 +5,10 @@
  * xi_entry; open re-opens that state from the pins in any later process;
  * detach removes the program and the pins, and with the pins the maps.
  *
- * The pin directory is the source of truth: attach only succeeds when it did
- * not exist, and a failed attach removes it again, so an interface is either
- * fully attached or untouched.
+ * The kernel is the source of truth (user/dataplane/kernel.c): an interface
+ * is attached when xicept's xi_entry is on its XDP hook, and open finds the
+ * maps from that program, so the pins may be missing. A failed attach removes
+ * what it made, so an interface is either fully attached or untouched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include <xicept/registry.h>
 
 #include "user/dataplane/internal.h"
+#include "user/dataplane/kernel.h"
 #include "xicept.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -44,6 +46,7 @@ static const char *const map_names[XI_MAP__MAX] = {
 	[XI_MAP_STAGES] = "xi_stages",
 	[XI_MAP_CONN_META] = "xi_conn_meta",
 	[XI_MAP_LOSSES] = "xi_losses",
+	[XI_MAP_CHAIN_RUNS] = "xi_chain_runs",
 };
 
 const char *xi_dataplane_map_name(enum xi_dataplane_map map)
@@ -196,6 +199,8 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 		r = map_size_by_name(skel, map_names[XI_MAP_CONNS], o->max_conns);
 	if (!r)
 		r = map_size_by_name(skel, map_names[XI_MAP_CONN_META], o->max_conns);
+	if (!r)
+		r = map_size_by_name(skel, map_names[XI_MAP_CHAIN_RUNS], 4 * o->max_conns);
 	/* No program reads the meta (750 bytes a connection): it takes memory
 	 * as connections come instead of all of it up front. */
 	if (!r)
@@ -249,6 +254,8 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 	if (!r)
 		r = xi_stage_fill_slots(skel->obj, bpf_map__fd(skel->maps.xi_stages));
 	if (!r)
+		r = xi_kernel_progs_fill(skel->obj, bpf_map__fd(skel->maps.xi_progs));
+	if (!r)
 		r = pin_all(skel, ifname);
 	if (!r) {
 		r = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xi_entry),
@@ -262,10 +269,12 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 	return r;
 }
 
+/* Attached or not is the hook's say: xicept's program there is -EEXIST,
+ * another's -EBUSY; pins of a program no longer on the hook are stale. */
 static int attach_checks(const char *ifname, int *ret_ifindex)
 {
-	char dir[PATH_MAX];
-	int r = xi_dataplane_ifname_check(ifname);
+	uint32_t id;
+	int fd, r = xi_dataplane_ifname_check(ifname);
 
 	if (r)
 		return r;
@@ -274,10 +283,15 @@ static int attach_checks(const char *ifname, int *ret_ifindex)
 	*ret_ifindex = (int)if_nametoindex(ifname);
 	if (*ret_ifindex == 0)
 		return -ENODEV;
-	r = xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
-	if (r)
+	r = xi_kernel_entry_get(*ret_ifindex, &fd, &id);
+	if (r == 0) {
+		close(fd);
+		return -EEXIST;
+	}
+	if (r != -ENOENT)
 		return r;
-	return access(dir, F_OK) == 0 ? -EEXIST : 0;
+	r = xi_kernel_pins_remove(ifname, 0);
+	return r < 0 ? r : 0;
 }
 
 int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
@@ -345,23 +359,6 @@ int xi_dataplane_pin_get(const char *ifname, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Every map every stage descriptor names. */
-static int stage_maps_open(struct xi_dataplane *dp)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
-		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
-			int fd = m < XI_STAGE_MAPS_MAX ? xi_dataplane_pin_get(dp->ifname, d->maps[m].name)
-						       : -E2BIG;
-
-			if (fd < 0)
-				return fd;
-			dp->stage_fds[d->slot][m] = fd;
-		}
-	return 0;
-}
-
 static int map_max_entries(int fd, __u32 *ret)
 {
 	struct bpf_map_info info = { 0 };
@@ -392,28 +389,24 @@ static int tables_read(struct xi_dataplane *dp)
 	return r;
 }
 
+/* From the program on the interface's hook, not from the pins, which it
+ * makes again where they are missing (user/dataplane/kernel.c). */
 int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_dataplane **ret)
 {
 	struct xi_dataplane *dp;
-	int r = xi_dataplane_ifname_check(ifname);
+	int ifindex, r = xi_dataplane_ifname_check(ifname);
 
 	if (r || !ret)
 		return -EINVAL;
+	ifindex = (int)if_nametoindex(ifname);
+	if (ifindex == 0)
+		return -ENOENT;
 	r = handle_new(ifname, cat, &dp);
 	if (r)
 		return r;
-	for (int i = 0; i < XI_MAP__MAX && !r; i++) {
-		dp->map_fds[i] = xi_dataplane_pin_get(ifname, map_names[i]);
-		r = dp->map_fds[i] < 0 ? dp->map_fds[i] : 0;
-	}
-	if (!r)
-		r = stage_maps_open(dp);
+	r = xi_kernel_open(dp, ifindex);
 	if (!r)
 		r = tables_read(dp);
-	if (!r) {
-		dp->entry_fd = xi_dataplane_pin_get(ifname, "xi_entry");
-		r = dp->entry_fd < 0 ? dp->entry_fd : 0;
-	}
 	if (r) {
 		xi_dataplane_close(dp);
 		return r;
@@ -450,49 +443,18 @@ static int prog_id(int fd, __u32 *ret)
 	return 0;
 }
 
-/* Takes our program, and only ours, off the interface's XDP hook. */
-static int xdp_remove(const char *ifname, int entry_fd)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	LIBBPF_OPTS(bpf_xdp_attach_opts, a, .old_prog_fd = entry_fd);
-	int ifindex = (int)if_nametoindex(ifname);
-	__u32 id, flags;
-	int r;
-
-	if (ifindex == 0)
-		return 0;   /* the interface is gone, and its hook with it */
-	r = prog_id(entry_fd, &id);
-	if (!r)
-		r = bpf_xdp_query(ifindex, 0, &q);
-	if (r)
-		return r;
-	if (q.drv_prog_id == id)
-		flags = XDP_FLAGS_DRV_MODE;
-	else if (q.skb_prog_id == id)
-		flags = XDP_FLAGS_SKB_MODE;
-	else
-		return 0;
-	return bpf_xdp_attach(ifindex, -1, flags | XDP_FLAGS_REPLACE, &a);
-}
-
+/* xicept's program comes off the hook whether or not its pins are there;
+ * another's program stays (-EBUSY). */
 int xi_dataplane_detach(const char *ifname)
 {
-	char dir[PATH_MAX];
-	int fd, r = xi_dataplane_ifname_check(ifname);
+	int ifindex, r = xi_dataplane_ifname_check(ifname);
 
 	if (r)
 		return r;
-	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
-	if (access(dir, F_OK))
-		return -ENOENT;
-	fd = xi_dataplane_pin_get(ifname, "xi_entry");
-	if (fd >= 0) {
-		r = xdp_remove(ifname, fd);
-		close(fd);
-		if (r)
-			return r;   /* keep the pins: they are how a retry finds the program */
-	}
-	return pins_remove(dir);
+	ifindex = (int)if_nametoindex(ifname);
+	if (ifindex == 0)   /* the interface is gone, and its hook with it */
+		return xi_kernel_pins_remove(ifname, 0) > 0 ? 0 : -ENOENT;
+	return xi_kernel_detach(ifname, ifindex);
 }
 
 static int names_cmp(const void *a, const void *b)
@@ -500,32 +462,36 @@ static int names_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The interfaces of this network namespace whose hook holds xicept's
+ * program, pins or none. */
 int xi_dataplane_list(char ***ret_names, size_t *ret_n)
 {
-	struct dirent *de;
+	struct if_nameindex *ifs, *it;
 	char **v = NULL, **nv;
 	size_t n = 0;
-	DIR *d;
 
 	if (!ret_names || !ret_n)
 		return -EINVAL;
-	d = opendir(XI_PIN_ROOT);
-	if (!d && errno != ENOENT)
+	ifs = if_nameindex();
+	if (!ifs)
 		return -errno;
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || xi_dataplane_ifname_check(de->d_name))
+	for (it = ifs; it->if_index; it++) {
+		uint32_t id;
+		int fd;
+
+		if (xi_kernel_entry_get((int)it->if_index, &fd, &id))
 			continue;
+		close(fd);
 		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv || !(nv[n] = strdup(de->d_name))) {
+		if (!nv || !(nv[n] = strdup(it->if_name))) {
 			xi_strv_free(nv ? nv : v, n);
-			closedir(d);
+			if_freenameindex(ifs);
 			return -ENOMEM;
 		}
 		v = nv;
 		n++;
 	}
-	if (d)
-		closedir(d);
+	if_freenameindex(ifs);
 	if (n)
 		qsort(v, n, sizeof(*v), names_cmp);
 	*ret_names = v;

@@ -348,6 +348,11 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 	return 0;
 }
 
+int xi_dataplane_conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
+{
+	return conn_value_make(chain, val, err);
+}
+
 /* Read-modify-write: factories built before (header-stats) may have set
  * their fields of the value already. */
 static int conn_value_finish(struct xi_dataplane *dp, uint32_t id, struct xi_chain *chain,
@@ -428,6 +433,7 @@ static void conn_slot_clear(struct xi_dataplane *dp, uint32_t id)
 static void conn_entries_delete(struct xi_dataplane *dp, uint32_t id)
 {
 	conn_slot_clear(dp, id);
+	xi_dataplane_chain_runs_delete(dp, id, UINT32_MAX);
 	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 }
 
@@ -485,7 +491,7 @@ static int table_full(struct xi_err *err, const char *table, uint32_t max, const
 static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_conn_meta *meta,
 		       const struct xi_flow_key *key, struct xi_err *err)
 {
-	struct xi_conn val = { .conn_id = id };
+	struct xi_conn val = { .conn_id = id, .version = 1 };
 	struct xi_flow fl = { .conn_id = id };
 	struct xi_chain *chain = NULL;
 	struct flow_ref ref;
@@ -790,17 +796,20 @@ int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id)
 
 int xi_dataplane_conn_path(struct xi_dataplane *dp, uint32_t id, enum xi_conn_path *ret)
 {
-	struct xi_conn val;
+	struct xi_conn_bank tmp;
+	const struct xi_conn_bank *val;
+	struct xi_conn c;
 	__u8 last;
 
 	if (!dp || !ret)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &val))
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c))
 		return errno == E2BIG ? -ENOENT : -errno;
-	if (val.conn_id != id)
+	if (c.conn_id != id)
 		return -ENOENT;
-	last = val.n_stages ? val.stages[(val.n_stages - 1) % XI_CHAIN_STAGES_MAX] : 0;
-	*ret = !val.n_stages ? XI_PATH_XDP :
+	val = xi_conn_bank_active(&c, &tmp);
+	last = val->n_stages ? val->stages[(val->n_stages - 1) % XI_CHAIN_STAGES_MAX] : 0;
+	*ret = !val->n_stages ? XI_PATH_XDP :
 	       last == XI_STAGE_TAP ? XI_PATH_TAP :
 	       last == XI_STAGE_TO_USER ? XI_PATH_AFXDP : XI_PATH_XDP;
 	return 0;

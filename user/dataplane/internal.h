@@ -30,6 +30,7 @@ enum xi_dataplane_map {
 	XI_MAP_STAGES,
 	XI_MAP_CONN_META,
 	XI_MAP_LOSSES,
+	XI_MAP_CHAIN_RUNS,
 	XI_MAP__MAX,
 };
 
@@ -112,5 +113,12 @@ const char *xi_dataplane_map_name(enum xi_dataplane_map map);
 /* Connections (user/dataplane/conn.c): closes the chains this handle built,
  * keeping kernel state. */
 void xi_dataplane_conns_release(struct xi_dataplane *dp);
+/* The XDP part of chain as stage ids, into the bank fields of val. */
+int xi_dataplane_conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err);
+/* Chain swaps (user/dataplane/swap.c): the bank packets read now. */
+const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp);
+/* Deletes the connection's xi_chain_runs entries of versions below
+ * below (UINT32_MAX: all). */
+int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, uint32_t below);
 
 #endif

@@ -42,6 +42,7 @@
 #include "user/lib/log.h"
 #include "user/lib/tsan.h"
 #include "user/dataplane/internal.h"
+#include "user/dataplane/swap.h"
 #include "user/engine/conns.h"
 #include "user/lib/udp_frame.h"
 
@@ -64,6 +65,7 @@ struct econn {
 	struct xi_conn_spec spec;
 	struct xi_chain *chain;       /* NULL: could not be built, packets pass as is */
 	size_t from;                  /* the XDP prefix: where userspace resumes */
+	uint32_t version;             /* of the chain in xi_conns this one is */
 	uint32_t default_clock_rate;
 	struct xi_reader rtcp_reader;
 	struct econn_stream *streams;
@@ -419,8 +421,15 @@ static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, 
 {
 	struct econn *old = conn_find(t->view, id);
 	struct xi_conn_spec spec;
-	int r = xi_dataplane_conn_get(t->dp, id, &spec);
+	uint32_t version = 0;
+	int r;
 
+	/* The version first: set-chain flips XDP to the new chain, then
+	 * writes the spec, so a new version with the old spec is a switch
+	 * half-way: the next sync takes it. */
+	r = xi_dataplane_conn_version(t->dp, id, &version);
+	if (!r)
+		r = xi_dataplane_conn_get(t->dp, id, &spec);
 	if (r)
 		return r;
 	*ret_changed = !old || memcmp(&old->spec, &spec, sizeof(spec));
@@ -429,6 +438,8 @@ static int sync_one(struct xi_engine_conns *t, uint32_t id, struct econn **ret, 
 		return 0;
 	}
 	r = econn_new(t, id, &spec, ret);
+	if (!r)
+		(*ret)->version = version;
 	if (!r) {
 		econn_inherit(*ret, old);
 		tlog(t, "connection %u: %s chain '%s'%s", id, old ? "rebuilt" : "added",
@@ -680,9 +691,11 @@ static void forced_sync(struct xi_engine_conns *t, uint64_t now_ns)
 	pthread_mutex_unlock(&t->sync_lock);
 }
 
+/* Built, and for the chain the packet ran in XDP: the same resume position
+ * and chain version (a packet of another version is not run through it). */
 static bool conn_runs(const struct econn *c, const struct xi_xsk_meta *meta)
 {
-	return c && c->chain && c->from == meta->resume;
+	return c && c->chain && c->from == meta->resume && (uint16_t)c->version == meta->version;
 }
 
 /* Inside a read-side section: c stays valid until it ends. */

@@ -230,9 +230,18 @@ static void chain_start(struct xi_pkt_ctx *pc, const struct xi_conn *conn, uint6
 	pc->conn_id = conn->conn_id;
 	pc->default_clock_rate = conn->default_clock_rate;
 	pc->pos = 0;
-	pc->n_stages = conn->n_stages;
-	pc->verdict = conn->verdict;
-	memcpy(pc->stages, conn->stages, sizeof(pc->stages));
+	pc->ran = 0;
+	if (conn->bank) {
+		pc->version = conn->alt.version;
+		pc->n_stages = conn->alt.n_stages;
+		pc->verdict = conn->alt.verdict;
+		memcpy(pc->stages, conn->alt.stages, sizeof(pc->stages));
+	} else {
+		pc->version = conn->version;
+		pc->n_stages = conn->n_stages;
+		pc->verdict = conn->verdict;
+		memcpy(pc->stages, conn->stages, sizeof(pc->stages));
+	}
 }
 
 static enum xi_action policy(uint32_t act)

@@ -23,6 +23,7 @@
 #include <xicept/error.h>
 
 #include "bpf/xi_veth.h"
+#include "user/dataplane/swap.h"
 #include "user/engine/conns.h"
 #include "user/lib/clock.h"
 #include "user/lib/bytes.h"
@@ -33,7 +34,7 @@
 #define SSRCS_PER_THREAD 2
 
 static struct veth_dp v;
-static uint32_t conn_id;
+static uint32_t conn_id, conn_version;
 static struct xi_endpoint local, remote;
 static volatile int done;
 static uint64_t emitted_frames;
@@ -66,7 +67,7 @@ static size_t frame_make(uint8_t *buf, size_t cap, uint32_t ssrc, uint16_t seq,
 	*m = (struct xi_xsk_meta){
 		.now_ns = xi_mono_ns(), .magic = XI_XSK_META_MAGIC, .conn_id = conn_id,
 		.ssrc = ssrc, .l3_off = 14, .l4_off = 34, .payload_off = 42,
-		.payload_len = sizeof(rtp), .resume = 0,
+		.payload_len = sizeof(rtp), .resume = 0, .version = (uint16_t)conn_version,
 	};
 	return (size_t)n;
 }
@@ -137,6 +138,7 @@ static void test_threads_share_connections(void **state)
 	snprintf(spec.chain, sizeof(spec.chain),
 		 "nack-generator ! receiver-report interval=1ms ! ssrc-filter mode=deny ssrc=1");
 	assert_int_equal(xi_dataplane_conn_add(v.dp, &spec, &conn_id, &err), 0);
+	assert_int_equal(xi_dataplane_conn_version(v.dp, conn_id, &conn_version), 0);
 	assert_int_equal(xi_engine_conns_new(v.dp, v.cat, mac, &cbs, &t), 0);
 	assert_int_equal(xi_engine_conns_sync(t), 1);
 	for (unsigned i = 0; i < THREADS; i++) {

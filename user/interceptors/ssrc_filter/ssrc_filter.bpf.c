@@ -83,6 +83,7 @@ int xi_ssrc_filter(struct xdp_md *ctx)
 		drop = xi_ssrc_listed(pc);
 	if (drop) {
 		xi_ssrc_count_drop(pc);
+		xi_chain_done(pc);
 		return XDP_DROP;
 	}
 	return xi_next_stage(ctx, pc);

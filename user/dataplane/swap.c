@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A connection's chain changed while its packets flow (`xicept conn
+ * set-chain`, `apply`), with no packet lost and each packet running the whole
+ * old chain or the whole new one.
+ *
+ * The XDP part: xi_conns holds two banks per connection (struct xi_conn in
+ * abi.h). The new chain's stage list goes into the bank no packet reads,
+ * one byte (bank) flips, and an RCU grace period passes before that bank may
+ * be written again, so xi_entry, which reads bank once and then that bank
+ * alone, copies one whole chain into the packet's scratch. Each bank carries
+ * its chain's version, which every packet takes to the end of its XDP chain
+ * (xi_chain_runs counts them by version and stages run) and to userspace.
+ *
+ * State: per-stream state lives in the stages' maps keyed by connection and
+ * SSRC, not in the chain, so whatever a stage of both chains keeps
+ * (header-stats: counters, RFC 3550 sequence state and jitter; ssrc-filter:
+ * its drop counters) goes on across the switch. A stage only the old chain
+ * has loses its entries after the switch; a stage only the new one has starts
+ * from nothing. The configuration of an XDP stage in both chains cannot
+ * change in the same switch (it is read per packet, not per chain version):
+ * that is refused, and takes two switches. Userspace elements are built anew
+ * by `xicept run` for the new version, with fresh state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include <xicept/catalog.h>
+#include <xicept/config.h>
+#include <xicept/dataplane.h>
+#include <xicept/registry.h>
+#include <xicept/stream.h>
+
+#include "user/dataplane/internal.h"
+#include "user/dataplane/swap.h"
+
+const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp)
+{
+	if (c->bank)
+		return &c->alt;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->version = c->version;
+	tmp->n_stages = c->n_stages;
+	tmp->verdict = c->verdict;
+	tmp->flags = c->flags;
+	memcpy(tmp->stages, c->stages, sizeof(tmp->stages));
+	return tmp;
+}
+
+static void bank_set(struct xi_conn *c, int bank, const struct xi_conn_bank *b)
+{
+	if (bank) {
+		c->alt = *b;
+		return;
+	}
+	c->version = b->version;
+	c->n_stages = b->n_stages;
+	c->verdict = b->verdict;
+	c->flags = b->flags;
+	memcpy(c->stages, b->stages, sizeof(c->stages));
+}
+
+int xi_rcu_grace(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	__u32 zero = 0;
+	int inner, outer, r = 0;
+
+	/* The kernel waits for a grace period (synchronize_rcu) after every
+	 * update of a map-in-map, so that the caller knows no program still
+	 * uses the old value: the one wait userspace can ask for. */
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xi_grace_in", 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	o.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "xi_grace", 4, 4, 1, &o);
+	if (outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		r = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	return r;
+}
+
+int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, uint32_t below)
+{
+	struct xi_chain_run_key k, *keys = NULL, *nk;
+	int fd = dp->map_fds[XI_MAP_CHAIN_RUNS];
+	size_t n = 0;
+
+	if (fd < 0)
+		return 0;
+	for (int e = bpf_map_get_next_key(fd, NULL, &k); !e; e = bpf_map_get_next_key(fd, &k, &k)) {
+		if (k.conn_id != conn_id || k.version >= below)
+			continue;
+		nk = realloc(keys, (n + 1) * sizeof(*keys));
+		if (!nk) {
+			free(keys);
+			return -ENOMEM;
+		}
+		keys = nk;
+		keys[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+	return (int)n;
+}
+
+int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
+			    struct xi_chain_run **ret, size_t *ret_n)
+{
+	struct xi_chain_run_key k;
+	struct xi_chain_run *v = NULL, *nv;
+	int fd, r = 0;
+	size_t n = 0;
+
+	if (!dp || !ret || !ret_n)
+		return -EINVAL;
+	fd = dp->map_fds[XI_MAP_CHAIN_RUNS];
+	for (int e = bpf_map_get_next_key(fd, NULL, &k); !e; e = bpf_map_get_next_key(fd, &k, &k)) {
+		uint64_t packets;
+
+		if (conn_id != XI_CONN_ANY && k.conn_id != conn_id)
+			continue;
+		r = xi_percpu_sum(fd, &k, &packets, 1);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r)
+			break;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = (struct xi_chain_run){ .conn_id = k.conn_id, .version = k.version,
+						.stages_mask = k.stages_mask, .packets = packets };
+	}
+	if (r) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int xi_dataplane_conn_version(struct xi_dataplane *dp, uint32_t id, uint32_t *ret)
+{
+	struct xi_conn_bank tmp;
+	struct xi_conn c;
+
+	if (!dp || !ret)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c))
+		return errno == E2BIG ? -ENOENT : -errno;
+	if (c.conn_id != id)
+		return -ENOENT;
+	*ret = xi_conn_bank_active(&c, &tmp)->version;
+	return 0;
+}
+
+static int chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
+		       enum xi_dataplane_phase phase, struct xi_chain **ret, struct xi_err *err)
+{
+	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp };
+	int r;
+
+	if (!dp->cat)
+		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
+	dp->phase = phase;
+	r = xi_catalog_build(dp->cat, text, &ctx, ret, err);
+	dp->phase = XI_PHASE_KEEP;
+	return r;
+}
+
+static ssize_t no_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
+{
+	return -ENODATA;
+}
+
+/* As conn_add binds them: what xdp-kind stages write per stream (clock
+ * rates) is written for the new chain's stages. */
+static int streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+			struct xi_err *err)
+{
+	struct xi_reader next = { .read = no_read }, out;
+	struct xi_stream_info info;
+
+	for (uint32_t i = 0; i < meta->n_streams && i < XI_CONN_META_STREAMS; i++) {
+		int r;
+
+		memset(&info, 0, sizeof(info));
+		snprintf(info.id, sizeof(info.id), "ssrc-%u", meta->streams[i].ssrc);
+		info.ssrc = meta->streams[i].ssrc;
+		info.payload_type = meta->streams[i].payload_type;
+		info.clock_rate = meta->streams[i].clock_rate;
+		r = xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info, next, &out);
+		if (r)
+			return xi_err_set(err, r, "binding stream %u: %s", info.ssrc, strerror(-r));
+	}
+	return 0;
+}
+
+/* Bit per slot of the stages a bank runs. */
+static uint32_t bank_slots(const struct xi_conn_bank *b)
+{
+	uint32_t m = 0;
+
+	for (unsigned i = 0; i < b->n_stages && i < XI_CHAIN_STAGES_MAX; i++)
+		m |= 1u << (b->stages[i] & 31);
+	return m;
+}
+
+/* Every entry of the connection in the maps of the stages in mask. */
+static void stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask)
+{
+	const struct xi_stage_desc *d;
+
+	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
+		if (!(mask & (1u << (d->slot & 31))))
+			continue;
+		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
+			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
+
+			if (fd < 0)
+				continue;
+			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
+				xi_dataplane_delete_conn_streams(fd, id);
+			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
+				bpf_map_delete_elem(fd, &id);
+		}
+	}
+}
+
+/* Each XDP element of the new chain's prefix whose factory is also in the
+ * old chain's prefix must have the same configuration there. */
+static int config_check(const char *old_text, const struct xi_chain *old, const char *new_text,
+			const struct xi_chain *new, struct xi_err *err)
+{
+	struct xi_chain_desc *od = NULL, *nd = NULL, *one = NULL;
+	size_t op = xi_chain_xdp_prefix(old), np = xi_chain_xdp_prefix(new);
+	char a[XI_CHAIN_TEXT_MAX], b[XI_CHAIN_TEXT_MAX];
+	int r;
+
+	r = xi_chain_desc_parse(old_text, &od, NULL);
+	if (!r)
+		r = xi_chain_desc_parse(new_text, &nd, NULL);
+	if (!r && !(one = calloc(1, sizeof(*one))))
+		r = -ENOMEM;
+	for (size_t i = 0; !r && i < np && i < nd->n; i++)
+		for (size_t j = 0; !r && j < op && j < od->n; j++) {
+			if (xi_chain_factory(new, i) != xi_chain_factory(old, j))
+				continue;
+			one->n = 1;
+			one->elems[0] = od->elems[j];
+			xi_chain_desc_format(one, a, sizeof(a));
+			one->elems[0] = nd->elems[i];
+			xi_chain_desc_format(one, b, sizeof(b));
+			if (strcmp(a, b))
+				r = xi_err_set(err, -EBUSY,
+					       "%s: its configuration differs from the running chain's "
+					       "('%s'); an XDP stage in both chains keeps it (switch to a "
+					       "chain without it first)", nd->elems[i].name, a);
+		}
+	free(one);
+	xi_chain_desc_free(od);
+	xi_chain_desc_free(nd);
+	return r;
+}
+
+/* The chain this handle built for id, if any, closed (KEEP) and forgotten:
+ * conn_del rebuilds from the meta. */
+static void conns_forget(struct xi_dataplane *dp, uint32_t id)
+{
+	for (size_t i = 0; i < dp->n_conns; i++)
+		if (dp->conns[i].id == id) {
+			xi_chain_close(dp->conns[i].chain, NULL);
+			dp->conns[i] = dp->conns[--dp->n_conns];
+			return;
+		}
+}
+
+/* The flip: the new bank first, then the byte that selects it, then a grace
+ * period so that no packet still reads the old bank. */
+static int banks_swap(struct xi_dataplane *dp, uint32_t id, struct xi_conn_bank *nb,
+		      struct xi_conn_bank *ret_old, struct xi_err *err)
+{
+	int fd = dp->map_fds[XI_MAP_CONNS], r;
+	struct xi_conn_bank t;
+	struct xi_conn c;
+	int b;
+
+	if (bpf_map_lookup_elem(fd, &id, &c) || c.conn_id != id)
+		return xi_err_set(err, -ENOENT, "no connection %u", id);
+	b = c.bank ? 1 : 0;
+	*ret_old = *xi_conn_bank_active(&c, &t);
+	nb->version = ret_old->version + 1;
+	bank_set(&c, !b, nb);
+	if (bpf_map_update_elem(fd, &id, &c, BPF_EXIST))
+		return xi_err_set(err, -errno, "writing connection %u: %s", id, strerror(errno));
+	c.bank = !b;
+	if (bpf_map_update_elem(fd, &id, &c, BPF_EXIST))
+		return xi_err_set(err, -errno, "writing connection %u: %s", id, strerror(errno));
+	r = xi_rcu_grace();
+	if (r)
+		return xi_err_set(err, r, "waiting for a grace period: %s", strerror(-r));
+	return 0;
+}
+
+int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char *text,
+				uint32_t *ret_version, struct xi_err *err)
+{
+	struct xi_chain *old = NULL, *new = NULL;
+	struct xi_conn_bank nb = { 0 }, ob;
+	struct xi_conn tmp = { 0 };
+	struct xi_conn_meta meta;
+	int r;
+
+	if (!dp || !text)
+		return xi_err_set(err, -EINVAL, "no interface or no chain given");
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta))
+		return xi_err_set(err, -ENOENT, "no connection %u", id);
+	if (strlen(text) >= XI_CONN_META_CHAIN_MAX)
+		return xi_err_set(err, -E2BIG, "chain text longer than %d bytes",
+				  XI_CONN_META_CHAIN_MAX - 1);
+	meta.chain[XI_CONN_META_CHAIN_MAX - 1] = '\0';
+	if (!strcmp(meta.chain, text))   /* the same chain: nothing to switch */
+		return ret_version ? xi_dataplane_conn_version(dp, id, ret_version) : 0;
+	/* Everything checked before anything is written. */
+	r = chain_build(dp, id, text, XI_PHASE_KEEP, &new, err);
+	if (!r)
+		r = xi_dataplane_conn_value_make(new, &tmp, err);
+	if (!r && chain_build(dp, id, meta.chain, XI_PHASE_KEEP, &old, NULL) == 0)
+		r = config_check(meta.chain, old, text, new, err);
+	xi_chain_close(old, NULL);
+	xi_chain_close(new, NULL);
+	new = NULL;
+	if (r)
+		return r;
+	nb.n_stages = tmp.n_stages;
+	nb.verdict = tmp.verdict;
+	nb.flags = tmp.flags;
+	memcpy(nb.stages, tmp.stages, sizeof(nb.stages));
+	/* The new chain's configuration and per-stream entries: stages the old
+	 * chain also has write what is there already (config_check). */
+	r = chain_build(dp, id, text, XI_PHASE_CREATE, &new, err);
+	if (!r)
+		r = streams_bind(new, &meta, err);
+	dp->phase = XI_PHASE_KEEP;
+	if (new)
+		xi_chain_close(new, NULL);
+	if (!r)
+		r = banks_swap(dp, id, &nb, &ob, err);
+	if (r) {
+		struct xi_conn c;
+		struct xi_conn_bank t;
+
+		/* Undo what only the new chain's stages wrote. */
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c) == 0)
+			stages_sweep(dp, id, bank_slots(&nb) &
+					     ~bank_slots(xi_conn_bank_active(&c, &t)));
+		return r;
+	}
+	memset(meta.chain, 0, sizeof(meta.chain));
+	strcpy(meta.chain, text);
+	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta, BPF_EXIST))
+		return xi_err_set(err, -errno, "writing connection %u's spec: %s", id,
+				  strerror(errno));
+	/* No packet reads the old bank any more: what only its stages kept goes. */
+	stages_sweep(dp, id, bank_slots(&ob) & ~bank_slots(&nb));
+	/* The counts of the last 16 versions stay. */
+	if (nb.version > 16)
+		xi_dataplane_chain_runs_delete(dp, id, nb.version - 15);
+	conns_forget(dp, id);
+	if (ret_version)
+		*ret_version = nb.version;
+	return 0;
+}
