@@ -26,6 +26,7 @@
 #include <xicept/stream.h>
 
 #include "user/dataplane/internal.h"
+#include "user/dataplane/plugin_stage.h"
 
 /* Id 0 stays unused so that a zeroed key or value never names a connection. */
 #define CONN_ID_FIRST 1
@@ -307,7 +308,8 @@ static bool chain_observes_from(const struct xi_chain *chain, size_t pos)
 	return true;
 }
 
-static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
+static int conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,
+			   struct xi_err *err)
 {
 	size_t prefix = xi_chain_xdp_prefix(chain);
 
@@ -316,12 +318,15 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 	val->n_stages = 0;
 	for (size_t i = 0; i < prefix; i++) {
 		const struct xi_factory *f = xi_chain_factory(chain, i);
-		const struct xi_stage_desc *d = xi_stage_by_prog(f ? f->xdp_prog : NULL);
+		uint32_t slot;
+		int r = xi_dataplane_stage_slot_of(dp, f, &slot, err);
 
-		if (!d)
+		if (r == -ENOENT)
 			return xi_err_set(err, -EINVAL, "%s: no XDP stage program '%s'",
 					  f ? f->name : "?", f && f->xdp_prog ? f->xdp_prog : "");
-		val->stages[val->n_stages++] = (__u8)d->slot;
+		if (r)
+			return r;
+		val->stages[val->n_stages++] = (__u8)slot;
 	}
 	if (prefix < xi_chain_len(chain))
 		val->stages[val->n_stages++] = chain_observes_from(chain, prefix) ? XI_STAGE_TAP
@@ -340,7 +345,7 @@ static int conn_value_finish(struct xi_dataplane *dp, uint32_t id, struct xi_cha
 
 	if (bpf_map_lookup_elem(fd, &id, &val))
 		return xi_err_set(err, -errno, "reading connection %u: %s", id, strerror(errno));
-	r = conn_value_make(chain, &val, err);
+	r = conn_value_make(dp, chain, &val, err);
 	if (r)
 		return r;
 	if (bpf_map_update_elem(fd, &id, &val, BPF_EXIST))
@@ -420,7 +425,7 @@ static void conn_sweep(struct xi_dataplane *dp, uint32_t id)
 {
 	const struct xi_stage_desc *d;
 
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
 		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
 			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
 

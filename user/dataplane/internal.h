@@ -73,6 +73,7 @@ struct xi_dataplane {
 	enum xi_dataplane_phase phase;
 	struct xi_dataplane_conn *conns;
 	size_t n_conns, cap_conns;
+	struct xi_dp_plugins *plugins;   /* plugin stages on it (plugin_stage.c) */
 };
 
 int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map);

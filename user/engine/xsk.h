@@ -28,6 +28,9 @@ struct xi_engine_opts {
 	void *log_user;
 	unsigned sync_ms;                /* connection table re-read; 0: 250 */
 	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
+	/* The catalog chains are built from (plugins loaded, frozen), which
+	 * must outlive the engine; NULL: a copy of the global list. */
+	struct xi_catalog *cat;
 };
 
 struct xi_engine_stats {
