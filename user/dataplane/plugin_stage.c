@@ -633,11 +633,18 @@ int xi_dataplane_load_plugin_stages(struct xi_dataplane *dp, xi_plugin_report_fn
 int xi_dataplane_conn_stage_names(struct xi_dataplane *dp, uint32_t id, const char **names,
 				  size_t cap, size_t *ret_n)
 {
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
 	struct xi_conn val;
 	size_t n = 0;
 
 	if (!dp || !names || !ret_n)
 		return -EINVAL;
+	/* A map another build of xicept pinned may hold another layout. */
+	if (bpf_obj_get_info_by_fd(dp->map_fds[XI_MAP_CONNS], &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(val))
+		return -EPROTO;
 	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &val))
 		return -errno;
 	if (val.conn_id != id)
