@@ -269,7 +269,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "status [--json]" },
 	{ "registry", cmd_registry, "registry list [--json]" },
 	{ "apply", cmd_apply, "apply FILE" },
-	{ "run", cmd_run, "run IFNAME [--listen ADDR:PORT]" },
+	{ "run", cmd_run, "run IFNAME" },
 };
 
 static void main_usage(FILE *f)
