@@ -24,7 +24,8 @@ VERSION  := 0.1.0
 
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 CFLAGS   ?= -O2 -gdwarf-4   # valgrind 3.19 cannot read the DWARF 5 that clang 14 emits by default
-XCFLAGS  := -std=gnu11 -fPIC $(WARN) -Iinclude -I. -I$(BUILD)/gen -D_GNU_SOURCE
+XCFLAGS  := -std=gnu11 -fPIC $(WARN) -Iinclude -I. -I$(BUILD)/gen -D_GNU_SOURCE \
+            -DXI_PLUGIN_DIR='"$(LIBDIR)/xicept/plugins"' -DXI_LIB_VERSION='"$(VERSION)"'
 # Each compile writes the headers it read to a .d file beside its output;
 # -MP adds an empty rule per header so a deleted header does not break make.
 DEPFLAGS  = -MMD -MP -MF $@.d -MT $@
@@ -148,8 +149,11 @@ $(LIB_A_TSAN): $(LIB_OBJS_TSAN)
 $(LIB_A_FUZZ): $(LIB_OBJS_FUZZ)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(CLI): $(call obj,obj,$(CLI_SRCS)) $(LIB_A)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+# Plugins the CLI loads call the library's API in the CLI itself: it exports
+# the XI_API symbols (only those: the rest are hidden), versioned as
+# libxicept.so versions them, so a plugin linked against either binds here.
+$(CLI): $(call obj,obj,$(CLI_SRCS)) $(LIB_A) $(LIB_MAP)
+	$(CC) $(CFLAGS) -rdynamic -Wl,--version-script=$(LIB_MAP) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # Test and demo tools (RTP senders and sinks), one program per file.
 $(BUILD)/tools/%: scripts/tools/%.c $(LIB_A) | $(BPF_SKELS)
@@ -269,6 +273,8 @@ $(BUILD)/xicept.pc: scripts/xicept.pc.in
 install: all $(BUILD)/xicept.pc
 	install -d $(DESTDIR)$(INCDIR)/xicept $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	install -m 0644 include/xicept/*.h $(DESTDIR)$(INCDIR)/xicept/
+	install -d $(DESTDIR)$(INCDIR)/xicept/bpf $(DESTDIR)$(LIBDIR)/xicept/plugins
+	install -m 0644 bpf/xi_common.h $(DESTDIR)$(INCDIR)/xicept/bpf/xi_common.h
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libxicept.a
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libxicept.so.$(VERSION)
 	ln -sf libxicept.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libxicept.so.0

@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <urcu/urcu-bp.h>
 
@@ -167,25 +169,106 @@ static struct snapshot *snapshot_new(size_t n)
 	return s;
 }
 
-/* The index of name, or where it would go; *ret_found says which. */
-static size_t snapshot_find(const struct snapshot *s, const char *name, bool *ret_found)
+/* What a lookup names: a name and a version, UINT32_MAX for "the highest". */
+struct entry_key {
+	char name[XI_NAME_MAX];
+	uint32_t version;
+};
+
+int xi_name_split(const char *text, char *name, bool *ret_versioned, unsigned *ret_major,
+		  unsigned *ret_minor)
+{
+	const char *at = text ? strchr(text, '@') : NULL;
+	size_t len = at ? (size_t)(at - text) : (text ? strlen(text) : 0);
+	unsigned long v[2] = { 0, 0 };
+	const char *p;
+
+	if (!text || !name || len == 0 || len >= XI_NAME_MAX)
+		return -EINVAL;
+	memcpy(name, text, len);
+	name[len] = '\0';
+	if (ret_versioned)
+		*ret_versioned = at != NULL;
+	if (at) {
+		p = at + 1;
+		for (int i = 0; i < 2; i++) {
+			char *end;
+
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			v[i] = strtoul(p, &end, 10);
+			if (v[i] > 65535 || end - p > 5)
+				return -EINVAL;
+			p = end;
+			if (i == 0 && *p++ != '.')
+				return -EINVAL;
+		}
+		if (*p)
+			return -EINVAL;
+	}
+	if (ret_major)
+		*ret_major = (unsigned)v[0];
+	if (ret_minor)
+		*ret_minor = (unsigned)v[1];
+	return 0;
+}
+
+static int entry_key_parse(const char *text, struct entry_key *ret)
+{
+	unsigned maj, min;
+	bool versioned;
+	int rc = xi_name_split(text, ret->name, &versioned, &maj, &min);
+
+	if (rc)
+		return rc;
+	ret->version = versioned ? (uint32_t)maj << 16 | min : UINT32_MAX;
+	return 0;
+}
+
+static void entry_key_of(const struct xi_factory *f, struct entry_key *ret)
+{
+	snprintf(ret->name, sizeof(ret->name), "%s", f->name);
+	ret->version = xi_factory_version_u32(f);
+}
+
+/* Names ascending, versions descending: a name's highest version first. */
+static int entry_key_cmp(const struct entry_key *k, const struct xi_catalog_entry *e)
+{
+	const struct xi_factory *f = xi_catalog_entry_factory(e);
+	int c = strcmp(k->name, f->name);
+	uint32_t v;
+
+	if (c)
+		return c;
+	v = xi_factory_version_u32(f);
+	return k->version > v ? -1 : k->version < v;
+}
+
+/*
+ * The index of the first entry not before k, and in *ret_found whether it
+ * is the entry k names: that exact version, or for UINT32_MAX the name's
+ * highest one.
+ */
+static size_t snapshot_find(const struct snapshot *s, const struct entry_key *k,
+			    bool *ret_found)
 {
 	size_t lo = 0, hi = s->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, xi_catalog_entry_factory(s->e[mid])->name);
 
-		if (c == 0) {
-			*ret_found = true;
-			return mid;
-		}
-		if (c < 0)
-			hi = mid;
-		else
+		if (entry_key_cmp(k, s->e[mid]) > 0)
 			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	*ret_found = false;
+	if (lo < s->n) {
+		const struct xi_factory *f = xi_catalog_entry_factory(s->e[lo]);
+
+		*ret_found = !strcmp(f->name, k->name) &&
+			     (k->version == UINT32_MAX || k->version == xi_factory_version_u32(f));
+	}
 	return lo;
 }
 
@@ -214,39 +297,46 @@ static void snapshot_publish(struct xi_catalog *cat, struct snapshot *next)
 }
 
 /* Writer lock held. Makes the snapshot with the change, publishes it, and
- * hands back the entry the catalog no longer holds. */
+ * hands back the entry the catalog no longer holds. key names the entry to
+ * register (its exact version), replace or unregister. */
 static int snapshot_change(struct xi_catalog *cat, enum xi_catalog_event ev,
-			   const char *name, struct xi_catalog_entry *added,
+			   const struct entry_key *key, struct xi_catalog_entry *added,
 			   struct xi_catalog_entry **ret_dropped)
 {
 	struct snapshot *old = cat->snap, *next;
+	struct entry_key ak, bare;
 	bool found;
-	size_t at = snapshot_find(old, name, &found);
-	size_t n = old->n + (ev == XI_CATALOG_REGISTERED) - (ev == XI_CATALOG_UNREGISTERED);
+	size_t drop = SIZE_MAX, put = 0, o = 0;
+	size_t at = snapshot_find(old, key, &found);
 
 	if (ev == XI_CATALOG_REGISTERED && found)
 		return -EEXIST;
+	if (ev == XI_CATALOG_REPLACED && !found) {
+		/* No entry of this version: the name's highest one goes. */
+		bare = *key;
+		bare.version = UINT32_MAX;
+		at = snapshot_find(old, &bare, &found);
+	}
 	if (ev != XI_CATALOG_REGISTERED && !found)
 		return -ENOENT;
-	next = snapshot_new(n);
+	if (ev != XI_CATALOG_REGISTERED)
+		drop = at;
+	next = snapshot_new(old->n + (ev == XI_CATALOG_REGISTERED) -
+			    (ev == XI_CATALOG_UNREGISTERED));
 	if (!next)
 		return -ENOMEM;
-	memcpy(next->e, old->e, at * sizeof(old->e[0]));
-	switch (ev) {
-	case XI_CATALOG_REGISTERED:
-		next->e[at] = added;
-		memcpy(next->e + at + 1, old->e + at, (old->n - at) * sizeof(old->e[0]));
-		break;
-	case XI_CATALOG_REPLACED:
-		next->e[at] = added;
-		memcpy(next->e + at + 1, old->e + at + 1, (old->n - at - 1) * sizeof(old->e[0]));
-		*ret_dropped = old->e[at];
-		break;
-	case XI_CATALOG_UNREGISTERED:
-		memcpy(next->e + at, old->e + at + 1, (old->n - at - 1) * sizeof(old->e[0]));
-		*ret_dropped = old->e[at];
-		break;
+	if (added) {
+		entry_key_of(xi_catalog_entry_factory(added), &ak);
+		put = snapshot_find(old, &ak, &found);
 	}
+	for (size_t i = 0; i <= old->n; i++) {
+		if (added && i == put)
+			next->e[o++] = added;
+		if (i < old->n && i != drop)
+			next->e[o++] = old->e[i];
+	}
+	if (drop != SIZE_MAX)
+		*ret_dropped = old->e[drop];
 	snapshot_publish(cat, next);
 	return 0;
 }
@@ -290,9 +380,11 @@ int xi_catalog_on_change(struct xi_catalog *cat, xi_catalog_hook_fn fn, void *us
  * factory's release runs outside every lock too.
  */
 static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
-			  const char *name, const struct xi_factory *f)
+			  const char *name, const struct xi_factory *f,
+			  enum xi_origin_kind kind, const char *origin)
 {
 	struct xi_catalog_entry *added = NULL, *dropped = NULL;
+	struct entry_key key;
 	int rc;
 
 	if (!cat || !name)
@@ -302,12 +394,15 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 	if (f) {
 		rc = xi_factory_check(f, NULL);
 		if (!rc)
-			rc = xi_entry_new(f, &added);
+			rc = xi_entry_new(f, kind, origin, &added);
 		if (rc)
 			return rc;
+		entry_key_of(f, &key);
+	} else if (entry_key_parse(name, &key)) {
+		return -ENOENT;
 	}
 	pthread_mutex_lock(&cat->lock);
-	rc = cat->frozen ? -EBUSY : snapshot_change(cat, ev, name, added, &dropped);
+	rc = cat->frozen ? -EBUSY : snapshot_change(cat, ev, &key, added, &dropped);
 	if (rc) {
 		pthread_mutex_unlock(&cat->lock);
 		xi_entry_discard(added);        /* never published: f was never ours */
@@ -323,23 +418,102 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 	return 0;
 }
 
+static char program_path[256];
+
+static void program_origin_init(void)
+{
+	ssize_t n = readlink("/proc/self/exe", program_path, sizeof(program_path) - 1);
+
+	program_path[n > 0 ? n : 0] = '\0';
+}
+
+/* Set around a plugin's init (plugin.c): what its registrations came from. */
+static __thread const char *origin_override;
+static __thread enum xi_origin_kind origin_override_kind;
+
+void xi_catalog_origin_scope(enum xi_origin_kind kind, const char *origin)
+{
+	origin_override_kind = kind;
+	origin_override = origin;
+}
+
+/* The program's own path: where a factory it registers came from. */
+static const char *program_origin(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, program_origin_init);
+	return program_path[0] ? program_path : "program";
+}
+
 int xi_catalog_register(struct xi_catalog *cat, const struct xi_factory *f)
 {
 	if (!f)
 		return -EINVAL;
-	return catalog_change(cat, XI_CATALOG_REGISTERED, f->name, f);
+	if (origin_override)
+		return catalog_change(cat, XI_CATALOG_REGISTERED, f->name, f,
+				      origin_override_kind, origin_override);
+	return catalog_change(cat, XI_CATALOG_REGISTERED, f->name, f, XI_ORIGIN_PROGRAM,
+			      program_origin());
+}
+
+int xi_catalog_register_origin(struct xi_catalog *cat, const struct xi_factory *f,
+			       enum xi_origin_kind kind, const char *origin)
+{
+	if (!f)
+		return -EINVAL;
+	return catalog_change(cat, XI_CATALOG_REGISTERED, f->name, f, kind, origin);
+}
+
+int xi_catalog_register_err(struct xi_catalog *cat, const struct xi_factory *f,
+			    struct xi_err *err)
+{
+	char id[XI_ID_MAX] = "?";
+	int rc = xi_catalog_register(cat, f);
+
+	if (!rc)
+		return 0;
+	if (f && f->name)
+		xi_factory_id(f, id, sizeof(id));
+	switch (rc) {
+	case -EBUSY:
+		return xi_err_set(err, rc, "cannot register '%s': the catalog is frozen "
+				  "(a running daemon freezes its catalog once its plugins are "
+				  "loaded; register from xicept_plugin_init)", id);
+	case -EEXIST:
+		return xi_err_set(err, rc, "cannot register '%s': that name and version "
+				  "is registered already", id);
+	case -EINVAL:
+		return xi_factory_check(f, err);
+	default:
+		return xi_err_set(err, rc, "cannot register '%s': %s", id, strerror(-rc));
+	}
 }
 
 int xi_catalog_replace(struct xi_catalog *cat, const struct xi_factory *f)
 {
 	if (!f)
 		return -EINVAL;
-	return catalog_change(cat, XI_CATALOG_REPLACED, f->name, f);
+	return catalog_change(cat, XI_CATALOG_REPLACED, f->name, f,
+			      origin_override ? origin_override_kind : XI_ORIGIN_PROGRAM,
+			      origin_override ? origin_override : program_origin());
 }
 
 int xi_catalog_unregister(struct xi_catalog *cat, const char *name)
 {
-	return catalog_change(cat, XI_CATALOG_UNREGISTERED, name, NULL);
+	return catalog_change(cat, XI_CATALOG_UNREGISTERED, name, NULL, XI_ORIGIN_PROGRAM, NULL);
+}
+
+bool xi_catalog_frozen(struct xi_catalog *cat)
+{
+	bool frozen;
+
+	if (!cat)
+		return false;
+	pthread_mutex_lock(&cat->lock);
+	frozen = cat->frozen;
+	pthread_mutex_unlock(&cat->lock);
+	return frozen;
 }
 
 void xi_catalog_freeze(struct xi_catalog *cat)
@@ -467,19 +641,22 @@ int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
 		      struct xi_catalog_entry **ret)
 {
 	struct xi_catalog_entry *e = NULL;
+	struct entry_key key;
 	struct snapshot *s;
-	bool found;
+	bool found = false;
 	size_t at;
 
 	if (!cat || !name || !ret)
 		return -EINVAL;
 	count(&cat->lookups, 1);
-	s = read_begin(cat);
-	at = snapshot_find(s, name, &found);
-	/* The snapshot's own reference keeps e alive until the grace period. */
-	if (found)
-		e = xi_catalog_entry_get(s->e[at]);
-	read_end(cat);
+	if (!entry_key_parse(name, &key)) {
+		s = read_begin(cat);
+		at = snapshot_find(s, &key, &found);
+		/* The snapshot's own reference keeps e alive until the grace period. */
+		if (found)
+			e = xi_catalog_entry_get(s->e[at]);
+		read_end(cat);
+	}
 	if (!e) {
 		miss_record(cat, name);
 		return -ENOENT;
@@ -497,23 +674,61 @@ void xi_strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* Copies the names of s into a NULL-terminated vector. */
+/* Copies the names of s, each once, into a NULL-terminated vector. */
 static int snapshot_names(const struct snapshot *s, char ***ret_names, size_t *ret_n)
 {
 	char **v = calloc(s->n + 1, sizeof(*v));
+	size_t n = 0;
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
-		v[i] = strdup(xi_catalog_entry_factory(s->e[i])->name);
-		if (!v[i]) {
-			xi_strv_free(v, i);
+		const char *name = xi_catalog_entry_factory(s->e[i])->name;
+
+		if (n && !strcmp(v[n - 1], name))
+			continue;   /* another version of the same name */
+		v[n] = strdup(name);
+		if (!v[n]) {
+			xi_strv_free(v, n);
 			return -ENOMEM;
 		}
+		n++;
 	}
 	*ret_names = v;
-	*ret_n = s->n;
+	*ret_n = n;
 	return 0;
+}
+
+int xi_catalog_entries(struct xi_catalog *cat, struct xi_catalog_entry ***ret, size_t *ret_n)
+{
+	struct xi_catalog_entry **v;
+	struct snapshot *s;
+	int rc = 0;
+
+	if (!cat || !ret || !ret_n)
+		return -EINVAL;
+	s = read_begin(cat);
+	v = calloc(s->n + 1, sizeof(*v));
+	if (v) {
+		for (size_t i = 0; i < s->n; i++)
+			v[i] = xi_catalog_entry_get(s->e[i]);
+		*ret_n = s->n;
+	} else {
+		rc = -ENOMEM;
+	}
+	read_end(cat);
+	if (!rc)
+		*ret = v;
+	return rc;
+}
+
+void xi_catalog_entries_free(struct xi_catalog_entry **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		xi_catalog_entry_put(v[i]);
+	free(v);
 }
 
 int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n)

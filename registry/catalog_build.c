@@ -18,7 +18,20 @@
 
 static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
 {
-	char near[XI_NAME_MAX];
+	char near[XI_NAME_MAX], bare[XI_NAME_MAX], have[XI_ID_MAX];
+	struct xi_catalog_entry *e;
+	bool versioned;
+
+	if (xi_name_split(name, bare, &versioned, NULL, NULL))
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (a name is NAME or "
+				  "NAME@MAJOR.MINOR)", name);
+	if (versioned && xi_catalog_lookup(cat, bare, &e) == 0) {
+		xi_factory_id(xi_catalog_entry_factory(e), have, sizeof(have));
+		xi_catalog_entry_put(e);
+		return xi_err_set(err, -ENOENT, "unknown version '%s' (the highest is '%s')",
+				  name, have);
+	}
+	name = bare;
 
 	if (xi_catalog_suggest(cat, name, near, sizeof(near)) == 0)
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (did you mean '%s'?)",
@@ -107,5 +120,48 @@ int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 	xi_chain_builder_free(b);
 	xi_chain_desc_free(desc);
 	xi_catalog_count_build(cat, rc, xi_mono_ns() - start);
+	return rc;
+}
+
+int xi_catalog_resolve(struct xi_catalog *cat, const char *chain_text, char *buf, size_t size,
+		       struct xi_err *err)
+{
+	struct xi_chain_desc *desc = NULL;
+	struct xi_catalog_entry *e;
+	char id[XI_ID_MAX];
+	int rc;
+
+	if (!cat || !chain_text || !buf)
+		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
+	rc = xi_chain_desc_parse(chain_text, &desc, err);
+	for (size_t i = 0; !rc && i < desc->n; i++) {
+		char *name;
+
+		rc = xi_catalog_lookup(cat, desc->elems[i].name, &e);
+		if (rc == -ENOENT) {
+			rc = unknown_name(cat, desc->elems[i].name, err);
+			break;
+		}
+		if (rc)
+			break;
+		xi_factory_id(xi_catalog_entry_factory(e), id, sizeof(id));
+		xi_catalog_entry_put(e);
+		name = strdup(id);
+		if (!name) {
+			rc = xi_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		free(desc->elems[i].name);
+		desc->elems[i].name = name;
+	}
+	if (!rc) {
+		rc = xi_chain_desc_format(desc, buf, size);
+		if (rc >= 0 && (size_t)rc >= size)
+			rc = xi_err_set(err, -ENOSPC, "chain: longer than %zu bytes with versions",
+					size - 1);
+		else if (rc >= 0)
+			rc = 0;
+	}
+	xi_chain_desc_free(desc);
 	return rc;
 }

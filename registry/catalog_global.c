@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <xicept/catalog.h>
@@ -72,6 +73,7 @@ int xi_catalog_new_from_global_err(struct xi_catalog **ret, struct xi_err *err)
 {
 	const struct xi_factory *f = NULL;
 	struct xi_catalog *cat;
+	char origin[256];
 	int rc = 0;
 
 	xi_err_clear(err);
@@ -84,7 +86,8 @@ int xi_catalog_new_from_global_err(struct xi_catalog **ret, struct xi_err *err)
 	pthread_mutex_lock(&global_lock);
 	for (struct xi_global_entry *g = global_head; g && !rc; g = g->next) {
 		f = g->factory;
-		rc = xi_catalog_register(cat, f);
+		snprintf(origin, sizeof(origin), "%s:%u", g->file ? g->file : "?", g->line);
+		rc = xi_catalog_register_origin(cat, f, XI_ORIGIN_BUILTIN, origin);
 	}
 	pthread_mutex_unlock(&global_lock);
 	if (rc) {

@@ -18,4 +18,8 @@ void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns);
  * many built-ins there are. */
 unsigned xi_builtins_keep(void);
 
+/* While set (not NULL), xi_catalog_register on this thread records this
+ * origin: the plugin loader sets it around a plugin's init. */
+void xi_catalog_origin_scope(enum xi_origin_kind kind, const char *origin);
+
 #endif

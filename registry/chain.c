@@ -13,6 +13,7 @@
 #include <xicept/registry.h>
 
 #include "registry/chain_internal.h"
+#include "registry/entry_internal.h"
 
 enum bind_op {
 	BIND_RTCP_READER,
@@ -54,6 +55,7 @@ void xi_chain_discard(struct xi_chain *chain)
 		return;
 	for (i = 0; i < chain->n; i++) {
 		free(chain->slots[i].config);
+		xi_entry_use(chain->slots[i].entry, -1);
 		xi_catalog_entry_put(chain->slots[i].entry);
 	}
 	free(chain->slots);

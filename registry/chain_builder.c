@@ -14,6 +14,7 @@
 #include <xicept/registry.h>
 
 #include "registry/chain_internal.h"
+#include "registry/entry_internal.h"
 
 struct builder_elem {
 	const struct xi_factory *factory;
@@ -141,6 +142,7 @@ static int build_one(const struct builder_elem *el, const struct xi_build_ctx *c
 	ic->name = f->name;
 	slot->ic = ic;
 	slot->entry = xi_catalog_entry_get(el->entry);
+	xi_entry_use(slot->entry, 1);
 	return 0;
 }
 

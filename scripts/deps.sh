@@ -7,9 +7,10 @@ set -euo pipefail
 pkgs=(
   # build
   make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
-  libxdp-dev liburcu-dev libjansson-dev libpcap-dev
+  libxdp-dev liburcu-dev libjansson-dev libpcap-dev libmicrohttpd-dev
   # tests
   libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux procps jq python3 tshark
+  curl prometheus   # /metrics scraped and checked with promtool
   # real RTP peers for integration tests and the demo
   ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # pion peer for benchmarks

@@ -118,6 +118,7 @@ enum xi_reason {
 	XI_REASON_CHAIN_END = 18,    /* ran every stage of its chain */
 	XI_REASON_NO_DAEMON = 19,    /* XI_STAGE_TO_USER or _TAP slot empty: no daemon */
 	XI_REASON_TAP_FULL = 20,     /* the tap's ring was full: passed, not observed */
+	XI_REASON_PLUGIN_DROP = 21,  /* dropped by a plugin's stage (its own counters say why) */
 	XI_REASON__MAX,
 };
 

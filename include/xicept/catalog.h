@@ -25,6 +25,7 @@
 #define XICEPT_CATALOG_H
 
 #include <xicept/export.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <xicept/error.h>
@@ -83,6 +84,60 @@ XI_API int xi_catalog_replace(struct xi_catalog *cat, const struct xi_factory *f
 XI_API int xi_catalog_unregister(struct xi_catalog *cat, const char *name);
 /* After this, register, replace and unregister fail with -EBUSY. */
 XI_API void xi_catalog_freeze(struct xi_catalog *cat);
+XI_API bool xi_catalog_frozen(struct xi_catalog *cat);
+/* xi_catalog_register, with err (may be NULL) saying why it failed, e.g.
+ * "cannot register 'x@1.0': the catalog is frozen (...)". */
+XI_API int xi_catalog_register_err(struct xi_catalog *cat, const struct xi_factory *f,
+				   struct xi_err *err);
+
+/*
+ * Versions and origins.
+ *
+ * A catalog holds one entry per NAME@MAJOR.MINOR (struct xi_factory's
+ * version, 1.0 when unset): registering a name at a version it does not have
+ * yet adds that version beside the others, and -EEXIST means this exact
+ * version is taken. Wherever a name is looked up (lookup, chain text,
+ * unregister), a bare NAME means its highest version and NAME@MAJOR.MINOR
+ * that one. replace swaps f in for the entry of f's name and version, or,
+ * when there is none, for the name's highest version. Chains keep the entry
+ * they were built from, so replacing a name while chains use it changes
+ * only the chains built afterwards.
+ *
+ * Each entry records where it came from: "file:line" of its
+ * XI_CATALOG_REGISTER for the built-ins (and any factory of the global
+ * list), the shared object's path for a plugin, and the path of the
+ * program for a factory the program registered through this API.
+ */
+#define XI_ID_MAX (XI_NAME_MAX + 12)   /* "name@65535.65535" and its NUL */
+
+enum xi_origin_kind {
+	XI_ORIGIN_BUILTIN = 0,
+	XI_ORIGIN_PLUGIN = 1,
+	XI_ORIGIN_PROGRAM = 2,
+};
+
+XI_API void xi_factory_version(const struct xi_factory *f, unsigned *ret_major,
+			       unsigned *ret_minor);
+/* "name@1.0" into buf; -ENOSPC when it does not fit (XI_ID_MAX always does). */
+XI_API int xi_factory_id(const struct xi_factory *f, char *buf, size_t size);
+/* Splits "name" or "name@MAJOR.MINOR" (decimal, each at most 65535) into
+ * name (XI_NAME_MAX bytes) and a version: *ret_versioned false for a bare
+ * name. -EINVAL for anything else. */
+XI_API int xi_name_split(const char *text, char *name, bool *ret_versioned,
+			 unsigned *ret_major, unsigned *ret_minor);
+XI_API const char *xi_catalog_entry_origin(const struct xi_catalog_entry *e);
+XI_API enum xi_origin_kind xi_catalog_entry_origin_kind(const struct xi_catalog_entry *e);
+XI_API const char *xi_origin_kind_name(enum xi_origin_kind kind);  /* "builtin", ... */
+/* Chains built from this entry that are still open. */
+XI_API uint64_t xi_catalog_entry_uses(const struct xi_catalog_entry *e);
+/* Registers f with an origin of the caller's choosing. */
+XI_API int xi_catalog_register_origin(struct xi_catalog *cat, const struct xi_factory *f,
+				      enum xi_origin_kind kind, const char *origin);
+/* Every entry, each version its own, sorted by name and newest version
+ * first, each with a reference; free with xi_catalog_entries_free. */
+XI_API int xi_catalog_entries(struct xi_catalog *cat, struct xi_catalog_entry ***ret,
+			      size_t *ret_n);
+XI_API void xi_catalog_entries_free(struct xi_catalog_entry **v, size_t n);
 
 /* 0 and a reference in *ret, or -ENOENT (counted as a miss for that name). */
 XI_API int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
@@ -91,7 +146,7 @@ XI_API const struct xi_factory *xi_catalog_entry_factory(const struct xi_catalog
 XI_API struct xi_catalog_entry *xi_catalog_entry_get(struct xi_catalog_entry *e);
 XI_API void xi_catalog_entry_put(struct xi_catalog_entry *e);   /* NULL is fine */
 
-/* Sorted names; free with xi_strv_free. */
+/* Sorted names, each once however many versions it has; free with xi_strv_free. */
 XI_API int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n);
 XI_API void xi_strv_free(char **v, size_t n);
 /* The known name nearest to name (edit distance with adjacent swaps), or
@@ -128,11 +183,18 @@ XI_API int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 			    const struct xi_build_ctx *ctx, struct xi_chain **ret,
 			    struct xi_err *err);
 
+/* The chain text with every element named by the exact version a bare name
+ * resolves to now ("ssrc-filter@1.0 mode=allow ! header-stats@1.0"). */
+XI_API int xi_catalog_resolve(struct xi_catalog *cat, const char *chain_text, char *buf,
+			      size_t size, struct xi_err *err);
+
 /* ---- global discovery ---- */
 
 struct xi_global_entry {
 	const struct xi_factory *factory;
 	struct xi_global_entry *next;
+	const char *file;          /* where XI_CATALOG_REGISTER stands: the origin */
+	unsigned line;
 };
 
 /* Both are idempotent and thread-safe; NULL is fine. */
@@ -148,7 +210,7 @@ XI_API void xi_global_unlink(struct xi_global_entry *e);
  * XI_CATALOG_ANCHOR, or the linker may leave the object file out.
  */
 #define XI_CATALOG_REGISTER(fac)                                              \
-	static struct xi_global_entry xi__global_##fac = { &(fac), NULL };    \
+	static struct xi_global_entry xi__global_##fac = { &(fac), NULL, __FILE__, __LINE__ }; \
 	__attribute__((constructor)) static void xi__register_##fac(void)     \
 	{                                                                     \
 		xi_global_link(&xi__global_##fac);                            \

@@ -57,6 +57,10 @@ struct xi_factory {
 	void (*release)(const struct xi_factory *f);
 	void *priv;
 	unsigned flags;                /* XI_FACTORY_* */
+	/* NAME@MAJOR.MINOR: several versions of one name may be registered,
+	 * and a bare NAME means the highest. Both 0 reads as 1.0. */
+	uint16_t version_major;
+	uint16_t version_minor;
 };
 
 /* The interceptor only reads packets: it never changes or drops one (it may

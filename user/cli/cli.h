@@ -56,8 +56,15 @@ int cli_parse_conn_id(const char *s, uint32_t *ret);
 /* A table size for attach: 1..XI_TABLE_MAX, decimal or 0x hex. */
 int cli_parse_table_size(const char *s, uint32_t *ret);
 
-/* The catalog of every built-in interceptor; an error line and NULL on failure. */
+/* The catalog of every built-in interceptor and every plugin's (user/cli/
+ * plugins.c); the caller frees it. An error line and NULL on failure. */
 struct xi_catalog *cli_catalog(void);
+/* --plugin-dir DIR, in order; -ENOMEM. */
+int cli_plugin_dir_add(const char *dir);
+/* Loads the plugins before a command, a line for each bad one; nonzero
+ * (the exit status) only when a --plugin-dir cannot be read. */
+int cli_plugins_load(void);
+void cli_plugins_free(void);
 /* Checks a chain text against the catalog: names (with the catalog's
  * suggestion), keys and values. 0, or an error line and CLI_EXIT_FAIL. */
 int cli_check_chain(struct xi_catalog *cat, const char *chain, const char *what);

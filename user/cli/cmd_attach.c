@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xicept/plugin.h>
 #include "cli.h"
 
 static const char attach_usage_fmt[] =
@@ -111,6 +112,11 @@ static int attach_parse(int argc, char **argv, struct xi_attach_opts *opts)
 	return -1;
 }
 
+static void attach_stage_report(void *user, const char *path, int code, const char *msg)
+{
+	fprintf(stderr, "xicept: plugin %s: %s; skipped\n", path, msg);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	struct xi_attach_opts opts = { .sz = sizeof(opts) };
@@ -129,6 +135,9 @@ int cmd_attach(int argc, char **argv)
 	if (!cat)
 		return CLI_EXIT_FAIL;
 	rc = xi_dataplane_attach(ifname, &opts, cat, &dp);
+	/* Plugin stages: one that the kernel refuses is told and skipped. */
+	if (!rc)
+		xi_dataplane_load_plugin_stages(dp, attach_stage_report, NULL);
 	xi_dataplane_close(dp);
 	xi_catalog_free(cat);
 	switch (rc) {

@@ -13,8 +13,11 @@
 static const char registry_usage[] =
 	"Usage: xicept registry list [--json]\n"
 	"\n"
-	"Lists every interceptor name with its kind (xdp: runs in the kernel;\n"
-	"userspace: runs in the AF_XDP engine), a description and its config keys.\n";
+	"Lists every interceptor name with its version, kind (xdp: runs in the\n"
+	"kernel; userspace: runs in the AF_XDP engine), origin (file:line of a\n"
+	"built-in, a plugin's path, or the program that registered it), a\n"
+	"description and its config keys. A name may have several versions; a\n"
+	"chain names one as NAME@MAJOR.MINOR, and a bare NAME means the highest.\n";
 
 static const char *const type_names[] = {
 	[XI_CFG_U32] = "u32",         [XI_CFG_U64] = "u64",
@@ -60,12 +63,21 @@ static json_t *key_json(const struct xi_config_key *k)
 	return o;
 }
 
-static json_t *factory_json(const struct xi_factory *f)
+static json_t *factory_json(const struct xi_catalog_entry *e)
 {
+	const struct xi_factory *f = xi_catalog_entry_factory(e);
 	json_t *o = json_object(), *keys = json_array();
+	unsigned maj, min;
+	char ver[16];
 
+	xi_factory_version(f, &maj, &min);
+	snprintf(ver, sizeof(ver), "%u.%u", maj, min);
 	json_object_set_new(o, "name", json_string(f->name));
+	json_object_set_new(o, "version", json_string(ver));
 	json_object_set_new(o, "kind", json_string(xi_kind_name(f->kind)));
+	json_object_set_new(o, "origin", json_string(xi_catalog_entry_origin(e)));
+	json_object_set_new(o, "origin_kind",
+			    json_string(xi_origin_kind_name(xi_catalog_entry_origin_kind(e))));
 	json_object_set_new(o, "description", json_string(f->description ? f->description : ""));
 	if (f->kind == XI_KIND_XDP && f->xdp_prog)
 		json_object_set_new(o, "xdp_prog", json_string(f->xdp_prog));
@@ -92,12 +104,17 @@ static void key_type_text(const struct xi_config_key *k, char *buf, size_t size)
 	}
 }
 
-static void factory_print(const struct xi_factory *f)
+static void factory_print(const struct xi_catalog_entry *e)
 {
-	char type[128];
+	const struct xi_factory *f = xi_catalog_entry_factory(e);
+	unsigned maj, min;
+	char type[128], ver[16];
 
-	printf("%-22s %-10s %s\n", f->name, xi_kind_name(f->kind),
+	xi_factory_version(f, &maj, &min);
+	snprintf(ver, sizeof(ver), "%u.%u", maj, min);
+	printf("%-22s %-10s %-8s %s\n", f->name, xi_kind_name(f->kind), ver,
 	       f->description ? f->description : "");
+	printf("    origin %s\n", xi_catalog_entry_origin(e));
 	for (const struct xi_config_key *k = f->keys; k && k->name; k++) {
 		key_type_text(k, type, sizeof(type));
 		printf("    %-20s %-26s %-14s %s\n", k->name, type,
@@ -109,26 +126,21 @@ static void factory_print(const struct xi_factory *f)
 static int registry_list(struct xi_catalog *cat, bool json)
 {
 	json_t *arr = json ? json_array() : NULL;
-	struct xi_catalog_entry *e;
-	char **names = NULL;
+	struct xi_catalog_entry **v = NULL;
 	size_t n = 0;
 	int rc;
 
-	rc = xi_catalog_names(cat, &names, &n);
+	rc = xi_catalog_entries(cat, &v, &n);
 	if (rc)
 		return cli_fail("cannot list interceptors: %s", strerror(-rc));
 	if (!json)
-		printf("%-22s %-10s %s\n    %-20s %-26s %-14s %s\n", "NAME", "KIND", "DESCRIPTION",
-		       "KEY", "TYPE", "DEFAULT", "HELP");
+		printf("%-22s %-10s %-8s %s\n    %-20s %-26s %-14s %s\n", "NAME", "KIND", "VERSION",
+		       "DESCRIPTION", "KEY", "TYPE", "DEFAULT", "HELP");
 	for (size_t i = 0; i < n; i++) {
-		/* A name may be unregistered between names() and lookup(); skip it. */
-		if (xi_catalog_lookup(cat, names[i], &e))
-			continue;
 		if (json)
-			json_array_append_new(arr, factory_json(xi_catalog_entry_factory(e)));
+			json_array_append_new(arr, factory_json(v[i]));
 		else
-			factory_print(xi_catalog_entry_factory(e));
-		xi_catalog_entry_put(e);
+			factory_print(v[i]);
 	}
 	if (json) {
 		json_t *doc = json_pack("{s:o}", "interceptors", arr);
@@ -137,7 +149,7 @@ static int registry_list(struct xi_catalog *cat, bool json)
 		fputc('\n', stdout);
 		json_decref(doc);
 	}
-	xi_strv_free(names, n);
+	xi_catalog_entries_free(v, n);
 	return 0;
 }
 

@@ -167,11 +167,24 @@ int cmd_run(int argc, char **argv)
 	rc = run_signals();
 	if (rc)
 		return cli_fail("cannot install signal handlers: %s", strerror(-rc));
+	/* Plugins are loaded; from here on the names do not change. */
+	opts.cat = cli_catalog();
+	if (!opts.cat)
+		return CLI_EXIT_FAIL;
+	xi_catalog_freeze(opts.cat);
 	rc = xi_engine_new(ifname, &opts, &e);
-	if (rc)
+	if (rc) {
+		xi_catalog_free(opts.cat);
 		return run_open_fail(ifname, rc);
+	}
 	run_engine = e;
-	run_logf("running on %s", ifname);
+	{
+		struct xi_catalog_stats cs;
+
+		xi_catalog_stats(opts.cat, &cs);
+		run_logf("running on %s; catalog frozen with %llu interceptors", ifname,
+			 (unsigned long long)cs.size);
+	}
 	/* A signal that came while the engine was being made. */
 	if (run_stop)
 		xi_engine_stop(e);
@@ -179,6 +192,7 @@ int cmd_run(int argc, char **argv)
 	run_engine = NULL;
 	run_summary(e);
 	xi_engine_free(e);
+	xi_catalog_free(opts.cat);
 	if (rc)
 		return cli_fail("%s: %s", ifname, strerror(-rc));
 	return CLI_EXIT_OK;

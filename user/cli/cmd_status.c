@@ -10,14 +10,17 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "user/dataplane/plugin_stage.h"
 #include "user/engine/loss.h"
 
 static const char status_usage[] =
 	"Usage: xicept status [--json]\n"
 	"\n"
 	"Shows every attached interface: XDP mode, policies, table sizes, the kernel\n"
-	"ids of its programs, its connections, and the packets its userspace path\n"
-	"('xicept run') lost, by reason (as 'xicept stats' shows them).\n";
+	"ids of its programs (plugin stages by NAME@VERSION), its connections with\n"
+	"their chains and the XDP stages each one runs (a plugin's with the version\n"
+	"the connection was made with), and the packets its\n"
+	"userspace path ('xicept run') lost, by reason (as 'xicept stats' shows them).\n";
 
 /* The kernel's name of a program id, so operators can match bpftool's output. */
 static void prog_name(uint32_t id, char *buf, size_t size)
@@ -124,6 +127,45 @@ static void iface_print(const struct xi_dataplane_info *in, const uint32_t *ids,
 	printf("  lost    %s\n", lost);
 }
 
+/* Each connection's chain as stored, every element at the version it was
+ * built with ("pt-filter@1.0 ! header-stats@1.0"): which version it runs. */
+static void conns_versions(struct xi_dataplane *dp, const uint32_t *ids, size_t n_ids,
+			   json_t *iface)
+{
+	json_t *arr = iface ? json_array() : NULL;
+	const char *names[XI_CHAIN_STAGES_MAX];
+	struct xi_conn_spec spec;
+	size_t n;
+
+	for (size_t i = 0; i < n_ids; i++) {
+		json_t *st = json_array();
+		char line[512] = "";
+		size_t at = 0;
+
+		if (xi_dataplane_conn_get(dp, ids[i], &spec) ||
+		    xi_dataplane_conn_stage_names(dp, ids[i], names, XI_CHAIN_STAGES_MAX, &n)) {
+			json_decref(st);
+			continue;   /* deleted meanwhile */
+		}
+		for (size_t k = 0; k < n; k++) {
+			json_array_append_new(st, json_string(names[k]));
+			if (at < sizeof(line))
+				at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s",
+						       k ? " ! " : "", names[k]);
+		}
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:I, s:s, s:o}", "id",
+							     (json_int_t)ids[i], "chain", spec.chain,
+							     "stages", st));
+		else {
+			printf("  conn %-5u %s  (XDP: %s)\n", ids[i], spec.chain, n ? line : "none");
+			json_decref(st);
+		}
+	}
+	if (iface)
+		json_object_set_new(iface, "chains", arr);
+}
+
 /* One interface into arr (JSON) or onto stdout. */
 static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
 {
@@ -147,10 +189,15 @@ static int iface_status(struct xi_catalog *cat, const char *ifname, json_t *arr)
 		rc = xi_dataplane_losses(dp, losses, XI_LOSS__MAX);
 	if (rc)
 		rc = cli_fail("cannot read the state of %s: %s", ifname, strerror(-rc));
-	else if (arr)
-		json_array_append_new(arr, iface_json(&info, ids, n_ids, losses));
-	else
+	else if (arr) {
+		json_t *o = iface_json(&info, ids, n_ids, losses);
+
+		conns_versions(dp, ids, n_ids, o);
+		json_array_append_new(arr, o);
+	} else {
 		iface_print(&info, ids, n_ids, losses);
+		conns_versions(dp, ids, n_ids, NULL);
+	}
 	free(ids);
 	xi_dataplane_close(dp);
 	return rc;

@@ -18,6 +18,10 @@
 #include <xicept/config.h>
 #include "cli.h"
 
+#ifndef XI_PLUGIN_DIR
+#define XI_PLUGIN_DIR "/usr/local/lib/xicept/plugins"
+#endif
+
 bool cli_verbose;
 
 /* The lines around the command list, which main_usage() builds from commands[]. */
@@ -32,6 +36,8 @@ static const char usage_tail[] =
 	"  -v, --verbose  show libbpf's and libxdp's messages\n"
 	"  -h, --help     show help; 'xicept COMMAND --help' for a command\n"
 	"  -V, --version  show the version\n"
+	"  -P, --plugin-dir DIR  load the plugins (*.so) of DIR (repeatable), before\n"
+	"                 those of $XICEPT_PLUGIN_PATH and " XI_PLUGIN_DIR "\n"
 	"\n"
 	"State lives under " XI_PIN_ROOT "/<ifname>/.\n";
 
@@ -196,17 +202,6 @@ int cli_parse_table_size(const char *s, uint32_t *ret)
 	return 0;
 }
 
-/* The message names a duplicated or malformed interceptor. */
-struct xi_catalog *cli_catalog(void)
-{
-	struct xi_catalog *cat = NULL;
-	struct xi_err err = { 0 };
-
-	if (xi_catalog_new_from_global_err(&cat, &err))
-		cli_fail("cannot build the interceptor catalog: %s", err.msg);
-	return cat;
-}
-
 int cli_check_chain(struct xi_catalog *cat, const char *chain, const char *what)
 {
 	struct xi_chain_desc *desc = NULL;
@@ -299,19 +294,25 @@ static void main_usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "version", no_argument, NULL, 'V' }, CLI_COMMON_LONGOPTS, { 0 }
+		{ "version", no_argument, NULL, 'V' },
+		{ "plugin-dir", required_argument, NULL, 'P' }, CLI_COMMON_LONGOPTS, { 0 }
 	};
-	int c;
+	int c, rc;
 
 	cli_set_verbose(false);
 	opterr = 0;
 	/* '+': stop at the command, whose own parser takes the rest. */
-	while ((c = getopt_long(argc, argv, "+hvV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:hvV", longopts, NULL)) != -1) {
 		if (c == 'V') {
 			printf("xicept %s (BPF ABI %d)\n", XICEPT_VERSION, XI_ABI_VERSION);
 			return CLI_EXIT_OK;
 		} else if (c == 'v') {
 			cli_set_verbose(true);
+		} else if (c == 'P') {
+			if (cli_plugin_dir_add(optarg))
+				return cli_fail("out of memory");
+		} else if (c == ':') {
+			return cli_usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
 		} else if (c == 'h') {
 			main_usage(stdout);
 			return CLI_EXIT_OK;
@@ -327,8 +328,13 @@ int main(int argc, char **argv)
 			char **sub = argv + optind;
 			int subc = argc - optind;
 
+			/* Every command sees the same names: plugins load first. */
+			if (cli_plugins_load())
+				return CLI_EXIT_FAIL;
 			optind = 0;
-			return commands[i].run(subc, sub);
+			rc = commands[i].run(subc, sub);
+			cli_plugins_free();
+			return rc;
 		}
 	}
 	return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);

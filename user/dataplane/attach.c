@@ -32,6 +32,7 @@
 
 #include "user/dataplane/internal.h"
 #include "user/dataplane/kernel.h"
+#include "user/dataplane/plugin_stage.h"
 #include "xicept.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -406,6 +407,8 @@ int xi_dataplane_open(const char *ifname, struct xi_catalog *cat, struct xi_data
 		return r;
 	r = xi_kernel_open(dp, ifindex);
 	if (!r)
+		r = xi_dataplane_plugin_stages_open(dp);
+	if (!r)
 		r = tables_read(dp);
 	if (r) {
 		xi_dataplane_close(dp);
@@ -429,6 +432,7 @@ void xi_dataplane_close(struct xi_dataplane *dp)
 				close(dp->stage_fds[i][m]);
 	if (dp->entry_fd >= 0)
 		close(dp->entry_fd);
+	xi_dataplane_plugin_stages_free(dp);
 	free(dp);
 }
 
@@ -524,10 +528,9 @@ static int info_stages(struct xi_dataplane *dp, struct xi_dataplane_info *info)
 	int fd = dp->map_fds[XI_MAP_STAGES];
 
 	for (__u32 i = 0; i < XI_STAGES_SLOTS && i < 16; i++) {
-		const struct xi_stage_desc *d = xi_stage_by_slot(i);
 		__u32 id = 0;
 
-		info->stage_names[i] = d ? d->name : NULL;
+		info->stage_names[i] = xi_dataplane_slot_name(dp, i);
 		/* A PROG_ARRAY read from userspace gives the program's id. */
 		if (bpf_map_lookup_elem(fd, &i, &id)) {
 			if (errno != ENOENT)

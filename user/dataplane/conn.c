@@ -26,6 +26,7 @@
 #include <xicept/stream.h>
 
 #include "user/dataplane/internal.h"
+#include "user/dataplane/plugin_stage.h"
 
 /* Id 0 stays unused so that a zeroed key or value never names a connection. */
 #define CONN_ID_FIRST 1
@@ -320,7 +321,8 @@ static bool chain_wants_frames_from(const struct xi_chain *chain, size_t pos)
 	return false;
 }
 
-static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
+static int conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,
+			   struct xi_err *err)
 {
 	size_t prefix = xi_chain_xdp_prefix(chain);
 
@@ -329,12 +331,15 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 	val->n_stages = 0;
 	for (size_t i = 0; i < prefix; i++) {
 		const struct xi_factory *f = xi_chain_factory(chain, i);
-		const struct xi_stage_desc *d = xi_stage_by_prog(f ? f->xdp_prog : NULL);
+		uint32_t slot;
+		int r = xi_dataplane_stage_slot_of(dp, f, &slot, err);
 
-		if (!d)
+		if (r == -ENOENT)
 			return xi_err_set(err, -EINVAL, "%s: no XDP stage program '%s'",
 					  f ? f->name : "?", f && f->xdp_prog ? f->xdp_prog : "");
-		val->stages[val->n_stages++] = (__u8)d->slot;
+		if (r)
+			return r;
+		val->stages[val->n_stages++] = (__u8)slot;
 	}
 	val->flags = 0;
 	if (prefix < xi_chain_len(chain) && chain_observes_from(chain, prefix)) {
@@ -348,9 +353,10 @@ static int conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct x
 	return 0;
 }
 
-int xi_dataplane_conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err)
+int xi_dataplane_conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,
+				 struct xi_err *err)
 {
-	return conn_value_make(chain, val, err);
+	return conn_value_make(dp, chain, val, err);
 }
 
 /* Read-modify-write: factories built before (header-stats) may have set
@@ -363,7 +369,7 @@ static int conn_value_finish(struct xi_dataplane *dp, uint32_t id, struct xi_cha
 
 	if (bpf_map_lookup_elem(fd, &id, &val))
 		return xi_err_set(err, -errno, "reading connection %u: %s", id, strerror(errno));
-	r = conn_value_make(chain, &val, err);
+	r = conn_value_make(dp, chain, &val, err);
 	if (r)
 		return r;
 	if (bpf_map_update_elem(fd, &id, &val, BPF_EXIST))
@@ -444,7 +450,7 @@ static void conn_sweep(struct xi_dataplane *dp, uint32_t id)
 {
 	const struct xi_stage_desc *d;
 
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
 		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
 			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
 

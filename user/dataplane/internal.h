@@ -74,6 +74,7 @@ struct xi_dataplane {
 	enum xi_dataplane_phase phase;
 	struct xi_dataplane_conn *conns;
 	size_t n_conns, cap_conns;
+	struct xi_dp_plugins *plugins;   /* plugin stages on it (plugin_stage.c) */
 };
 
 int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map);
@@ -114,7 +115,8 @@ const char *xi_dataplane_map_name(enum xi_dataplane_map map);
  * keeping kernel state. */
 void xi_dataplane_conns_release(struct xi_dataplane *dp);
 /* The XDP part of chain as stage ids, into the bank fields of val. */
-int xi_dataplane_conn_value_make(struct xi_chain *chain, struct xi_conn *val, struct xi_err *err);
+int xi_dataplane_conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,
+				 struct xi_err *err);
 /* Chain swaps (user/dataplane/swap.c): the bank packets read now. */
 const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp);
 /* Deletes the connection's xi_chain_runs entries of versions below

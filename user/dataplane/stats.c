@@ -14,8 +14,10 @@
 #include <bpf/libbpf.h>
 
 #include <xicept/dataplane.h>
+#include <xicept/plugin.h>
 
 #include "user/dataplane/internal.h"
+#include "user/dataplane/plugin_stage.h"
 
 static const char *const reason_names[] = {
 	[XI_REASON_NOT_IP] = "not_ip",
@@ -39,6 +41,7 @@ static const char *const reason_names[] = {
 	[XI_REASON_CHAIN_END] = "chain_end",
 	[XI_REASON_NO_DAEMON] = "no_daemon",
 	[XI_REASON_TAP_FULL] = "tap_full",
+	[XI_REASON_PLUGIN_DROP] = "plugin_drop",
 };
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == XI_REASON__MAX,
@@ -197,7 +200,7 @@ static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *
 	const struct xi_stage_desc *d;
 	struct xi_stream_key key;
 
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++) {
 		int fd;
 
 		if (!d->stats)
@@ -247,18 +250,18 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, 
 	memset(s, 0, sizeof(*s));
 	s->conn_id = key->conn_id;
 	s->ssrc = key->ssrc;
-	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(dp, i)); i++)
 		if (d->stats)
 			r = stage_fields(dp, d, key, value, s);
 	return r;
 }
 
-static size_t stats_value_max(void)
+static size_t stats_value_max(const struct xi_dataplane *dp)
 {
 	const struct xi_stage_desc *d;
 	size_t max = 0;
 
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
 		if (d->stats && d->stats->value_size > max)
 			max = d->stats->value_size;
 	return max;
@@ -276,7 +279,7 @@ int xi_dataplane_ssrc_stats(struct xi_dataplane *dp, uint32_t conn_id,
 		return -EINVAL;
 	r = keys_collect(dp, conn_id, &kv);
 	if (!r && kv.n && (!(v = calloc(kv.n, sizeof(*v))) ||
-			   !(value = malloc(stats_value_max()))))
+			   !(value = malloc(stats_value_max(dp)))))
 		r = -ENOMEM;
 	for (size_t i = 0; !r && i < kv.n; i++)
 		r = stats_fill(dp, &kv.v[i], value, &v[i]);

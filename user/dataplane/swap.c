@@ -338,7 +338,7 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 	/* Everything checked before anything is written. */
 	r = chain_build(dp, id, text, XI_PHASE_KEEP, &new, err);
 	if (!r)
-		r = xi_dataplane_conn_value_make(new, &tmp, err);
+		r = xi_dataplane_conn_value_make(dp, new, &tmp, err);
 	if (!r && chain_build(dp, id, meta.chain, XI_PHASE_KEEP, &old, NULL) == 0)
 		r = config_check(meta.chain, old, text, new, err);
 	xi_chain_close(old, NULL);

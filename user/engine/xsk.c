@@ -546,7 +546,7 @@ static int engine_open(struct xi_engine *e)
 	unsigned zc = 0;
 	int r;
 
-	e->cat = xi_catalog_new_from_global();
+	e->cat = e->opts.cat ? e->opts.cat : xi_catalog_new_from_global();
 	if (!e->cat)
 		return -errno;
 	r = xi_dataplane_open(e->ifname, e->cat, &e->dp);
@@ -806,6 +806,7 @@ void xi_engine_free(struct xi_engine *e)
 	if (e->to_user_fd >= 0)
 		close(e->to_user_fd);
 	xi_dataplane_close(e->dp);
-	xi_catalog_free(e->cat);
+	if (e->cat != e->opts.cat)
+		xi_catalog_free(e->cat);
 	free(e);
 }

@@ -31,6 +31,9 @@ struct xi_engine_opts {
 	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
 	unsigned threads;                /* engine threads; 0 (or more than the
 					  * queues): one per receive queue */
+	/* The catalog chains are built from (plugins loaded, frozen), which
+	 * must outlive the engine; NULL: a copy of the global list. */
+	struct xi_catalog *cat;
 };
 
 struct xi_engine_stats {
