@@ -27,30 +27,9 @@
 #include "registry/catalog_internal.h"
 #include "registry/config_internal.h"
 #include "registry/entry_internal.h"
+#include "user/lib/tsan.h"
 
-/*
- * ThreadSanitizer cannot see liburcu's grace period, so it would call the
- * free of an old snapshot a race with the readers that used it. Each reader
- * "releases" a sync object as it leaves, the writer "acquires" it after
- * synchronize: exactly the ordering the grace period provides.
- */
-#if defined(__SANITIZE_THREAD__)
-#define XI_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define XI_TSAN 1
-#endif
-#endif
-
-#ifdef XI_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define tsan_acquire(addr) __tsan_acquire(addr)
-#define tsan_release(addr) __tsan_release(addr)
-#else
-#define tsan_acquire(addr) ((void)(addr))
-#define tsan_release(addr) ((void)(addr))
-#endif
+/* The grace period, as TSan sees it: user/lib/tsan.h. */
 
 /* Misses by name are a diagnostic: bound what a stream of bad names costs. */
 #define MISS_SLOTS    256
