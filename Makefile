@@ -236,7 +236,8 @@ demo: deps
 # make bench: every figure of issue 13 in one run on a veth testbed of its
 # own (scripts/bench/bench.sh): bench/results/latest.{csv,md,png}. Needs root.
 
-BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-baseline
+BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-baseline \
+	       $(BENCH_OUT)/xi-deliver-bench
 
 .PHONY: bench-tools
 bench: deps
@@ -257,6 +258,9 @@ $(BENCH_OUT)/xi-gen: scripts/bench/xi_gen.c $(BENCH_OUT)/gen.skel.h
 $(BENCH_OUT)/xi-limit: scripts/bench/xi_limit.c $(BENCH_OUT)/limit.skel.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lbpf -lelf -lz
 $(BENCH_OUT)/socket-baseline: scripts/bench/socket_baseline.c $(LIB_A) | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+$(BENCH_OUT)/xi-deliver-bench: scripts/bench/deliver_bench.c $(LIB_A) | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 

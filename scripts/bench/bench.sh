@@ -39,6 +39,7 @@ XICEPT=$BUILD/xicept
 GEN=$BUILD/bench/xi-gen
 LIMIT=$BUILD/bench/xi-limit
 SOCK=$BUILD/bench/socket-baseline
+DELIVER=$BUILD/bench/xi-deliver-bench
 BENCH_BPF=$BUILD/bin/tests/bpf/bench_bpf
 BENCH_USER=$BUILD/bin/tests/user/bench_user
 GEN_CPU=0
@@ -95,7 +96,7 @@ trap 'exit 130' INT TERM
 preflight() {
 	[[ $(id -u) -eq 0 ]] || die "needs root (BPF_PROG_TEST_RUN, XDP, network namespaces)"
 	((REPEATS >= 3)) || die "BENCH_REPEATS must be at least 3"
-	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$BENCH_BPF" "$BENCH_USER"; do
+	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$DELIVER" "$BENCH_BPF" "$BENCH_USER"; do
 		[[ -x $bin ]] || die "$bin is missing: run 'make bench' (it builds everything)"
 	done
 	for cmd in jq gnuplot nsenter; do
@@ -105,7 +106,7 @@ preflight() {
 	# Copies: a build running beside the bench must not swap a binary mid-run
 	# (each embeds its BPF objects, so a copy is the whole program).
 	mkdir "$B_TMP/bin"
-	for bin in XICEPT GEN LIMIT SOCK BENCH_BPF BENCH_USER; do
+	for bin in XICEPT GEN LIMIT SOCK DELIVER BENCH_BPF BENCH_USER; do
 		cp "${!bin}" "$B_TMP/bin/" || die "cannot copy ${!bin}"
 		printf -v "$bin" '%s' "$B_TMP/bin/$(basename "${!bin}")"
 	done
@@ -140,6 +141,7 @@ run_install   # first: its time decides whether 100,000 connections fit
 run_scale
 run_testrun
 run_userspace
+run_deliver
 source "$HERE/report.sh"
 write_report
 progress "done in $((SECONDS - T0)) s: $OUT/latest.csv, latest.md, latest.png"

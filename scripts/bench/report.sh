@@ -21,6 +21,9 @@ declare -A REF=(
 	[tap-chain]="xdp-limit-pass - mpps"
 	[afxdp-chain]="xdp-limit-pass - mpps"
 	[afxdp-chain-2q]="xdp-limit-pass afxdp-chain mpps"
+	[deliver-tun]="- deliver-tun cpu"
+	[deliver-raw]="- deliver-tun cpu"
+	[deliver-xsk]="- deliver-tun cpu"
 )
 for ((k = 0; k <= 8; k++)); do
 	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
@@ -46,6 +49,9 @@ WHY=(
 	[conns-100k-install]="xicept apply: per-connection map updates and syscalls"
 	[testrun-per-stage]="one tail call and the stage's own work (slope over noop chains of 0..8, bench_bpf)"
 	[userspace-interceptors]="the chain in C: NACK log, receiver statistics, header-stats twin, attributes"
+	[deliver-tun]="the engine's delivery before: a TUN device, one write() a datagram, the stack's receive path inside it; a 200-byte IPv4 RTP datagram, read back from a UDP socket by the same thread after each batch of 64 (xi-deliver-bench)"
+	[deliver-raw]="the engine's delivery now: one sendmmsg() a batch of 64 on a raw IPPROTO_RAW socket; per datagram still a route lookup, IP output, loopback and the receive path"
+	[deliver-xsk]="AF_XDP TX (copy mode) into a veth whose peer holds the address, one sendto() kick a batch of 64: per datagram an skb built from the frame and the peer's receive path, no route lookup or IP output. The cheapest; the engine does not use it yet: it needs a veth pair of the daemon's own per namespace (made and removed over rtnetlink), a TX queue per thread and the peer's reverse-path filter loosened, as TUN needed"
 	[pion-interceptors]="pion's per-packet allocations, maps and locks, the stats recorder's channel, GC"
 )
 
@@ -231,7 +237,7 @@ write_md() {
 				"${WHY[$name]:-}$(d=$(difference "$name" "$sent" "$counted"); [[ -z $d ]] || echo "; $d")"
 		done <"$B_TMP/agg"
 		echo
-		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row."
+		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row. deliver rows: ns/pkt is the process's CPU per datagram, Mpps its inverse, × baseline deliver-tun's CPU over this row's."
 	} >"$md"
 }
 

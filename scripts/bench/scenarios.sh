@@ -466,3 +466,28 @@ run_userspace() {
 		-rr-interval 1ms -stats) || die "pion-bench failed: $out"
 	record_userspace pion-interceptors "$(grep '^result ' <<<"$out")" "$REPEATS"
 }
+
+# ---- delivery onward: the engine's options, measured (issue 9) ----
+
+DELIVER_N=128000   # datagrams a run, in batches of 64
+
+# deliver-tun, deliver-raw, deliver-xsk: CPU per datagram of handing it back
+# to the stack and reading it from a socket (scripts/bench/deliver_bench.c),
+# each run in a namespace of its own, on CPU $SINK_CPU, interleaved.
+run_deliver() {
+	local rep mode ns out
+	progress "delivery options: tun, raw, xsk"
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		for mode in tun raw xsk; do
+			ns=xi-deliver-$$
+			ip netns add "$ns" || die "cannot create namespace $ns"
+			out=$(ip netns exec "$ns" "$DELIVER" --mode "$mode" --count "$DELIVER_N" \
+				--cpu "$SINK_CPU" 2>&1) || { ip netns del "$ns"; die "xi-deliver-bench --mode $mode: $out"; }
+			ip netns del "$ns"
+			[[ $(kv "$out" received) -eq $DELIVER_N ]] || die "deliver-$mode lost datagrams: $out"
+			record "deliver-$mode" "$(awk -v n="$(kv "$out" ns_per_pkt)" 'BEGIN { printf "%.4f", 1e3 / n }')" \
+				"$(kv "$out" ns_per_pkt)" "$DELIVER_N" "$(kv "$out" received)"
+		done
+	done
+	progress "  $(awk '$1 ~ /^deliver-/ { s[$1] += $3; n[$1]++ } END { for (k in s) printf "%s %.0f ns  ", k, s[k] / n[k] }' "$B_TMP/runs")"
+}
