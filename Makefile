@@ -283,6 +283,9 @@ install: all $(BUILD)/xicept.pc
 # xicept as a service: the CLI reports readiness with sd_notify (libsystemd);
 # install (above) writes the unit template with the installed binary's path.
 $(CLI): LIBS += -lsystemd
+# xicept.pc holds PREFIX: made again on every install, so that an install
+# with another PREFIX does not get the last one's paths.
+.PHONY: $(BUILD)/xicept.pc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 clean:
