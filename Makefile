@@ -107,7 +107,7 @@ help:
 	@echo "make test       every test: unit (plain, ASan+UBSan, valgrind), TSan, BPF, fuzz, integration"
 	@echo "make bench      live benchmarks on a veth testbed: bench/results/latest.{csv,md,png} (root)"
 	@echo "make fuzz       run the parser fuzzers for FUZZ_SECONDS (default 300) each"
-	@echo "make install    PREFIX=/usr/local DESTDIR= : headers, libraries, xicept.pc, CLI"
+	@echo "make install    PREFIX=/usr/local DESTDIR= : headers, libraries, xicept.pc, CLI, xicept@.service"
 	@echo "make deps       install Debian packages the project needs"
 
 deps:
@@ -285,6 +285,18 @@ install: all $(BUILD)/xicept.pc
 	ln -sf libxicept.so.0 $(DESTDIR)$(LIBDIR)/libxicept.so
 	install -m 0644 $(BUILD)/xicept.pc $(DESTDIR)$(LIBDIR)/pkgconfig/xicept.pc
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/xicept
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' deploy/systemd/xicept@.service.in \
+	    > $(DESTDIR)$(SYSTEMDUNITDIR)/xicept@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/xicept@.service
+
+# xicept as a service: the CLI reports readiness with sd_notify (libsystemd);
+# install (above) writes the unit template with the installed binary's path.
+$(CLI): LIBS += -lsystemd
+# xicept.pc holds PREFIX: made again on every install, so that an install
+# with another PREFIX does not get the last one's paths.
+.PHONY: $(BUILD)/xicept.pc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 clean:
 	rm -rf $(BUILD)

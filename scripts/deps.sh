@@ -17,6 +17,9 @@ pkgs=(
   golang-go golang-github-pion-interceptor-dev
   # plots of make bench
   gnuplot-nox
+  # xicept as a service: sd_notify, systemd-analyze verify of the unit, the
+  # DaemonSet example's YAML check
+  libsystemd-dev systemd python3-yaml
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -88,4 +88,13 @@ typedef struct json_t json_t;
 int cli_conn_set_chain(int argc, char **argv);
 void cli_conn_json_versions(struct xi_dataplane *dp, uint32_t id, json_t *o);
 
+/* service.c: what the systemd unit needs. True when stderr is the stream
+ * systemd connected to the journal (JOURNAL_STREAM names it). */
+bool cli_stderr_is_journal(void);
+/* An environment switch: unset, "", 0, no, false, off give false; 1, yes,
+ * true, on give true; anything else -EINVAL (and false). */
+int cli_env_flag(const char *name, bool *ret);
+/* Whether ifname, in this network namespace, holds xicept's program. */
+int cli_is_attached(const char *ifname, bool *ret);
+
 #endif

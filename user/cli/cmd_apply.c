@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "cli.h"
@@ -21,7 +22,7 @@
 #include "keyset.h"
 
 static const char apply_usage[] =
-	"Usage: xicept apply [--dry-run] FILE\n"
+	"Usage: xicept apply [--dry-run] [--if-exists] FILE\n"
 	"\n"
 	"Makes the system match FILE, e.g.\n"
 	"  {\"interfaces\": [{\"name\": \"veth0\", \"mode\": \"native\", \"policy\": \"pass\",\n"
@@ -39,7 +40,9 @@ static const char apply_usage[] =
 	"whose endpoints and streams match but whose chain differs is switched to\n"
 	"the new chain live (as 'conn set-chain'), not deleted and added.\n"
 	"\n"
-	"  -n, --dry-run  print the plan (attach, add, delete, set-chain), change nothing\n";
+	"  -n, --dry-run  print the plan (attach, add, delete, set-chain), change nothing\n"
+	"      --if-exists  a FILE that does not exist is nothing to do: exit 0 quietly\n"
+	"                 (the systemd unit's optional /etc/xicept/IFNAME.json)\n";
 
 enum act_kind { ACT_ATTACH, ACT_DETACH, ACT_CONN_ADD, ACT_CONN_DEL, ACT_SET_CHAIN };
 
@@ -591,15 +594,21 @@ static int apply(struct applier *ap, const struct want *w)
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' }, CLI_COMMON_LONGOPTS, { 0 }
+		{ "dry-run", no_argument, NULL, 'n' }, { "if-exists", no_argument, NULL, 'e' },
+		CLI_COMMON_LONGOPTS, { 0 }
 	};
 	struct applier ap = { 0 };
 	struct want w = { 0 };
+	bool if_exists = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":nhv", longopts, NULL)) != -1) {
 		if (c == 'n') {
 			ap.dry = true;
+			continue;
+		}
+		if (c == 'e') {
+			if_exists = true;
 			continue;
 		}
 		rc = cli_common_opt(c, argv, "apply", apply_usage);
@@ -608,6 +617,8 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("apply", "apply needs one FILE");
+	if (if_exists && access(argv[optind], F_OK) && errno == ENOENT)
+		return CLI_EXIT_OK;
 	ap.cat = cli_catalog();
 	if (!ap.cat)
 		return CLI_EXIT_FAIL;

@@ -2,6 +2,7 @@
 /* xicept attach / detach: the lifetime of an interface's programs and pins. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xicept/plugin.h>
@@ -11,6 +12,7 @@ static const char attach_usage_fmt[] =
 	"Usage: xicept attach IFNAME [--mode native|skb] [--policy pass|drop]\n"
 	"                     [--non-rtp pass|drop] [--no-daemon pass|drop]\n"
 	"                     [--max-conns N] [--max-flows N] [--max-streams N]\n"
+	"                     [--if-needed]\n"
 	"\n"
 	"Loads the entry program and the stage programs, pins their maps under\n"
 	XI_PIN_ROOT "/IFNAME/ and attaches them to IFNAME.\n"
@@ -23,17 +25,43 @@ static const char attach_usage_fmt[] =
 	"      --max-flows N     flows (one per connection); default %u\n"
 	"      --max-streams N   (connection, SSRC) entries of each per-stream table;\n"
 	"                        default %u\n"
+	"      --if-needed       when IFNAME already holds xicept's program, leave it\n"
+	"                        as it is and exit 0 (the systemd unit's start)\n"
 	"  -v, --verbose         show libbpf's messages\n"
 	"\n"
 	"Tables are sized at attach and fixed until detach; at most %u entries each.\n";
 
 static const char detach_usage[] =
-	"Usage: xicept detach IFNAME\n"
+	"Usage: xicept detach [--on-stop] IFNAME\n"
 	"\n"
 	"Removes the programs, every connection and every pin of IFNAME, leaving the\n"
-	"interface as it was before 'xicept attach'.\n";
+	"interface as it was before 'xicept attach'.\n"
+	"\n"
+	"      --on-stop  the systemd unit's stop: detach only when the environment\n"
+	"                 has XICEPT_DETACH_ON_STOP=1 (else the fast path keeps\n"
+	"                 running); an interface not attached is no error\n";
 
-enum { OPT_NON_RTP = 256, OPT_NO_DAEMON, OPT_MAX_CONNS, OPT_MAX_FLOWS, OPT_MAX_STREAMS };
+/* detach --on-stop: -1 to go on detaching, else the exit status. */
+static int detach_on_stop(const char *ifname)
+{
+	bool detach, attached;
+
+	if (cli_env_flag("XICEPT_DETACH_ON_STOP", &detach))
+		return cli_fail("XICEPT_DETACH_ON_STOP='%s' is neither 1 nor 0; %s left as it is",
+				getenv("XICEPT_DETACH_ON_STOP"), ifname);
+	if (detach)
+		return -1;
+	/* Quiet when there is nothing to leave running: a start that failed. */
+	if (!cli_is_attached(ifname, &attached) && attached)
+		printf("%s: left attached, the fast path keeps running "
+		       "(XICEPT_DETACH_ON_STOP is not 1)\n", ifname);
+	return CLI_EXIT_OK;
+}
+
+enum { OPT_NON_RTP = 256, OPT_NO_DAEMON, OPT_MAX_CONNS, OPT_MAX_FLOWS, OPT_MAX_STREAMS,
+       OPT_IF_NEEDED };
+
+static bool attach_if_needed;
 
 static char attach_usage[sizeof(attach_usage_fmt) + 64];
 
@@ -82,6 +110,9 @@ static int attach_opt(int c, char **argv, struct xi_attach_opts *opts)
 		return size_arg("max-flows", optarg, &opts->max_flows);
 	case OPT_MAX_STREAMS:
 		return size_arg("max-streams", optarg, &opts->max_streams);
+	case OPT_IF_NEEDED:
+		attach_if_needed = true;
+		return -1;
 	default:
 		return cli_common_opt(c, argv, "attach", attach_usage_text());
 	}
@@ -97,6 +128,7 @@ static int attach_parse(int argc, char **argv, struct xi_attach_opts *opts)
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+		{ "if-needed", no_argument, NULL, OPT_IF_NEEDED },
 		CLI_COMMON_LONGOPTS, { 0 }
 	};
 	int c, rc;
@@ -123,6 +155,7 @@ int cmd_attach(int argc, char **argv)
 	struct xi_dataplane *dp = NULL;
 	struct xi_catalog *cat;
 	const char *ifname;
+	bool attached;
 	int rc;
 
 	rc = attach_parse(argc, argv, &opts);
@@ -140,6 +173,13 @@ int cmd_attach(int argc, char **argv)
 		xi_dataplane_load_plugin_stages(dp, attach_stage_report, NULL);
 	xi_dataplane_close(dp);
 	xi_catalog_free(cat);
+	/* -EEXIST is xicept's program on the hook (another's is -EBUSY, but
+	 * one attached in between check and attach is -EEXIST too: look). */
+	if (rc == -EEXIST && attach_if_needed && !cli_is_attached(ifname, &attached) &&
+	    attached) {
+		printf("%s: already attached; left as it is\n", ifname);
+		return CLI_EXIT_OK;
+	}
 	switch (rc) {
 	case 0:
 		printf("%s: attached (%s mode, unknown flows %s)\n", ifname,
@@ -166,11 +206,18 @@ int cmd_attach(int argc, char **argv)
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { 0 } };
+	static const struct option longopts[] = {
+		{ "on-stop", no_argument, NULL, 's' }, CLI_COMMON_LONGOPTS, { 0 }
+	};
+	bool on_stop = false;
 	const char *ifname;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		if (c == 's') {
+			on_stop = true;
+			continue;
+		}
 		rc = cli_common_opt(c, argv, "detach", detach_usage);
 		if (rc >= 0)
 			return rc;
@@ -181,9 +228,16 @@ int cmd_detach(int argc, char **argv)
 	ifname = argv[optind];
 	if (cli_require_root())
 		return CLI_EXIT_FAIL;
+	if (on_stop) {
+		rc = detach_on_stop(ifname);
+		if (rc >= 0)
+			return rc;
+	}
 	/* No interface check: pins may outlive a deleted interface and still
 	 * need removing. */
 	rc = xi_dataplane_detach(ifname);
+	if (rc == -ENOENT && on_stop)
+		return CLI_EXIT_OK;
 	if (rc == -ENOENT)
 		return cli_fail("%s is not attached", ifname);
 	if (rc == -EBUSY)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * xicept run: the AF_XDP engine in the foreground (user/engine/xsk.h). Logs
- * to stderr with timestamps; SIGINT or SIGTERM stop it, exit status 0.
+ * to stderr with timestamps (without them when stderr is the journal, which
+ * adds its own); SIGINT or SIGTERM stop it, exit status 0. Under systemd
+ * (Type=notify) it reports READY=1 once the engine runs and STOPPING=1.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <xicept/config.h>
 
 #include "cli.h"
@@ -43,6 +46,7 @@ static const char run_usage[] =
 
 static struct xi_engine *volatile run_engine;
 static volatile sig_atomic_t run_stop;
+static bool run_journal;   /* stderr is the journal: it adds time and pid */
 
 static void run_on_signal(int sig)
 {
@@ -56,6 +60,10 @@ static void run_log(void *user, const char *msg)
 	struct tm tm;
 	char when[32];
 
+	if (run_journal) {
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -164,6 +172,7 @@ int cmd_run(int argc, char **argv)
 	ifname = argv[optind];
 	if (cli_require_root() || cli_require_ifname(ifname))
 		return CLI_EXIT_FAIL;
+	run_journal = cli_stderr_is_journal();
 	rc = run_signals();
 	if (rc)
 		return cli_fail("cannot install signal handlers: %s", strerror(-rc));
@@ -185,11 +194,15 @@ int cmd_run(int argc, char **argv)
 		run_logf("running on %s; catalog frozen with %llu interceptors", ifname,
 			 (unsigned long long)cs.size);
 	}
+	/* Type=notify: the unit is started once the engine runs. Without
+	 * NOTIFY_SOCKET this does nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=running on %s", ifname);
 	/* A signal that came while the engine was being made. */
 	if (run_stop)
 		xi_engine_stop(e);
 	rc = xi_engine_run(e);
 	run_engine = NULL;
+	sd_notify(0, "STOPPING=1");
 	run_summary(e);
 	xi_engine_free(e);
 	xi_catalog_free(opts.cat);
