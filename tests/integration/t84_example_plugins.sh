@@ -5,7 +5,6 @@
 # its counters in `stats` and per payload type; a newer pt-filter installed
 # under traffic serves new connections while the old ones keep the old
 # stage until rebuilt; tshark decodes the PLIs of pli-generator.
-# (The PLI capture is not written yet: see notes/issue-12b.md.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_engine.sh"
 t_setup
@@ -126,3 +125,40 @@ expect_eq "$T_RC" 0 "conn add again ($T_ERR)"
 id=$(xi conn list "$IF" --json | jq -r '.[] | select(.local == "'"$TB_RX_IP"':5010") | .id' 2>/dev/null)
 [ -n "$id" ] || id=$(xi status --json | jq -r --arg i "$IF" '.interfaces[] | select(.interface == $i) | .chains[] | select(.id != 2) | .id')
 expect_eq "$(stages "$id")" "pt-filter@1.1 ! header-stats" "status: the rebuilt connection runs 1.1"
+
+# pli-generator end to end: every `interval` a PLI (RFC 4585 PSFB FMT 1) for
+# the stream, and one at once on a gap larger than `gap` (10 missing > 5),
+# none for a gap of 3; tshark decodes them on the sender's side.
+t_run xi conn add "$IF" --local "$TB_RX_IP:5004" --stream 0x8888:96:90000 \
+  --chain 'pli-generator interval=400ms gap=5 sender-ssrc=0x77'
+expect_eq "$T_RC" 0 "conn add with pli-generator ($T_ERR)"
+run_start
+tx_capture_start "udp port 5004"
+tb_tx "$SEND" --to "$TB_RX_IP:5004" --ssrc 0x8888 --seq 100 --count 250 --rate 100 \
+  --skip 150-159,200-202 --from-port 6014 >/dev/null || fail "xi-rtp-send to pli-generator"
+sleep 0.3
+kill -TERM "$CAP"
+wait "$CAP"
+run_stop TERM
+expect_eq "$(tshark_fields "rtcp.pt == 206" -e rtcp.psfb.fmt -e rtcp.senderssrc -e rtcp.mediassrc | sort -u)" \
+  "1 0x00000077 0x00008888" "every PLI: PSFB FMT 1, sender 0x77, media 0x8888"
+tshark_fields "rtcp.psfb.fmt == 1" -e frame.time_relative >"$T_TMP/pli.txt"
+tshark -r "$T_TMP/tx.pcapng" -d udp.port==5004,rtp -Y "udp.dstport == 5004 && rtp.ssrc == 0x8888" \
+  -T fields -e frame.time_relative -e rtp.seq 2>/dev/null >"$T_TMP/rtp.txt"
+t_run python3 - "$T_TMP/pli.txt" "$T_TMP/rtp.txt" <<'PY'
+import sys
+plis = [float(l) for l in open(sys.argv[1]) if l.strip()]
+rtp = {int(s): float(t) for t, s in (l.split() for l in open(sys.argv[2]) if l.strip())}
+after_gap = rtp[160]
+# The gap PLI: the one PLI sent within 20 ms of the first packet after the gap.
+near = [p for p in plis if 0 <= p - after_gap < 0.020]
+if len(near) != 1:
+    sys.exit(f"{len(near)} PLIs within 20 ms of seq 160 (at {after_gap:.3f}): {plis}")
+rest = [p for p in plis if p is not near[0]]
+deltas = [round(b - a, 3) for a, b in zip(rest, rest[1:])]
+if len(rest) < 5 or any(not 0.300 <= d <= 0.500 for d in deltas):
+    sys.exit(f"interval PLIs not every 400 ms (the gap of 3 must add none): {deltas}")
+print(len(rest))
+PY
+[ "$T_RC" -eq 0 ] || fail "PLI timing: $T_ERR"
+t_ok
