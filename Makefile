@@ -35,6 +35,7 @@ LIB_CFLAGS := -fvisibility=hidden
 LIB_MAP  := scripts/libxicept.map
 LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lpthread -lm
 TESTLIBS := -lcmocka $(LIBS)
+CLI_LIBS := -lmicrohttpd     # run --listen (user/cli/listen.c)
 
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
@@ -153,7 +154,7 @@ $(LIB_A_FUZZ): $(LIB_OBJS_FUZZ)
 # the XI_API symbols (only those: the rest are hidden), versioned as
 # libxicept.so versions them, so a plugin linked against either binds here.
 $(CLI): $(call obj,obj,$(CLI_SRCS)) $(LIB_A) $(LIB_MAP)
-	$(CC) $(CFLAGS) -rdynamic -Wl,--version-script=$(LIB_MAP) -o $@ $(filter %.o %.a,$^) $(LIBS)
+	$(CC) $(CFLAGS) -rdynamic -Wl,--version-script=$(LIB_MAP) -o $@ $(filter %.o %.a,$^) $(LIBS) $(CLI_LIBS)
 
 # Test and demo tools (RTP senders and sinks), one program per file.
 $(BUILD)/tools/%: scripts/tools/%.c $(LIB_A) | $(BPF_SKELS)

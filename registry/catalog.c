@@ -12,6 +12,7 @@
  * building and the global list sit beside it (catalog_*.c).
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -70,6 +71,7 @@ struct xi_catalog {
 	/* Touched by readers: atomics only. */
 	uint64_t lookups, n_missed, registrations;
 	uint64_t builds, build_failures, build_ns_total, build_ns_max;
+	uint64_t build_buckets[XI_BUILD_BUCKETS];   /* not cumulative */
 };
 
 /*
@@ -614,6 +616,46 @@ uint64_t xi_catalog_misses_for(struct xi_catalog *cat, const char *name)
 	return n;
 }
 
+/* Names once each, their slots summed (two threads may have given one name two). */
+int xi_catalog_miss_list(struct xi_catalog *cat, char ***ret_names, uint64_t **ret_counts,
+			 size_t *ret_n)
+{
+	char **names;
+	uint64_t *counts;
+	size_t n = 0;
+
+	if (!cat || !ret_names || !ret_counts || !ret_n)
+		return -EINVAL;
+	names = calloc(MISS_SLOTS, sizeof(*names));
+	counts = calloc(MISS_SLOTS, sizeof(*counts));
+	if (!names || !counts)
+		goto nomem;
+	for (size_t i = 0; i < MISS_SLOTS; i++) {
+		const struct miss_slot *m = &cat->misses[i];
+		size_t k;
+
+		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != MISS_READY)
+			continue;
+		for (k = 0; k < n && strcmp(names[k], m->name); k++)
+			;
+		if (k == n) {
+			names[n] = strdup(m->name);
+			if (!names[n])
+				goto nomem;
+			n++;
+		}
+		counts[k] += counter(&m->n);
+	}
+	*ret_names = names;
+	*ret_counts = counts;
+	*ret_n = n;
+	return 0;
+nomem:
+	xi_strv_free(names, n);
+	free(counts);
+	return -ENOMEM;
+}
+
 /* ---- readers ---- */
 
 int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
@@ -721,6 +763,32 @@ int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n)
 	return rc;
 }
 
+/* Upper bounds of the build-time buckets, in ns; the last bucket has none. */
+static const uint64_t build_bucket_ns[XI_BUILD_BUCKETS - 1] = {
+	100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 250000000,
+};
+
+static size_t build_bucket(uint64_t ns)
+{
+	size_t i = 0;
+
+	while (i < XI_BUILD_BUCKETS - 1 && ns > build_bucket_ns[i])
+		i++;
+	return i;
+}
+
+double xi_catalog_build_bucket_le(size_t i)
+{
+	return i < XI_BUILD_BUCKETS - 1 ? (double)build_bucket_ns[i] / 1e9 : INFINITY;
+}
+
+void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS])
+{
+	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++)
+		counts[i] = cat ? counter(&cat->build_buckets[i]) : 0;
+}
+
 void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns)
 {
 	uint64_t max = counter(&cat->build_ns_max);
@@ -731,6 +799,7 @@ void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns)
 	}
 	count(&cat->builds, 1);
 	count(&cat->build_ns_total, ns);
+	count(&cat->build_buckets[build_bucket(ns)], 1);
 	while (ns > max && !__atomic_compare_exchange_n(&cat->build_ns_max, &max, ns, true,
 							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;

@@ -171,6 +171,17 @@ XI_API void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *re
  * so two threads missing a new name at once may use two of them); every miss
  * counts in stats.misses. */
 XI_API uint64_t xi_catalog_misses_for(struct xi_catalog *cat, const char *name);
+/* Every name misses were tracked for (see above), each once, with its count;
+ * free *ret_names with xi_strv_free and *ret_counts with free(). */
+XI_API int xi_catalog_miss_list(struct xi_catalog *cat, char ***ret_names,
+				uint64_t **ret_counts, size_t *ret_n);
+/* Successful builds (xi_catalog_build) by how long they took: counts[i] is
+ * how many took more than bucket i-1's bound and at most bucket i's,
+ * xi_catalog_build_bucket_le(i) seconds (the last bucket's is INFINITY).
+ * Not cumulative; the bounds never change (0.1 ms to 250 ms). */
+#define XI_BUILD_BUCKETS 12
+XI_API double xi_catalog_build_bucket_le(size_t i);
+XI_API void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS]);
 
 /* Looks up every element of desc and parses its config into a new chain
  * builder. Unknown names fail with -ENOENT and "unknown interceptor 'x'

@@ -17,11 +17,12 @@
 #include <xicept/config.h>
 
 #include "cli.h"
+#include "listen.h"
 #include "user/engine/loss.h"
 #include "user/engine/xsk.h"
 
 static const char run_usage[] =
-	"Usage: xicept run IFNAME [--threads N] [-v]\n"
+	"Usage: xicept run IFNAME [--threads N] [--listen [ADDR:]PORT] [-v]\n"
 	"\n"
 	"Runs the userspace part of IFNAME's stateful chains (nack-generator,\n"
 	"receiver-report, packet-dump, and stateless elements placed after them)\n"
@@ -40,6 +41,10 @@ static const char run_usage[] =
 	"\n"
 	"  -t, --threads N  engine threads (default: one per receive queue; queue i\n"
 	"                   goes to thread i mod N)\n"
+	"  -l, --listen [ADDR:]PORT\n"
+	"                   serve GET /metrics (Prometheus text format) and\n"
+	"                   /debug/registry (JSON) over HTTP on ADDR:PORT; a bare\n"
+	"                   PORT binds 127.0.0.1 only; [ADDR6]:PORT for IPv6\n"
 	"  -v, --verbose    show libbpf's and libxdp's messages\n";
 
 #define RUN_THREADS_MAX XI_XSKS_MAX   /* a thread per queue at most */
@@ -145,14 +150,16 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "threads", required_argument, NULL, 't' },
+		{ "listen", required_argument, NULL, 'l' },
 		CLI_COMMON_LONGOPTS, { 0 },
 	};
 	struct xi_engine_opts opts = { .sz = sizeof(opts), .log = run_log };
 	struct xi_engine *e = NULL;
-	const char *ifname;
+	struct cli_listen *http = NULL;
+	const char *ifname, *listen_spec = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":ht:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ht:l:v", longopts, NULL)) != -1) {
 		if (c == 't') {
 			uint64_t n;
 
@@ -160,6 +167,13 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "--threads wants a number from 1 to %d, not '%s'",
 						       RUN_THREADS_MAX, optarg);
 			opts.threads = (unsigned)n;
+			continue;
+		}
+		if (c == 'l') {
+			if (cli_listen_check(optarg))
+				return cli_usage_error("run", "--listen wants PORT, ADDR:PORT or [ADDR6]:PORT, "
+						       "not '%s'", optarg);
+			listen_spec = optarg;
 			continue;
 		}
 		rc = cli_common_opt(c, argv, "run", run_usage);
@@ -181,11 +195,28 @@ int cmd_run(int argc, char **argv)
 	if (!opts.cat)
 		return CLI_EXIT_FAIL;
 	xi_catalog_freeze(opts.cat);
+	/* Listening first: a port in use stops the run before any socket opens. */
+	if (listen_spec) {
+		rc = cli_listen_start(listen_spec, ifname, opts.cat, &http);
+		if (rc == -ENOENT) {
+			xi_catalog_free(opts.cat);
+			return run_open_fail(ifname, rc);
+		}
+		if (rc) {
+			xi_catalog_free(opts.cat);
+			return cli_fail("cannot listen on %s: %s", listen_spec, strerror(-rc));
+		}
+	}
 	rc = xi_engine_new(ifname, &opts, &e);
 	if (rc) {
+		cli_listen_stop(http);
 		xi_catalog_free(opts.cat);
 		return run_open_fail(ifname, rc);
 	}
+	cli_listen_set_engine(http, e);
+	if (http)
+		run_logf("serving /metrics and /debug/registry on %s (port %u)", listen_spec,
+			 (unsigned)cli_listen_port(http));
 	run_engine = e;
 	{
 		struct xi_catalog_stats cs;
@@ -203,6 +234,7 @@ int cmd_run(int argc, char **argv)
 	rc = xi_engine_run(e);
 	run_engine = NULL;
 	sd_notify(0, "STOPPING=1");
+	cli_listen_stop(http);
 	run_summary(e);
 	xi_engine_free(e);
 	xi_catalog_free(opts.cat);

@@ -272,7 +272,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "status [--json]" },
 	{ "registry", cmd_registry, "registry list [--json]" },
 	{ "apply", cmd_apply, "apply [--dry-run] FILE" },
-	{ "run", cmd_run, "run IFNAME" },
+	{ "run", cmd_run, "run IFNAME [--threads N] [--listen [ADDR:]PORT]" },
 };
 
 static void main_usage(FILE *f)

@@ -217,9 +217,12 @@ static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *
 	return 0;
 }
 
-/* One stage's fields of one key; zeros when the stage has no entry for it. */
+/* One stage's fields of one key; zeros when the stage has no entry for it
+ * (absent true). With only_present, a stage without an entry adds nothing
+ * and says so in *absent. */
 static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
-			const struct xi_stream_key *key, void *value, struct xi_ssrc_stats *s)
+			const struct xi_stream_key *key, void *value, struct xi_ssrc_stats *s,
+			bool only_present, bool *absent)
 {
 	size_t first = s->n_fields;
 	int r = 0;
@@ -230,6 +233,9 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 	else if (bpf_map_lookup_elem_flags(stats_fd(dp, d), key, value,
 					   d->stats->locked ? BPF_F_LOCK : 0))
 		r = -errno;
+	*absent = r == -ENOENT;
+	if (r == -ENOENT && only_present)
+		return 0;
 	if (r == -ENOENT)
 		memset(value, 0, d->stats->value_size);
 	else if (r)
@@ -240,19 +246,31 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 	return 0;
 }
 
-/* value has room for the largest stats value of any stage. */
+/* value has room for the largest stats value of any stage. The fields of
+ * stages that count this key come first, then the zeros of those that do
+ * not: two stages may name a field alike (ssrc-filter's and a plugin's
+ * "dropped"), and xi_ssrc_stats_find returns the first. */
 static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, void *value,
 		      struct xi_ssrc_stats *s)
 {
 	const struct xi_stage_desc *d;
+	uint64_t absent = 0;
+	bool a;
 	int r = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->conn_id = key->conn_id;
 	s->ssrc = key->ssrc;
-	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(dp, i)); i++)
-		if (d->stats)
-			r = stage_fields(dp, d, key, value, s);
+	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(dp, i)); i++) {
+		if (!d->stats)
+			continue;
+		r = stage_fields(dp, d, key, value, s, i < 64, &a);
+		if (a && i < 64)
+			absent |= 1ull << i;
+	}
+	for (size_t i = 0; !r && i < 64 && (d = xi_dataplane_stage_at(dp, i)); i++)
+		if (d->stats && (absent & (1ull << i)))
+			r = stage_fields(dp, d, key, value, s, false, &a);
 	return r;
 }
 

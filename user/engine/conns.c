@@ -163,6 +163,23 @@ static void l2_reply(const struct econn *c, const uint8_t mac[6], uint8_t *ret)
 	memcpy(ret + 6, mac, 6);
 }
 
+/* Walks an RTCP compound by its length fields, counting NACKs and RRs. */
+static void count_rtcp_kinds(struct xi_engine_conns *t, const uint8_t *p, size_t len)
+{
+	while (len >= 4 && (p[0] >> 6) == 2) {
+		size_t n = 4 * ((size_t)((p[2] << 8) | p[3]) + 1);
+
+		if (n > len)
+			break;
+		if (p[1] == 205 && (p[0] & 0x1f) == 1)
+			T_INC(t, nacks_sent);
+		else if (p[1] == 201)
+			T_INC(t, rrs_sent);
+		p += n;
+		len -= n;
+	}
+}
+
 static ssize_t wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs)
 {
 	struct econn *c = ctx;
@@ -187,6 +204,7 @@ static ssize_t wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_a
 		return n;
 	}
 	T_INC(t, emitted);
+	count_rtcp_kinds(t, pkt, len);
 	return (ssize_t)len;
 }
 
@@ -811,6 +829,8 @@ void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_sta
 	memset(ret, 0, sizeof(*ret));
 	ret->emitted = LOAD(t->stats.emitted);
 	ret->emit_failed = LOAD(t->stats.emit_failed);
+	ret->nacks_sent = LOAD(t->stats.nacks_sent);
+	ret->rrs_sent = LOAD(t->stats.rrs_sent);
 	ret->poll_errors = LOAD(t->stats.poll_errors);
 	pthread_mutex_lock(&t->sync_lock);
 	for (size_t i = 0; i < t->n_workers; i++) {

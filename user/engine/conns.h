@@ -45,6 +45,10 @@ struct xi_engine_conns_stats {
 	uint64_t emit_failed;
 	uint64_t poll_errors;
 	size_t conns;
+	/* Of what was emitted: RTCP packets of each kind, counted in the
+	 * compounds (RFC 4585 Generic NACK: RTPFB FMT 1; RFC 3550 RR). */
+	uint64_t nacks_sent;
+	uint64_t rrs_sent;
 };
 
 /* mac: the interface's address, the source of emitted frames. dp and cat
