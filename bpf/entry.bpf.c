@@ -292,6 +292,7 @@ static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct x
 	pc->pos = 0;
 	pc->n_stages = conn->n_stages;
 	pc->verdict = conn->verdict;
+	pc->egress = 0;
 	__builtin_memcpy(pc->stages, conn->stages, sizeof(pc->stages));
 }
 

@@ -7,10 +7,12 @@
  * all of them and the shared maps exist once. Contracts: include/xicept/abi.h.
  */
 #include "xi_common.h"
+#include "xi_egress.h"
 
 #include "entry.bpf.c"
 #include "to_user.bpf.c"
 #include "tap.bpf.c"
+#include "egress.bpf.c"
 #include "xi_stage_srcs.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -16,6 +16,7 @@
 #define XI_BUILTINS(X) \
 	X(nack_generator) \
 	X(receiver_report) \
-	X(packet_dump)
+	X(packet_dump) \
+	X(sender_report)
 
 #endif

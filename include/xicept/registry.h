@@ -64,6 +64,9 @@ struct xi_factory {
  * elements all observe gets its packets through the tap (a ring buffer copy,
  * media on its way at once) rather than through AF_XDP. */
 #define XI_FACTORY_OBSERVES  0x1u
+/* The factory binds local streams: it wants copies of the packets leaving
+ * (TC egress puts them into the tap for `xicept run`). */
+#define XI_FACTORY_LOCAL_STREAMS 0x2u
 
 /* ---- the chain builder: pion's interceptor.Registry ---- */
 

@@ -29,6 +29,7 @@
 #include <xicept/dataplane.h>
 #include <xicept/registry.h>
 
+#include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 #include "xicept.skel.h"
 
@@ -257,6 +258,8 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 		if (r == -EBUSY)
 			r = -EEXIST;
 	}
+	if (!r)
+		r = xi_egress_attach(skel->obj, ifindex);   /* TC egress: local streams */
 	/* Pins and the XDP hook keep everything alive past the skeleton. */
 	xicept__destroy(skel);
 	return r;
@@ -492,6 +495,9 @@ int xi_dataplane_detach(const char *ifname)
 		if (r)
 			return r;   /* keep the pins: they are how a retry finds the program */
 	}
+	r = xi_egress_detach(ifname);
+	if (r)
+		return r;
 	return pins_remove(dir);
 }
 

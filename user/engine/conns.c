@@ -27,9 +27,11 @@
 #include <xicept/stream.h>
 
 #include "user/lib/log.h"
+#include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 #include "user/engine/conns.h"
 #include "user/lib/udp_frame.h"
+#include "user/proto/rtcp_check.h"
 
 /* SSRCs bound on the fly per connection, beyond the signalled ones: a bound
  * on what a stream of garbage SSRCs can make us allocate. */
@@ -44,6 +46,14 @@ struct econn_stream {
 	struct xi_reader reader;
 };
 
+/* A local stream (BindLocalStream): copies of what left come through the
+ * tap and are written to its writer; the innermost writer sends only what
+ * the chain itself writes (retransmissions). */
+struct econn_local {
+	struct xi_stream_info info;
+	struct xi_writer writer;
+};
+
 struct econn {
 	uint32_t id;
 	struct xi_engine_conns *table;
@@ -54,6 +64,8 @@ struct econn {
 	struct xi_reader rtcp_reader;
 	struct econn_stream *streams;
 	size_t n_streams;
+	struct econn_local *locals;   /* the spec's local streams, bound */
+	size_t n_locals;
 	/* Learned from the last frame: how to send back. */
 	bool have_peer;
 	uint8_t l2[XI_L2_MAX];
@@ -72,6 +84,7 @@ struct xi_engine_conns {
 	size_t n_conns;
 	struct xi_engine_conns_stats stats;
 	uint64_t forced_sync_ns;      /* last sync a packet of an unknown id caused */
+	bool observing_egress;        /* a copy of a packet that left is being written */
 	/* The packet being read: what the innermost reader returns. */
 	const uint8_t *cur;
 	size_t cur_len;
@@ -193,12 +206,52 @@ static void econn_free(struct econn *c)
 	if (!c)
 		return;
 	if (c->chain) {
+		for (size_t i = c->n_locals; i-- > 0;)
+			xi_chain_unbind_local_stream_from(c->chain, c->from, &c->locals[i].info);
 		for (size_t i = c->n_streams; i-- > 0;)
 			xi_chain_unbind_remote_stream_from(c->chain, c->from, &c->streams[i].info);
 		xi_chain_close(c->chain, NULL);
 	}
 	free(c->streams);
+	free(c->locals);
 	free(c);
+}
+
+static ssize_t wire_local_write(void *ctx, const uint8_t *pkt, size_t len,
+				struct xi_attributes *attrs)
+{
+	struct econn *c = ctx;
+
+	/* A copy of a packet that left already: it must not leave twice. */
+	if (c->table->observing_egress)
+		return (ssize_t)len;
+	return wire_write(ctx, pkt, len, attrs);
+}
+
+static int econn_bind_locals(struct econn *c)
+{
+	struct xi_writer wire = { .write = wire_local_write, .ctx = c };
+	int r = 0;
+
+	if (!c->spec.n_local_streams)
+		return 0;
+	c->locals = calloc(c->spec.n_local_streams, sizeof(*c->locals));
+	if (!c->locals)
+		return -ENOMEM;
+	for (size_t i = 0; !r && i < c->spec.n_local_streams; i++) {
+		const struct xi_local_stream_spec *s = &c->spec.local_streams[i];
+		struct econn_local *l = &c->locals[i];
+
+		stream_info_make(s->ssrc, s->payload_type, s->clock_rate, &l->info);
+		if (s->has_rtx) {
+			l->info.ssrc_rtx = s->rtx_ssrc;
+			l->info.payload_type_rtx = s->rtx_payload_type;
+		}
+		r = xi_chain_bind_local_stream_from(c->chain, c->from, &l->info, wire, &l->writer);
+		if (!r)
+			c->n_locals++;
+	}
+	return r;
 }
 
 static int econn_bind(struct econn *c)
@@ -216,6 +269,8 @@ static int econn_bind(struct econn *c)
 
 		r = stream_bind(c, s->ssrc, s->payload_type, s->clock_rate, NULL);
 	}
+	if (!r)
+		r = econn_bind_locals(c);
 	return r;
 }
 
@@ -516,6 +571,24 @@ static int deliver_changed(struct xi_engine_conns *t, const uint8_t *frame, cons
 	return 1;
 }
 
+/* RTCP the interceptors will not act on, counted once per compound under
+ * its reason (xi_rtcp_ignored); they ignore it themselves. */
+static void rtcp_check(struct xi_engine_conns *t, const uint8_t *buf, size_t len)
+{
+	int why = xi_rtcp_bad_reason(buf, len);
+	__u32 key = (__u32)why;
+	__u64 v = 0;
+	int fd;
+
+	if (why < 0)
+		return;
+	fd = xi_dataplane_stage_fd(t->dp, XI_STAGE_EGRESS, XI_EGRESS_MAP_RTCP_IGNORED);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &key, &v))
+		return;
+	v++;
+	bpf_map_update_elem(fd, &key, &v, BPF_ANY);
+}
+
 static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi_xsk_meta *m,
 		     uint32_t queue, uint8_t *frame, size_t len, const uint8_t **ret_l3,
 		     size_t *ret_len)
@@ -531,6 +604,8 @@ static int run_chain(struct xi_engine_conns *t, struct econn *c, const struct xi
 		r = attrs_fill(t, m, frame, len);
 	if (r)
 		return r;
+	if (m->is_rtcp)
+		rtcp_check(t, payload, m->payload_len);
 	t->cur = payload;
 	t->cur_len = m->payload_len;
 	n = xi_reader_read(rd, t->buf, sizeof(t->buf), &t->attrs);
@@ -632,4 +707,74 @@ void xi_engine_conns_stats(const struct xi_engine_conns *t, struct xi_engine_con
 {
 	*ret = t->stats;
 	ret->conns = t->n_conns;
+}
+
+/* ---- packets leaving (TC egress, through the tap) ---- */
+
+/* Before anything arrived: where to send is where the packet that left
+ * went, from its own frame (the MACs turned round, as if received). */
+static void peer_learn_egress(struct econn *c, const struct xi_xsk_meta *m, const uint8_t *frame)
+{
+	const uint8_t *l3 = frame + m->l3_off, *udp = frame + m->l4_off;
+
+	memcpy(c->l2, frame, m->l3_off);
+	memcpy(c->l2, frame + 6, 6);
+	memcpy(c->l2 + 6, frame, 6);
+	c->l2_len = m->l3_off;
+	c->queue = 0;
+	memset(&c->peer, 0, sizeof(c->peer));
+	if (l3[0] >> 4 == 4) {
+		c->peer.family = AF_INET;
+		memcpy(c->peer.addr, l3 + 16, 4);
+	} else {
+		c->peer.family = AF_INET6;
+		memcpy(c->peer.addr, l3 + 24, 16);
+	}
+	c->peer.port = (uint16_t)(udp[2] << 8 | udp[3]);
+	c->have_peer = true;
+}
+
+int xi_engine_conns_observe_egress(struct xi_engine_conns *t, const struct xi_xsk_meta *m,
+				   uint8_t *frame, size_t len)
+{
+	struct econn_local *l = NULL;
+	struct econn *c;
+	ssize_t n;
+	int r;
+
+	if (!t || !frame)
+		return -EINVAL;
+	t->stats.egress_observed++;
+	if (!meta_valid(m, len)) {
+		t->stats.observe_errors++;
+		return -EBADMSG;
+	}
+	c = conn_find(t, m->conn_id);
+	if (!c && m->now_ns - t->forced_sync_ns >= FORCED_SYNC_NS) {
+		t->forced_sync_ns = m->now_ns;
+		xi_engine_conns_sync(t);
+		c = conn_find(t, m->conn_id);
+	}
+	if (!c || !c->chain || m->is_rtcp)
+		return 0;   /* the application's own RTCP: no local stream writes it */
+	for (size_t i = 0; i < c->n_locals && !l; i++)
+		if (c->locals[i].info.ssrc == m->ssrc)
+			l = &c->locals[i];
+	if (!l) {
+		t->stats.egress_undeclared++;
+		return 0;
+	}
+	if (!c->have_peer)
+		peer_learn_egress(c, m, frame);
+	r = attrs_fill(t, m, frame, len);
+	if (r)
+		return r;
+	t->observing_egress = true;
+	n = xi_writer_write(l->writer, frame + m->payload_off, m->payload_len, &t->attrs);
+	t->observing_egress = false;
+	if (n < 0) {
+		t->stats.observe_errors++;
+		return (int)n;
+	}
+	return 0;
 }

@@ -3,6 +3,7 @@
  * The tap's userspace side: see user/engine/tap.h and bpf/tap.bpf.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@ struct xi_tap {
 	int ring_fd;
 	int prog_fd;
 	bool slot_set;
+	int eprog_fd;                /* xi_tap_tc, for packets leaving */
+	int estages_fd;              /* xi_egress_stages */
+	bool eslot_set;
 	struct xi_tap_stats stats;
 	uint8_t frame[FRAME_MAX];
 };
@@ -36,6 +40,7 @@ const struct xi_stage_desc xi_stage_tap = {
 	.slot = XI_STAGE_TAP,
 	.prog = "xi_tap",
 	.on_demand = true,
+	.egress_prog = "xi_tap_tc",   /* filled by the daemon too (tap_egress.c) */
 	.maps = tap_maps,
 };
 
@@ -45,11 +50,15 @@ static int frame_rebuild(struct xi_tap *tap, const struct xi_tap_record *r, size
 {
 	const struct xi_xsk_meta *m = &r->meta;
 	size_t end = (size_t)m->payload_off + m->payload_len;
+	size_t snap = r->egress ? XI_TAP_FULL : XI_TAP_SNAP;
 
-	if (size < sizeof(*r) || r->caplen > XI_TAP_SNAP || r->caplen > r->frame_len ||
+	if (r->egress && size < sizeof(struct xi_tap_record_full))
+		return -EBADMSG;
+	if (size < sizeof(*r) || r->caplen > snap || r->caplen > r->frame_len ||
 	    end > r->frame_len || m->payload_off > r->caplen)
 		return -EBADMSG;
-	memcpy(tap->frame, r->frame, r->caplen);
+	/* frame[] runs on into rest[] in the records of packets leaving */
+	memcpy(tap->frame, (const uint8_t *)r + offsetof(struct xi_tap_record, frame), r->caplen);
 	memset(tap->frame + r->caplen, 0, r->frame_len - r->caplen);
 	if (r->rtp_pad_len && end > r->caplen)
 		tap->frame[end - 1] = r->rtp_pad_len;
@@ -66,6 +75,11 @@ static int record_run(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	tap->stats.records++;
+	if (r->egress) {
+		/* A packet that left: its local stream's writers see it. */
+		xi_engine_conns_observe_egress(tap->conns, &r->meta, tap->frame, r->frame_len);
+		return 0;
+	}
 	/* Observed, not delivered: XDP passed the packet already. */
 	xi_engine_conns_observe(tap->conns, &r->meta, r->queue, tap->frame, r->frame_len);
 	return 0;
@@ -79,6 +93,9 @@ static int slot_fill(struct xi_tap *tap)
 				BPF_ANY))
 		return -errno;
 	tap->slot_set = true;
+	if (bpf_map_update_elem(tap->estages_fd, &slot, &tap->eprog_fd, BPF_ANY))
+		return -errno;
+	tap->eslot_set = true;
 	return 0;
 }
 
@@ -96,8 +113,18 @@ int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_co
 	tap->dp = dp;
 	tap->conns = conns;
 	tap->prog_fd = -1;
+	tap->eprog_fd = -1;
+	tap->estages_fd = -1;
 	tap->ring_fd = xi_dataplane_pin_get(ifname, "xi_tap_ring");
 	r = tap->ring_fd < 0 ? tap->ring_fd : 0;
+	if (!r) {
+		tap->eprog_fd = xi_dataplane_pin_get(ifname, "xi_tap_tc");
+		r = tap->eprog_fd < 0 ? tap->eprog_fd : 0;
+	}
+	if (!r) {
+		tap->estages_fd = xi_dataplane_pin_get(ifname, "xi_egress_stages");
+		r = tap->estages_fd < 0 ? tap->estages_fd : 0;
+	}
 	if (!r) {
 		tap->prog_fd = xi_dataplane_pin_get(ifname, "xi_tap");
 		r = tap->prog_fd < 0 ? tap->prog_fd : 0;
@@ -144,6 +171,8 @@ void xi_tap_free(struct xi_tap *tap)
 		return;
 	if (tap->slot_set)
 		bpf_map_delete_elem(xi_dataplane_map_fd(tap->dp, XI_MAP_STAGES), &slot);
+	if (tap->eslot_set)
+		bpf_map_delete_elem(tap->estages_fd, &slot);
 	/* What is still in the ring was passed already: observe it too. */
 	if (tap->rb)
 		ring_buffer__consume(tap->rb);
@@ -152,5 +181,9 @@ void xi_tap_free(struct xi_tap *tap)
 		close(tap->prog_fd);
 	if (tap->ring_fd >= 0)
 		close(tap->ring_fd);
+	if (tap->eprog_fd >= 0)
+		close(tap->eprog_fd);
+	if (tap->estages_fd >= 0)
+		close(tap->estages_fd);
 	free(tap);
 }
