@@ -17,6 +17,7 @@
 	X(nack_generator) \
 	X(receiver_report) \
 	X(packet_dump) \
-	X(sender_report)
+	X(sender_report) \
+	X(nack_responder)
 
 #endif
