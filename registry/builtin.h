@@ -18,6 +18,7 @@
 	X(receiver_report) \
 	X(packet_dump) \
 	X(sender_report) \
-	X(nack_responder)
+	X(nack_responder) \
+	X(twcc)
 
 #endif

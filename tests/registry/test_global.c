@@ -59,7 +59,7 @@ static void test_noop_is_global(void **state)
  * registry/builtin.h must make this fail, not shrink the list it checks. */
 static const char *const builtins[] = {
 	"header-stats", "nack-generator", "nack-responder", "noop", "packet-dump", "receiver-report",
-	"sender-report", "ssrc-filter", "twcc-sequencer",
+	"sender-report", "ssrc-filter", "twcc", "twcc-sequencer",
 };
 
 static void test_every_builtin_is_global(void **state)
