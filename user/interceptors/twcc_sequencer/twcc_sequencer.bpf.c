@@ -25,7 +25,12 @@ struct {
 	__type(value, struct xi_twcc_seq);
 } xi_twcc_seqs SEC(".maps");
 
-#define XI_TWCC_ELEMS_MAX 16   /* one-byte elements looked at, padding included */
+#define XI_TWCC_ELEMS_MAX 16
+
+static __always_inline __u16 xi_swab16(__u16 v)
+{
+	return (__u16)(v << 8 | v >> 8);
+}   /* one-byte elements looked at, padding included */
 
 SEC("xdp")
 int xi_twcc_sequencer(struct xdp_md *ctx)
@@ -98,7 +103,14 @@ int xi_twcc_sequencer_tc(struct __sk_buff *skb)
 	n = seq->next++;
 	bpf_spin_unlock(&seq->lock);
 	val = bpf_htons((__u16)n);
-	bpf_l4_csum_replace(skb, pc->l4_off + 6, old, val, BPF_F_MARK_MANGLED_0 | 2);
+	/* The checksum sums 16-bit words from the UDP header on: a field at
+	 * an odd offset (one-byte elements need not be aligned) counts with
+	 * its bytes swapped. */
+	if ((at - pc->l4_off) & 1)
+		bpf_l4_csum_replace(skb, pc->l4_off + 6, xi_swab16(old), xi_swab16(val),
+				    BPF_F_MARK_MANGLED_0 | 2);
+	else
+		bpf_l4_csum_replace(skb, pc->l4_off + 6, old, val, BPF_F_MARK_MANGLED_0 | 2);
 	bpf_skb_store_bytes(skb, at, &val, 2, 0);
 	return xi_next_stage_tc(skb, pc);
 }
