@@ -32,7 +32,9 @@ static const char apply_usage[] =
 	"connections not in FILE are deleted. Interface keys: name, mode, policy,\n"
 	"non_rtp, no_daemon, max_conns, max_flows, max_streams (table sizes, as\n"
 	"attach's options; left out: as attached, or the defaults), connections.\n"
-	"Connection keys: local, remote, chain, streams. Nothing changes unless\n"
+	"Connection keys: local, remote, chain, streams, local_streams\n"
+	"(\"SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]\", as conn add --local-stream).\n"
+	"Nothing changes unless\n"
 	"all of FILE is valid; a failure midway undoes what this run changed.\n"
 	"Attached interfaces that FILE does not name are left alone.\n";
 

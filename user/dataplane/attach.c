@@ -606,6 +606,8 @@ int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret)
 	if (!r)
 		r = info_stages(dp, &info);
 	if (!r)
+		r = xi_egress_info(dp, &info);
+	if (!r)
 		r = xi_dataplane_conn_ids(dp, &ids, &info.n_conns);
 	free(ids);
 	if (r)

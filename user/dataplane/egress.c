@@ -255,3 +255,23 @@ int xi_dataplane_rtcp_ignored(struct xi_dataplane *dp, uint64_t *counts, size_t 
 	}
 	return 0;
 }
+
+int xi_egress_info(struct xi_dataplane *dp, struct xi_dataplane_info *info)
+{
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = sizeof(pi);
+	int fd = xi_dataplane_pin_get(dp->ifname, "xi_tc_egress"), r = 0;
+
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (bpf_obj_get_info_by_fd(fd, &pi, &len))
+		r = -errno;
+	close(fd);
+	if (r)
+		return r;
+	/* Not an XDP stage: its slot of xi_stages stays empty, but status
+	 * shows the program that runs the egress stages. */
+	info->stage_prog_ids[XI_STAGE_EGRESS] = pi.id;
+	info->n_stage_progs++;
+	return 0;
+}

@@ -27,4 +27,9 @@ int xi_egress_attach(struct bpf_object *obj, int ifindex);
  * it. 0 when the interface is gone or nothing was attached. */
 int xi_egress_detach(const char *ifname);
 
+struct xi_dataplane;
+struct xi_dataplane_info;
+/* Puts xi_tc_egress's program id under slot XI_STAGE_EGRESS of info. */
+int xi_egress_info(struct xi_dataplane *dp, struct xi_dataplane_info *info);
+
 #endif

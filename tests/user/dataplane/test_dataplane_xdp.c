@@ -347,7 +347,20 @@ static void test_attach_pins_everything(void **state)
 	assert_int_equal(info.mode, XI_XDP_SKB);
 	assert_int_equal(info.unknown_flow, XI_POLICY_PASS);
 	assert_int_equal(info.entry_prog_id, xdp_prog_id());
-	assert_int_equal(info.n_stage_progs, 4);   /* noop, ssrc-filter, header-stats, twcc-sequencer */
+	/* noop, ssrc-filter, header-stats, twcc-sequencer, and under the egress
+	 * slot the TC egress program */
+	assert_int_equal(info.n_stage_progs, 5);
+	{
+		int fd = pin_open("xi_tc_egress");
+
+		assert_true(fd >= 0);
+		memset(&pi, 0, sizeof(pi));
+		len = sizeof(pi);
+		assert_int_equal(bpf_obj_get_info_by_fd(fd, &pi, &len), 0);
+		assert_int_equal(info.stage_prog_ids[XI_STAGE_EGRESS], pi.id);
+		assert_string_equal(info.stage_names[XI_STAGE_EGRESS], "egress");
+		close(fd);
+	}
 	assert_true(info.stage_prog_ids[XI_STAGE_SSRC_FILTER] != 0);
 	assert_int_equal(info.stage_prog_ids[XI_STAGE_TO_USER], 0);
 	assert_int_equal(info.n_conns, 0);
