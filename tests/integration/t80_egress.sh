@@ -71,6 +71,34 @@ expect_eq "$(jq .egress_reasons.chain_end "$T_TMP/stats.json")" 500 "egress pack
 t_ok
 expect_eq "$(jq .reasons.rtp "$T_TMP/stats.json")" 0 "nothing arrived: no ingress RTP"
 
+# apply: local_streams in the file, checked before anything changes.
+F=$T_TMP/apply.json
+apply_doc() {   # LOCAL_STREAMS_JSON
+  cat <<JSON
+{"interfaces": [{"name": "$IF", "connections": [
+  {"local": "$TB_RX_IP:5004", "remote": "$TB_TX_IP:7000", "streams": ["0x1234:96:90000"],
+   "local_streams": ["0x5678:96:90000:rtx=0x5679/97", "0x9999:111:48000"],
+   "chain": "header-stats ! ssrc-filter mode=deny ssrc=0x9999"},
+  {"local": "$TB_RX_IP:5008", "chain": "header-stats", "local_streams": $1}]}]}
+JSON
+}
+apply_doc '["1:96:90000:rtx=1/97"]' >"$F"
+expect_error 1 "local_streams: RTX SSRC 1 is the stream's own" xi apply "$F"
+apply_doc '"1:96:90000"' >"$F"
+expect_error 1 "local_streams" xi apply "$F"
+expect_eq "$(xi conn list "$IF" --json | jq '.connections | length')" 1 "connections after failed applies"
+apply_doc '["0xa:96:90000"]' >"$F"
+t_run xi apply "$F"
+expect_eq "$T_RC" 0 "apply ($T_ERR)"
+expect_eq "$(xi conn list "$IF" --json | jq -c '[.connections[] | .local_streams]')" \
+  '[["22136:96:90000:rtx=22137/97","39321:111:48000"],["10:96:90000"]]' "local streams after apply"
+expect_eq "$(xi conn list "$IF" --json | jq '.connections[0].id')" "$id" "the first connection kept"
+apply_doc '["0xb:96:90000"]' >"$F"
+t_run xi apply "$F"
+expect_eq "$T_RC" 0 "apply of a changed local stream ($T_ERR)"
+expect_eq "$(xi conn list "$IF" --json | jq -c '[.connections[] | .local_streams]')" \
+  '[["22136:96:90000:rtx=22137/97","39321:111:48000"],["11:96:90000"]]' "the changed local stream"
+
 # detach removes its own qdisc...
 t_run xi detach "$IF"
 expect_eq "$T_RC" 0 "detach ($T_ERR)"
