@@ -85,10 +85,10 @@ static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spe
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
-	json_object_set_new(o, "direction", json_string(ssrc_out(s, spec) ? "out" : "in"));
-	remote_json(o, s);
 	for (size_t i = 0; i < sizeof(headline) / sizeof(headline[0]); i++)
 		json_object_set_new(o, headline[i], json_integer(xi_ssrc_stats_get(s, headline[i])));
+	json_object_set_new(o, "direction", json_string(ssrc_out(s, spec) ? "out" : "in"));
+	remote_json(o, s);
 	for (size_t i = 0; i < s->n_fields; i++)
 		if (!json_object_get(o, s->fields[i].name))
 			json_object_set_new(o, s->fields[i].name, json_integer(s->fields[i].value));
