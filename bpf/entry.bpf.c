@@ -291,6 +291,7 @@ static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct x
 	pc->default_clock_rate = conn->default_clock_rate;
 	pc->pos = 0;
 	pc->ran = 0;
+	pc->egress = 0;
 	/* One read of bank, then that bank alone (see struct xi_conn). */
 	if (*(volatile const __u8 *)&conn->bank) {
 		pc->version = conn->alt.version;
@@ -305,27 +306,9 @@ static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct x
 	}
 }
 
-/*
- * Kernel state is found from the program attached to the interface alone:
- * its map ids are the maps it references, so xi_entry references every map
- * of the object, the ones only the control plane or a stage uses included.
- * xi_anchor_maps is 0 in the frozen .rodata, so the verifier removes the
- * branch: no packet pays for it, and the maps stay the program's. The
- * stages' maps come from the build's list (xi_stage_maps.h).
- */
+/* Defined last (bpf/anchor.bpf.h), after every map of the object. */
 const volatile __u32 xi_anchor_maps = 0;
-
-#define XI_ANCHOR_MAP(m) asm volatile("r0 = %[map] ll" :: [map] "i"(&m) : "r0");
-
-static __always_inline void xi_maps_anchor(void)
-{
-	XI_ANCHOR_MAP(xi_conn_meta)
-	XI_ANCHOR_MAP(xi_losses)
-	XI_ANCHOR_MAP(xi_progs)
-	XI_ANCHOR_MAP(xi_xsks)
-	XI_ANCHOR_MAP(xi_tap_ring)
-#include "xi_stage_maps.h"
-}
+static __always_inline void xi_maps_anchor(void);
 
 SEC("xdp")
 int xi_entry(struct xdp_md *ctx)

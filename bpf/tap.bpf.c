@@ -51,6 +51,7 @@ static __always_inline void xi_tap_record_head(struct xdp_md *ctx, struct xi_pkt
 	r->queue = ctx->rx_queue_index;
 	r->frame_len = len;
 	r->rtp_pad_len = pc->is_rtcp ? 0 : pc->rtp_pad_len;
+	r->egress = 0;
 }
 
 /* Copies min(want, len) bytes, at most SNAP (a power of two), the way the
@@ -112,4 +113,45 @@ int xi_tap(struct xdp_md *ctx)
 	if (xi_tap_record(ctx, pc))
 		xi_count(XI_REASON_TAP_FULL);
 	return xi_next_stage(ctx, pc);
+}
+
+/* Packets leaving (XI_STAGE_TAP in a connection's egress list): the whole
+ * frame, up to XI_TAP_FULL bytes, so that observers such as the
+ * nack-responder can keep copies. The daemon fills the slot of
+ * xi_egress_stages while it runs; with it empty, the packet leaves counted
+ * as no_daemon. */
+SEC("tc")
+int xi_tap_tc(struct __sk_buff *skb)
+{
+	struct xi_pkt_ctx *pc = xi_escratch_get();
+	struct xi_tap_record *f;
+	__u32 len = skb->len, cap;
+	long err;
+
+	if (!pc)
+		return TC_ACT_OK;
+	f = bpf_ringbuf_reserve(&xi_tap_ring, sizeof(*f) + XI_TAP_FULL, 0);
+	if (!f) {
+		xi_ecount(XI_REASON_TAP_FULL);
+		return xi_next_stage_tc(skb, pc);
+	}
+	xi_meta_fill(&f->meta, pc);
+	f->queue = skb->queue_mapping;
+	f->frame_len = len;
+	f->rtp_pad_len = pc->is_rtcp ? 0 : pc->rtp_pad_len;
+	f->egress = 1;
+	__builtin_memset(f->pad, 0, sizeof(f->pad));
+	if (len >= XI_TAP_FULL) {
+		cap = XI_TAP_FULL;
+		err = bpf_skb_load_bytes(skb, 0, f->frame, XI_TAP_FULL);
+	} else if (len) {
+		cap = ((len - 1) & (XI_TAP_FULL - 1)) + 1;
+		err = bpf_skb_load_bytes(skb, 0, f->frame, cap);
+	} else {
+		cap = 0;
+		err = 0;
+	}
+	f->caplen = err ? 0 : cap;
+	bpf_ringbuf_submit(f, xi_tap_wakeup());
+	return xi_next_stage_tc(skb, pc);
 }

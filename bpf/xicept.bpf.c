@@ -7,11 +7,13 @@
  * all of them and the shared maps exist once. Contracts: include/xicept/abi.h.
  */
 #include "xi_common.h"
+#include "xi_egress.h"
 
+#include "entry.bpf.c"
 #include "to_user.bpf.c"
 #include "tap.bpf.c"
+#include "egress.bpf.c"
 #include "xi_stage_srcs.h"
-/* Last, so that xi_entry can name every map (see xi_maps_anchor). */
-#include "entry.bpf.c"
+#include "anchor.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

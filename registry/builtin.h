@@ -16,6 +16,9 @@
 #define XI_BUILTINS(X) \
 	X(nack_generator) \
 	X(receiver_report) \
-	X(packet_dump)
+	X(packet_dump) \
+	X(sender_report) \
+	X(nack_responder) \
+	X(twcc)
 
 #endif

@@ -82,6 +82,8 @@
 	X(HEADER_STATS, 2, header_stats) \
 	X(TO_USER, 3, to_user) \
 	X(TAP, 4, tap) \
+	X(EGRESS, 5, egress) \
+	X(TWCC_SEQUENCER, 6, twcc_sequencer) \
 	XI_STAGES_EXTRA(X)
 
 #define XI_STAGE_ENUM_(ID, slot, sym) XI_STAGE_##ID = slot,
@@ -143,6 +145,7 @@ enum xi_loss {
 
 /* xi_config flags. */
 #define XI_IFACE_F_TEST_CLOCK  0x1u   /* arrival time is test_clock_ns, not bpf_ktime_get_ns() */
+#define XI_IFACE_F_OWN_CLSACT  0x2u   /* attach created the clsact qdisc: detach removes it */
 
 /* xi_config: ARRAY, one entry (key 0). */
 struct xi_iface_config {
@@ -156,6 +159,10 @@ struct xi_iface_config {
 	 * Tests and the differential check set it before each test run so that
 	 * jitter and arrival times are reproducible by the C twins. */
 	__u64 test_clock_ns;
+	/* The TC egress filter attach made (handle, priority), so that detach
+	 * removes exactly it (user/dataplane/egress.c). */
+	__u32 tc_handle;
+	__u32 tc_priority;
 };
 
 enum xi_family {
@@ -250,6 +257,12 @@ struct xi_conn {
 	__u8 stages[XI_CHAIN_STAGES_MAX];  /* enum xi_stage_id, in order */
 	__u32 version;             /* bank 0's chain version */
 	struct xi_conn_bank alt;   /* bank 1 */
+	/* TC egress (xi_tc_egress): the stages packets from the local endpoint
+	 * run, in write order (the chain's last element first), same ids. Not
+	 * banked: a live chain switch changes what arrives, not what leaves. */
+	__u8 n_egress;
+	__u8 pad2[3];
+	__u8 egress[XI_CHAIN_STAGES_MAX];
 };
 
 /* xi_chain_runs (PERCPU_HASH): packets that ended their XDP chain (its last
@@ -290,6 +303,7 @@ struct xi_pkt_ctx {
 	__u8 n_stages;
 	__u8 verdict;
 	__u8 stages[XI_CHAIN_STAGES_MAX];
+	__u8 egress;               /* 1: TC egress (xi_tc_egress) runs this packet */
 	__u32 version;             /* of the chain the packet read */
 	__u32 ran;                 /* stages run so far, bit = slot */
 };
@@ -407,6 +421,17 @@ struct xi_conn_meta_stream {
 	__u8 pad[3];
 };
 
+/* A local stream (BindLocalStream): what the application sends. */
+struct xi_conn_meta_local {
+	__u32 ssrc;
+	__u32 clock_rate;
+	__u32 rtx_ssrc;            /* RFC 4588 retransmissions, when has_rtx */
+	__u8 payload_type;
+	__u8 rtx_payload_type;
+	__u8 has_rtx;
+	__u8 pad;
+};
+
 struct xi_conn_meta {
 	__u32 conn_id;
 	__u32 n_streams;
@@ -414,6 +439,8 @@ struct xi_conn_meta {
 	struct xi_conn_meta_endpoint remote;
 	struct xi_conn_meta_stream streams[XI_CONN_META_STREAMS];
 	char chain[XI_CONN_META_CHAIN_MAX];   /* NUL-terminated chain text */
+	__u32 n_local;
+	struct xi_conn_meta_local local_streams[XI_CONN_META_STREAMS];
 };
 
 /*
@@ -472,8 +499,86 @@ struct xi_tap_record {
 	__u16 frame_len;
 	__u16 caplen;              /* bytes of frame[] filled */
 	__u8 rtp_pad_len;          /* RTP: the frame's last byte (P bit) */
-	__u8 pad[7];
+	__u8 egress;               /* 1: a packet leaving (TC egress) */
+	__u8 pad[6];
 	__u8 frame[];
+};
+
+/*
+ * Records of packets leaving (TC egress, XI_STAGE_TAP in a connection's
+ * egress list) are large ones and hold the whole frame, up to XI_TAP_FULL
+ * bytes, so that the nack-responder can keep copies to retransmit. Their
+ * meta.now_ns is the send time.
+ */
+#define XI_TAP_FULL            XI_TAP_SNAP_FRAME
+
+/*
+ * Local streams, counted by header-stats in TC egress: xi_local_stats (HASH
+ * by xi_stream_key), exact under the entry's lock. octets are RTP payload
+ * octets (no header, no padding), as an RFC 3550 SR counts them. The send
+ * time is CLOCK_MONOTONIC ns.
+ */
+struct xi_local_stats {
+	struct bpf_spin_lock lock;
+	__u32 conn_id;
+	__u32 ssrc;
+	__u32 last_rtp_ts;
+	__u64 packets;             /* RTP and RTCP */
+	__u64 rtp_packets;
+	__u64 rtcp_packets;
+	__u64 octets;
+	__u64 header_bytes;
+	__u64 first_send_ns;
+	__u64 last_send_ns;        /* of the packet that carried last_rtp_ts */
+	__u16 last_seq;
+	__u8 payload_type;
+	__u8 pad[5];
+};
+
+/*
+ * xi_remote_reports (HASH by xi_stream_key, keyed by a local SSRC): what the
+ * remote's receiver reports say about a local stream, and the
+ * nack-responder's counts. Written by `xicept run` (sender-report,
+ * nack-responder); no program touches it. rtt_q16 is RFC 3550's A - LSR -
+ * DLSR in 1/65536 s.
+ */
+struct xi_remote_report {
+	__u64 reports;             /* report blocks received about the stream */
+	__u64 rtt_reports;         /* of those, with an LSR: rtt_q16 is set */
+	__u32 rtt_q16;
+	__u32 fraction_lost;       /* 8 bits, /256 */
+	__s32 cumulative_lost;
+	__u32 jitter;              /* RTP timestamp units */
+	__u32 ext_highest_seq;
+	__u32 pad;
+	__u64 nack_requested;      /* sequence numbers NACKed */
+	__u64 nack_resent;         /* of those, retransmitted */
+	__u64 nack_missed;         /* of those, no longer held */
+};
+
+/*
+ * xi_rtcp_ignored (ARRAY, XI_RTCP_BAD__MAX entries of __u64): RTCP the
+ * userspace interceptors received and did not act on, by reason. Written by
+ * `xicept run`. Append only.
+ */
+enum xi_rtcp_bad {
+	XI_RTCP_BAD_MALFORMED = 0,   /* the compound does not parse (lengths, version) */
+	XI_RTCP_BAD_TRUNCATED = 1,   /* a feedback packet shorter than its fixed part */
+	XI_RTCP_BAD_FCI = 2,         /* an FCI that does not fill its packet exactly */
+	XI_RTCP_BAD_UNKNOWN_FMT = 3, /* RTPFB/PSFB with a FMT nothing here knows */
+	XI_RTCP_BAD__MAX,
+};
+
+/* twcc-sequencer, xi_twcc_seqs (HASH by __u32 conn_id): the next
+ * transport-wide sequence number of the connection. */
+struct xi_twcc_seq {
+	struct bpf_spin_lock lock;
+	__u32 next;
+};
+
+/* twcc-sequencer, xi_twcc_cfgs (HASH by __u32 conn_id). */
+struct xi_twcc_cfg {
+	__u32 ext_id;              /* RFC 8285 one-byte element id, 1..14 */
 };
 
 #endif

@@ -74,12 +74,25 @@ struct xi_stream_spec {
 	uint32_t clock_rate;          /* Hz */
 };
 
+/* A stream the application sends from the connection's local endpoint
+ * (pion's BindLocalStream), with its RFC 4588 retransmission stream. */
+struct xi_local_stream_spec {
+	uint32_t ssrc;
+	uint8_t payload_type;
+	uint32_t clock_rate;          /* Hz */
+	bool has_rtx;
+	uint32_t rtx_ssrc;
+	uint8_t rtx_payload_type;
+};
+
 struct xi_conn_spec {
 	struct xi_endpoint local;     /* required */
 	struct xi_endpoint remote;    /* family 0: any peer (wildcard) */
 	char chain[XI_CHAIN_TEXT_MAX];
 	size_t n_streams;
 	struct xi_stream_spec streams[XI_CONN_MAX_STREAMS];
+	size_t n_local_streams;
+	struct xi_local_stream_spec local_streams[XI_CONN_MAX_STREAMS];
 };
 
 struct xi_dataplane_info {
@@ -110,7 +123,7 @@ struct xi_dataplane_info {
  * every entry has the same fields in the same order. lost (RFC 3550 A.3) may
  * be negative; arrival times are CLOCK_MONOTONIC ns.
  */
-#define XI_SSRC_STATS_FIELDS_MAX 32
+#define XI_SSRC_STATS_FIELDS_MAX 48
 
 struct xi_stat_field {
 	const char *stage;            /* "header-stats" */
@@ -157,6 +170,13 @@ XI_API int xi_endpoint_format(const struct xi_endpoint *ep, char *buf, size_t si
 /* "SSRC:PT:CLOCKRATE", SSRC decimal or 0x hex. */
 XI_API int xi_stream_spec_parse(const char *text, struct xi_stream_spec *ret, struct xi_err *err);
 
+/* "SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]". */
+XI_API int xi_local_stream_spec_parse(const char *text, struct xi_local_stream_spec *ret,
+				      struct xi_err *err);
+/* "SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]"; snprintf-like return. */
+XI_API int xi_local_stream_spec_format(const struct xi_local_stream_spec *s, char *buf,
+				       size_t size);
+
 /* Builds the chain (through the catalog, so unknown names get a suggestion),
  * writes its configuration, streams and flow into the maps, and stores the
  * spec in the pins so other processes can rebuild the chain. All or nothing.
@@ -202,6 +222,14 @@ XI_API const char *xi_reason_name(size_t reason);   /* "unknown_flow", ...; NULL
  * since the attach. counts has room for xi_loss_count() entries. */
 XI_API int xi_dataplane_losses(struct xi_dataplane *dp, uint64_t *counts, size_t n);
 XI_API size_t xi_loss_count(void);
+/* Packets leaving (TC egress) by the reason that decided their fate, summed
+ * over CPUs; counts has room for xi_reason_count() entries. */
+XI_API int xi_dataplane_egress_reasons(struct xi_dataplane *dp, uint64_t *counts, size_t n);
+/* RTCP the userspace interceptors received and ignored, by reason (enum
+ * xi_rtcp_bad in abi.h); counts has room for xi_rtcp_ignored_count(). */
+XI_API int xi_dataplane_rtcp_ignored(struct xi_dataplane *dp, uint64_t *counts, size_t n);
+XI_API size_t xi_rtcp_ignored_count(void);
+XI_API const char *xi_rtcp_ignored_name(size_t i);  /* "malformed", ...; NULL past the end */
 XI_API const char *xi_loss_name(size_t loss);       /* "rx_ring_full", ...; NULL past the end */
 
 #ifdef __cplusplus

@@ -72,6 +72,9 @@ struct xi_factory {
  * tap copies its connection's frames up to XI_TAP_SNAP_FRAME bytes and says
  * how many in XI_ATTR_FRAME_CAPLEN. */
 #define XI_FACTORY_TAP_FRAMES 0x2u
+/* The factory binds local streams: it wants copies of the packets leaving
+ * (TC egress puts them into the tap for `xicept run`). */
+#define XI_FACTORY_LOCAL_STREAMS 0x4u
 
 /* ---- the chain builder: pion's interceptor.Registry ---- */
 

@@ -58,8 +58,8 @@ static void test_noop_is_global(void **state)
 /* Written out, not derived from XI_BUILTINS: a built-in left out of
  * registry/builtin.h must make this fail, not shrink the list it checks. */
 static const char *const builtins[] = {
-	"header-stats", "nack-generator", "noop", "packet-dump", "receiver-report",
-	"ssrc-filter",
+	"header-stats", "nack-generator", "nack-responder", "noop", "packet-dump", "receiver-report",
+	"sender-report", "ssrc-filter", "twcc", "twcc-sequencer",
 };
 
 static void test_every_builtin_is_global(void **state)

@@ -14,7 +14,7 @@
 #include <xicept/dataplane.h>
 
 /* Room for "local remote chain streams..." of one connection. */
-#define APPLY_CONN_KEY_MAX (2 * 64 + XI_CHAIN_TEXT_MAX + XI_CONN_MAX_STREAMS * 32 + 8)
+#define APPLY_CONN_KEY_MAX (2 * 64 + XI_CHAIN_TEXT_MAX + XI_CONN_MAX_STREAMS * (32 + 48) + 8)
 
 struct want_conn {
 	struct xi_conn_spec spec;

@@ -56,6 +56,12 @@ int apply_conn_key(const struct xi_conn_spec *spec, char *buf, size_t size)
 	for (size_t i = 0; i < n && at < size; i++)
 		at += (size_t)snprintf(buf + at, size - at, " %u:%u:%u", streams[i].ssrc,
 				       streams[i].payload_type, streams[i].clock_rate);
+	for (size_t i = 0; i < spec->n_local_streams && at < size; i++) {
+		at += (size_t)snprintf(buf + at, size - at, " local=");
+		if (at < size)
+			at += (size_t)xi_local_stream_spec_format(&spec->local_streams[i], buf + at,
+								  size - at);
+	}
 	return at < size ? 0 : -ENOSPC;
 }
 
@@ -168,9 +174,34 @@ static int parse_streams(json_t *arr, const char *path, struct xi_conn_spec *spe
 	return 0;
 }
 
+static int parse_local_streams(json_t *arr, const char *path, struct xi_conn_spec *spec)
+{
+	static const char what[] = "'local_streams' must be an array of "
+				   "\"SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]\"";
+	struct xi_err err = { 0 };
+	size_t i;
+	json_t *v;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(path, "%s", what);
+	if (json_array_size(arr) > XI_CONN_MAX_STREAMS)
+		return bad(path, "%s", "too many local streams");
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v))
+			return bad(path, "%s", what);
+		if (xi_local_stream_spec_parse(json_string_value(v), &spec->local_streams[i], &err))
+			return bad(path, "local_streams: %s", err.msg);
+	}
+	spec->n_local_streams = json_array_size(arr);
+	return 0;
+}
+
 static int parse_conn(struct xi_catalog *cat, json_t *obj, const char *path, struct want_conn *c)
 {
-	static const char *const keys[] = { "local", "remote", "chain", "streams", NULL };
+	static const char *const keys[] = { "local", "remote", "chain", "streams", "local_streams",
+					    NULL };
 	const char *local, *remote, *chain;
 	struct xi_err err = { 0 };
 
@@ -186,7 +217,8 @@ static int parse_conn(struct xi_catalog *cat, json_t *obj, const char *path, str
 		return bad(path, "%s", "chain: too long");
 	strcpy(c->spec.chain, chain);
 	if (cli_check_chain(cat, chain, path) ||
-	    parse_streams(json_object_get(obj, "streams"), path, &c->spec))
+	    parse_streams(json_object_get(obj, "streams"), path, &c->spec) ||
+	    parse_local_streams(json_object_get(obj, "local_streams"), path, &c->spec))
 		return CLI_EXIT_FAIL;
 	if (apply_conn_key(&c->spec, c->key, sizeof(c->key)))
 		return bad(path, "%s", "connection too long to compare");

@@ -34,7 +34,9 @@ static const char apply_usage[] =
 	"connections not in FILE are deleted. Interface keys: name, mode, policy,\n"
 	"non_rtp, no_daemon, max_conns, max_flows, max_streams (table sizes, as\n"
 	"attach's options; left out: as attached, or the defaults), connections.\n"
-	"Connection keys: local, remote, chain, streams. Nothing changes unless\n"
+	"Connection keys: local, remote, chain, streams, local_streams\n"
+	"(\"SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]\", as conn add --local-stream).\n"
+	"Nothing changes unless\n"
 	"all of FILE is valid; a failure midway undoes what this run changed.\n"
 	"Attached interfaces that FILE does not name are left alone. A connection\n"
 	"whose endpoints and streams match but whose chain differs is switched to\n"
@@ -247,7 +249,8 @@ static int do_conn_add(struct applier *ap, struct xi_dataplane *dp, const char *
 	return 0;
 }
 
-/* The same endpoints and streams, another chain: switched live. */
+/* The same endpoints and streams (remote and local), another chain:
+ * switched live. */
 static int do_set_chain(struct applier *ap, struct xi_dataplane *dp, const char *ifname,
 			uint32_t id, const struct xi_conn_spec *have, const struct xi_conn_spec *want)
 {
@@ -281,7 +284,10 @@ static bool same_flow(const struct xi_conn_spec *a, const struct xi_conn_spec *b
 {
 	return !memcmp(&a->local, &b->local, sizeof(a->local)) &&
 	       !memcmp(&a->remote, &b->remote, sizeof(a->remote)) && a->n_streams == b->n_streams &&
-	       !memcmp(a->streams, b->streams, a->n_streams * sizeof(a->streams[0]));
+	       !memcmp(a->streams, b->streams, a->n_streams * sizeof(a->streams[0])) &&
+	       a->n_local_streams == b->n_local_streams &&
+	       !memcmp(a->local_streams, b->local_streams,
+		       a->n_local_streams * sizeof(a->local_streams[0]));
 }
 
 /* ---- reconciling ---- */

@@ -12,6 +12,7 @@
 static const char conn_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
 	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
+	"                       [--local-stream SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT] ...]\n"
 	"       xicept conn del IFNAME ID\n"
 	"       xicept conn list IFNAME [--json]\n"
 	"       xicept conn set-chain IFNAME ID CHAIN\n";
@@ -19,6 +20,7 @@ static const char conn_usage[] =
 static const char add_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
 	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
+	"                       [--local-stream SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT] ...]\n"
 	"\n"
 	"Adds a connection and prints its id. Packets to --local (from --remote, or\n"
 	"from any peer without it) run through CHAIN, e.g.\n"
@@ -28,7 +30,10 @@ static const char add_usage[] =
 	"  -r, --remote IP:PORT    the peer; default any\n"
 	"  -c, --chain CHAIN       interceptors joined by ' ! ' ('xicept registry list')\n"
 	"  -s, --stream SPEC       SSRC:PT:CLOCKRATE, e.g. 0x1234:96:90000; repeat or\n"
-	"                          separate with commas for several\n";
+	"                          separate with commas for several\n"
+	"  -L, --local-stream SPEC a stream sent from --local (pion's BindLocalStream),\n"
+	"                          with its RFC 4588 retransmissions: 0x5678:96:90000:rtx=0x5679/97;\n"
+	"                          repeat or separate with commas for several\n";
 
 static const char del_usage[] =
 	"Usage: xicept conn del IFNAME ID\n"
@@ -62,6 +67,26 @@ static int add_streams(struct xi_conn_spec *spec, const char *text)
 	return 0;
 }
 
+/* Adds every comma-separated local stream of text to spec. */
+static int add_local_streams(struct xi_conn_spec *spec, const char *text)
+{
+	char buf[512], *save = NULL, *tok;
+	struct xi_err err = { 0 };
+
+	if (strlen(text) >= sizeof(buf))
+		return cli_fail("invalid local stream list: too long");
+	strcpy(buf, text);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (spec->n_local_streams == XI_CONN_MAX_STREAMS)
+			return cli_fail("too many local streams (at most %d)", XI_CONN_MAX_STREAMS);
+		if (xi_local_stream_spec_parse(tok, &spec->local_streams[spec->n_local_streams],
+					       &err))
+			return cli_fail("--local-stream: %s", err.msg);
+		spec->n_local_streams++;
+	}
+	return 0;
+}
+
 static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const char **ret_local,
 		     const char **ret_remote, const char **ret_chain)
 {
@@ -70,11 +95,12 @@ static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const cha
 		{ "remote", required_argument, NULL, 'r' },
 		{ "chain", required_argument, NULL, 'c' },
 		{ "stream", required_argument, NULL, 's' },
+		{ "local-stream", required_argument, NULL, 'L' },
 		CLI_COMMON_LONGOPTS, { 0 }
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":l:r:c:s:hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:r:c:s:L:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			*ret_local = optarg;
@@ -87,6 +113,10 @@ static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const cha
 			break;
 		case 's':
 			if (add_streams(spec, optarg))
+				return CLI_EXIT_FAIL;
+			break;
+		case 'L':
+			if (add_local_streams(spec, optarg))
 				return CLI_EXIT_FAIL;
 			break;
 		default:
@@ -215,6 +245,12 @@ static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec, const cha
 		json_array_append_new(streams, json_string(stream));
 	}
 	json_object_set_new(o, "streams", streams);
+	streams = json_array();
+	for (size_t i = 0; i < spec->n_local_streams; i++) {
+		xi_local_stream_spec_format(&spec->local_streams[i], stream, sizeof(stream));
+		json_array_append_new(streams, json_string(stream));
+	}
+	json_object_set_new(o, "local_streams", streams);
 	return o;
 }
 
@@ -228,6 +264,10 @@ static void conn_print(uint32_t id, const struct xi_conn_spec *spec, const char 
 	for (size_t i = 0; i < spec->n_streams; i++) {
 		stream_text(&spec->streams[i], stream, sizeof(stream));
 		printf("%-5s stream %s\n", "", stream);
+	}
+	for (size_t i = 0; i < spec->n_local_streams; i++) {
+		xi_local_stream_spec_format(&spec->local_streams[i], stream, sizeof(stream));
+		printf("%-5s local stream %s\n", "", stream);
 	}
 }
 

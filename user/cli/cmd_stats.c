@@ -53,14 +53,42 @@ static const char *const headline[] = {
 	"packets", "bytes", "payload_bytes", "lost", "ext_highest_seq", "jitter", "dropped",
 };
 
+/* An SSRC is a local stream (out) when it was seen leaving or the
+ * connection declares it; otherwise it is a remote one (in). */
+static bool ssrc_out(const struct xi_ssrc_stats *s, const struct xi_conn_spec *spec)
+{
+	if (xi_ssrc_stats_get(s, "direction"))
+		return true;
+	for (size_t i = 0; spec && i < spec->n_local_streams; i++)
+		if (spec->local_streams[i].ssrc == s->ssrc ||
+		    (spec->local_streams[i].has_rtx && spec->local_streams[i].rtx_ssrc == s->ssrc))
+			return true;
+	return false;
+}
+
+/* What the remote's receiver reports say about a local stream. */
+static void remote_json(json_t *o, const struct xi_ssrc_stats *s)
+{
+	int64_t rtt = xi_ssrc_stats_get(s, "rtt_us");
+
+	json_object_set_new(o, "rtt_ms", rtt >= 0 && xi_ssrc_stats_get(s, "remote_reports")
+				? json_real((double)rtt / 1000.0) : json_null());
+	json_object_set_new(o, "remote_fraction_lost",
+			    json_real((double)xi_ssrc_stats_get(s, "remote_fraction_lost") / 256.0));
+	json_object_set_new(o, "remote_lost", json_integer(xi_ssrc_stats_get(s, "remote_lost")));
+	json_object_set_new(o, "remote_jitter", json_integer(xi_ssrc_stats_get(s, "remote_jitter")));
+}
+
 /* Every field every stage named, under its own name. */
-static json_t *ssrc_json(const struct xi_ssrc_stats *s)
+static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spec *spec)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
 	for (size_t i = 0; i < sizeof(headline) / sizeof(headline[0]); i++)
 		json_object_set_new(o, headline[i], json_integer(xi_ssrc_stats_get(s, headline[i])));
+	json_object_set_new(o, "direction", json_string(ssrc_out(s, spec) ? "out" : "in"));
+	remote_json(o, s);
 	for (size_t i = 0; i < s->n_fields; i++)
 		if (!json_object_get(o, s->fields[i].name))
 			json_object_set_new(o, s->fields[i].name, json_integer(s->fields[i].value));
@@ -77,6 +105,8 @@ struct snapshot {
 	size_t n_reasons;
 	uint64_t *losses;
 	size_t n_losses;
+	uint64_t *egress;          /* reasons of packets leaving */
+	uint64_t *rtcp_ignored;
 };
 
 static void snapshot_free(struct snapshot *s)
@@ -86,6 +116,8 @@ static void snapshot_free(struct snapshot *s)
 	free(s->stats);
 	free(s->reasons);
 	free(s->losses);
+	free(s->egress);
+	free(s->rtcp_ignored);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -109,7 +141,9 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 	s->reasons = calloc(s->n_reasons ? s->n_reasons : 1, sizeof(*s->reasons));
 	s->n_losses = xi_loss_count();
 	s->losses = calloc(s->n_losses ? s->n_losses : 1, sizeof(*s->losses));
-	if (!s->specs || !s->reasons || !s->losses)
+	s->egress = calloc(s->n_reasons ? s->n_reasons : 1, sizeof(*s->egress));
+	s->rtcp_ignored = calloc(xi_rtcp_ignored_count() + 1, sizeof(*s->rtcp_ignored));
+	if (!s->specs || !s->reasons || !s->losses || !s->egress || !s->rtcp_ignored)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_ids; i++) {
 		rc = xi_dataplane_conn_get(dp, s->ids[i], &s->specs[i]);
@@ -121,6 +155,10 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 		rc = xi_dataplane_reasons(dp, s->reasons, s->n_reasons);
 	if (!rc)
 		rc = xi_dataplane_losses(dp, s->losses, s->n_losses);
+	if (!rc)
+		rc = xi_dataplane_egress_reasons(dp, s->egress, s->n_reasons);
+	if (!rc)
+		rc = xi_dataplane_rtcp_ignored(dp, s->rtcp_ignored, xi_rtcp_ignored_count());
 	return rc;
 }
 
@@ -142,7 +180,7 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 		json_object_set_new(c, "chain", json_string(s->specs[i].chain));
 		for (size_t k = 0; k < s->n_stats; k++)
 			if (s->stats[k].conn_id == s->ids[i])
-				json_array_append_new(ssrcs, ssrc_json(&s->stats[k]));
+				json_array_append_new(ssrcs, ssrc_json(&s->stats[k], &s->specs[i]));
 		json_object_set_new(c, "ssrcs", ssrcs);
 		json_array_append_new(conns, c);
 	}
@@ -154,6 +192,15 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 	for (size_t l = 0; l < s->n_losses; l++)
 		json_object_set_new(losses, xi_loss_name(l), json_integer((json_int_t)s->losses[l]));
 	json_object_set_new(doc, "losses", losses);
+	losses = json_object();
+	for (size_t r = 0; r < s->n_reasons; r++)
+		json_object_set_new(losses, xi_reason_name(r), json_integer((json_int_t)s->egress[r]));
+	json_object_set_new(doc, "egress_reasons", losses);
+	losses = json_object();
+	for (size_t r = 0; r < xi_rtcp_ignored_count(); r++)
+		json_object_set_new(losses, xi_rtcp_ignored_name(r),
+				    json_integer((json_int_t)s->rtcp_ignored[r]));
+	json_object_set_new(doc, "rtcp_ignored", losses);
 	return doc;
 }
 
@@ -181,6 +228,15 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 			for (size_t h = 0; h < sizeof(headline) / sizeof(headline[0]); h++)
 				printf(" %*lld", widths[h], (long long)xi_ssrc_stats_get(st, headline[h]));
 			printf("\n");
+			if (ssrc_out(st, &s->specs[i]))
+				printf("    out: sent %lld packets, %lld octets; remote reports %lld, "
+				       "rtt %lld us, lost %lld, jitter %lld\n",
+				       (long long)xi_ssrc_stats_get(st, "sent_packets"),
+				       (long long)xi_ssrc_stats_get(st, "sent_octets"),
+				       (long long)xi_ssrc_stats_get(st, "remote_reports"),
+				       (long long)xi_ssrc_stats_get(st, "rtt_us"),
+				       (long long)xi_ssrc_stats_get(st, "remote_lost"),
+				       (long long)xi_ssrc_stats_get(st, "remote_jitter"));
 		}
 		printf("\n");
 	}
@@ -192,6 +248,13 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 	printf("%s losses:\n", o->ifname);
 	for (size_t l = 0; l < s->n_losses; l++)
 		printf("  %-20s %llu\n", xi_loss_name(l), (unsigned long long)s->losses[l]);
+	printf("%s egress reasons:\n", o->ifname);
+	for (size_t r = 0; r < s->n_reasons; r++)
+		printf("  %-20s %llu\n", xi_reason_name(r), (unsigned long long)s->egress[r]);
+	printf("%s RTCP ignored:\n", o->ifname);
+	for (size_t r = 0; r < xi_rtcp_ignored_count(); r++)
+		printf("  %-20s %llu\n", xi_rtcp_ignored_name(r),
+		       (unsigned long long)s->rtcp_ignored[r]);
 }
 
 /* Without a terminal to redraw, each snapshot gets a header line instead. */

@@ -30,6 +30,7 @@
 #include <xicept/dataplane.h>
 #include <xicept/registry.h>
 
+#include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/kernel.h"
 #include "user/dataplane/plugin_stage.h"
@@ -265,6 +266,8 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 		if (r == -EBUSY)
 			r = -EEXIST;
 	}
+	if (!r)
+		r = xi_egress_attach(skel->obj, ifindex);   /* TC egress: local streams */
 	/* Pins and the XDP hook keep everything alive past the skeleton. */
 	xicept__destroy(skel);
 	return r;
@@ -458,6 +461,10 @@ int xi_dataplane_detach(const char *ifname)
 	ifindex = (int)if_nametoindex(ifname);
 	if (ifindex == 0)   /* the interface is gone, and its hook with it */
 		return xi_kernel_pins_remove(ifname, 0) > 0 ? 0 : -ENOENT;
+	/* The TC egress filter first, while the pins say which is ours. */
+	r = xi_egress_detach(ifname);
+	if (r)
+		return r;
 	return xi_kernel_detach(ifname, ifindex);
 }
 
@@ -568,6 +575,8 @@ int xi_dataplane_info(struct xi_dataplane *dp, struct xi_dataplane_info *ret)
 		r = info_mode(&info);
 	if (!r)
 		r = info_stages(dp, &info);
+	if (!r)
+		r = xi_egress_info(dp, &info);
 	if (!r)
 		r = xi_dataplane_conn_ids(dp, &ids, &info.n_conns);
 	free(ids);

@@ -25,6 +25,7 @@
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
+#include "user/dataplane/conn_local.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/plugin_stage.h"
 
@@ -71,7 +72,7 @@ static int spec_check(const struct xi_conn_spec *spec, struct xi_err *err)
 	if (!memchr(spec->chain, '\0', sizeof(spec->chain)))
 		return xi_err_set(err, -E2BIG, "chain text longer than %d bytes",
 				  XI_CHAIN_TEXT_MAX - 1);
-	return spec_check_streams(spec, err);
+	return spec_check_streams(spec, err) ?: xi_conn_local_check(spec, err);
 }
 
 static void flow_key_make(const struct xi_conn_spec *spec, struct xi_flow_key *ret)
@@ -116,6 +117,7 @@ static void meta_from_spec(const struct xi_conn_spec *spec, uint32_t id,
 		ret->streams[i].clock_rate = spec->streams[i].clock_rate;
 	}
 	strcpy(ret->chain, spec->chain);
+	xi_conn_local_to_meta(spec, ret);
 }
 
 static void spec_from_meta(const struct xi_conn_meta *m, struct xi_conn_spec *ret)
@@ -131,6 +133,7 @@ static void spec_from_meta(const struct xi_conn_meta *m, struct xi_conn_spec *re
 	}
 	memcpy(ret->chain, m->chain, sizeof(ret->chain));
 	ret->chain[sizeof(ret->chain) - 1] = '\0';
+	xi_conn_local_from_meta(m, ret);
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -350,7 +353,7 @@ static int conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, stru
 		val->stages[val->n_stages++] = XI_STAGE_TO_USER;
 	}
 	val->verdict = XI_ACT_PASS;
-	return 0;
+	return xi_conn_egress_make(chain, val, err);
 }
 
 int xi_dataplane_conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,

@@ -112,10 +112,12 @@ static void kobj_free(struct kobj *k)
 	kobj_init(k);
 }
 
+/* By name as the kernel keeps it: cut at BPF_OBJ_NAME_LEN - 1 bytes
+ * ("xi_remote_reports" is "xi_remote_repor" there). */
 static int kobj_map(const struct kobj *k, const char *name)
 {
 	for (size_t i = 0; i < k->n_maps; i++)
-		if (!strcmp(k->maps[i].name, name))
+		if (!strncmp(k->maps[i].name, name, BPF_OBJ_NAME_LEN - 1))
 			return k->maps[i].fd;
 	return -ENOENT;
 }
@@ -227,6 +229,10 @@ int xi_kernel_progs_fill(struct bpf_object *obj, int progs_fd)
 
 		if (!p)
 			return -ENOENT;
+		/* xi_progs is an XDP program array: TC egress's program is
+		 * found through its own filter. */
+		if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+			continue;
 		fd = bpf_program__fd(p);
 		if (bpf_map_update_elem(progs_fd, &slot, &fd, BPF_ANY))
 			return -errno;
@@ -239,7 +245,7 @@ static bool progs_complete(const struct kobj *k)
 	const struct xi_stage_desc *d;
 
 	for (size_t i = 0; (d = xi_stage_at(i)); i++)
-		if (k->progs[d->slot] < 0)
+		if (d->slot != XI_STAGE_EGRESS && k->progs[d->slot] < 0)
 			return false;
 	return true;
 }
@@ -555,6 +561,31 @@ static int views_pin(const char *ifname, int entry_fd, uint32_t id, const struct
 	return r == 1;
 }
 
+/* The maps of TC egress's program (xi_tc_egress; its program array is
+ * TC's and so not among xi_entry's), found from the filter xi_config names.
+ * Nothing to add when there is no such filter. */
+static int kobj_egress_read(struct kobj *k, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts);
+	struct xi_iface_config cfg;
+	int fd = kobj_map(k, "xi_config"), r;
+	__u32 zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &cfg) || !cfg.tc_handle || !cfg.tc_priority)
+		return 0;
+	opts.handle = cfg.tc_handle;
+	opts.priority = cfg.tc_priority;
+	if (bpf_tc_query(&hook, &opts) || !opts.prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd < 0)
+		return 0;
+	r = kobj_maps_read(k, fd);
+	close(fd);
+	return r;
+}
+
 int xi_kernel_open(struct xi_dataplane *dp, int ifindex)
 {
 	struct kobj k;
@@ -567,6 +598,8 @@ int xi_kernel_open(struct xi_dataplane *dp, int ifindex)
 		r = -ENOENT;   /* another program: xicept is not attached */
 	if (!r)
 		r = kobj_maps_read(&k, entry_fd);
+	if (!r)
+		r = kobj_egress_read(&k, ifindex);
 	if (!r)
 		r = kobj_progs_read(&k);
 	if (!r && !progs_complete(&k))

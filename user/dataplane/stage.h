@@ -51,6 +51,11 @@ struct xi_stage_desc {
 	/* The maps the stage owns, ended by a NULL name. */
 	const struct xi_stage_map *maps;
 	const struct xi_stage_stats *stats;   /* NULL: no per-stream stats */
+	/* The stage's TC program for packets leaving ("xi_ssrc_filter_tc"),
+	 * put into the same slot of xi_egress_stages; NULL: the stage does
+	 * not run on packets leaving. */
+	const char *egress_prog;
+	const struct xi_stage_stats *stats2;  /* a second per-stream map, or NULL */
 };
 
 #define XI_STAGE_DESC_DECLARE_(ID, slot, sym) extern const struct xi_stage_desc xi_stage_##sym;
@@ -71,5 +76,8 @@ struct bpf_object;
 /* Puts every stage program that is not on demand into its slot of the
  * PROG_ARRAY prog_array_fd. -ENOENT when obj lacks a described program. */
 int xi_stage_fill_slots(struct bpf_object *obj, int prog_array_fd);
+/* The same for packets leaving: every egress_prog not on demand into its
+ * slot of xi_egress_stages (user/dataplane/egress.c). */
+int xi_stage_fill_egress_slots(struct bpf_object *obj, int prog_array_fd);
 
 #endif

@@ -190,57 +190,66 @@ static void keys_unique(struct key_vec *kv)
 	kv->n = out;
 }
 
-static int stats_fd(struct xi_dataplane *dp, const struct xi_stage_desc *d)
+/* A stage's schemas: its stats, then its stats2. */
+static const struct xi_stage_stats *schema_at(const struct xi_stage_desc *d, unsigned k)
 {
-	return xi_dataplane_stage_fd(dp, d->slot, d->stats->map);
+	return k == 0 ? d->stats : k == 1 ? d->stats2 : NULL;
+}
+
+static int stats_fd(struct xi_dataplane *dp, const struct xi_stage_desc *d,
+		    const struct xi_stage_stats *st)
+{
+	return xi_dataplane_stage_fd(dp, d->slot, st->map);
 }
 
 static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *kv)
 {
 	const struct xi_stage_desc *d;
+	const struct xi_stage_stats *st;
 	struct xi_stream_key key;
 
-	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++) {
-		int fd;
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
+		for (unsigned k = 0; k < 2; k++) {
+			int fd;
 
-		if (!d->stats)
-			continue;
-		fd = stats_fd(dp, d);
-		if (fd < 0)
-			return fd;
-		for (int e = bpf_map_get_next_key(fd, NULL, &key); !e;
-		     e = bpf_map_get_next_key(fd, &key, &key))
-			if ((conn == XI_CONN_ANY || key.conn_id == conn) && key_push(kv, &key))
-				return -ENOMEM;
-	}
+			if (!(st = schema_at(d, k)))
+				continue;
+			fd = stats_fd(dp, d, st);
+			if (fd < 0)
+				return fd;
+			for (int e = bpf_map_get_next_key(fd, NULL, &key); !e;
+			     e = bpf_map_get_next_key(fd, &key, &key))
+				if ((conn == XI_CONN_ANY || key.conn_id == conn) && key_push(kv, &key))
+					return -ENOMEM;
+		}
 	keys_unique(kv);
 	return 0;
 }
 
-/* One stage's fields of one key; zeros when the stage has no entry for it
+/* One schema's fields of one key; zeros when the stage has no entry for it
  * (absent true). With only_present, a stage without an entry adds nothing
  * and says so in *absent. */
 static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
-			const struct xi_stream_key *key, void *value, struct xi_ssrc_stats *s,
-			bool only_present, bool *absent)
+			const struct xi_stage_stats *st, const struct xi_stream_key *key,
+			void *value, struct xi_ssrc_stats *s, bool only_present, bool *absent)
 {
 	size_t first = s->n_fields;
 	int r = 0;
 
 	/* BPF_F_LOCK: a consistent copy while packets update it. */
-	if (d->stats->percpu)
-		r = xi_percpu_sum(stats_fd(dp, d), key, value, d->stats->value_size / 8);
-	else if (bpf_map_lookup_elem_flags(stats_fd(dp, d), key, value,
-					   d->stats->locked ? BPF_F_LOCK : 0))
+	if (st->percpu)
+		r = xi_percpu_sum(stats_fd(dp, d, st), key, value, st->value_size / 8);
+	else if (bpf_map_lookup_elem_flags(stats_fd(dp, d, st), key, value,
+					   st->locked ? BPF_F_LOCK : 0))
 		r = -errno;
 	*absent = r == -ENOENT;
 	if (r == -ENOENT && only_present)
 		return 0;
 	if (r == -ENOENT)
-		memset(value, 0, d->stats->value_size);
+		memset(value, 0, st->value_size);
 	else if (r)
 		return r;
-	d->stats->fields(value, s);
+	st->fields(value, s);
 	for (size_t i = first; i < s->n_fields; i++)
 		s->fields[i].stage = d->name;
 	return 0;
@@ -254,6 +263,7 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, 
 		      struct xi_ssrc_stats *s)
 {
 	const struct xi_stage_desc *d;
+	const struct xi_stage_stats *st;
 	uint64_t absent = 0;
 	bool a;
 	int r = 0;
@@ -261,27 +271,34 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, 
 	memset(s, 0, sizeof(*s));
 	s->conn_id = key->conn_id;
 	s->ssrc = key->ssrc;
-	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(dp, i)); i++) {
-		if (!d->stats)
-			continue;
-		r = stage_fields(dp, d, key, value, s, i < 64, &a);
-		if (a && i < 64)
-			absent |= 1ull << i;
-	}
-	for (size_t i = 0; !r && i < 64 && (d = xi_dataplane_stage_at(dp, i)); i++)
-		if (d->stats && (absent & (1ull << i)))
-			r = stage_fields(dp, d, key, value, s, false, &a);
+	/* Bit 2i + k: schema k of stage i had no entry for the key. */
+	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(dp, i)); i++)
+		for (unsigned k = 0; !r && k < 2; k++) {
+			size_t bit = i * 2 + k;
+
+			if (!(st = schema_at(d, k)))
+				continue;
+			r = stage_fields(dp, d, st, key, value, s, bit < 64, &a);
+			if (a && bit < 64)
+				absent |= 1ull << bit;
+		}
+	for (size_t i = 0; !r && i < 32 && (d = xi_dataplane_stage_at(dp, i)); i++)
+		for (unsigned k = 0; !r && k < 2; k++)
+			if ((st = schema_at(d, k)) && (absent & (1ull << (i * 2 + k))))
+				r = stage_fields(dp, d, st, key, value, s, false, &a);
 	return r;
 }
 
 static size_t stats_value_max(const struct xi_dataplane *dp)
 {
 	const struct xi_stage_desc *d;
+	const struct xi_stage_stats *st;
 	size_t max = 0;
 
 	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
-		if (d->stats && d->stats->value_size > max)
-			max = d->stats->value_size;
+		for (unsigned k = 0; k < 2; k++)
+			if ((st = schema_at(d, k)) && st->value_size > max)
+				max = st->value_size;
 	return max;
 }
 

@@ -41,10 +41,12 @@
 
 #include "user/lib/log.h"
 #include "user/lib/tsan.h"
+#include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/swap.h"
 #include "user/engine/conns.h"
 #include "user/lib/udp_frame.h"
+#include "user/proto/rtcp_check.h"
 
 /* SSRCs bound on the fly per connection, beyond the signalled ones: a bound
  * on what a stream of garbage SSRCs can make us allocate. */
@@ -59,6 +61,14 @@ struct econn_stream {
 	struct xi_reader reader;
 };
 
+/* A local stream (BindLocalStream): copies of what left come through the
+ * tap and are written to its writer; the innermost writer sends only what
+ * the chain itself writes (retransmissions). */
+struct econn_local {
+	struct xi_stream_info info;
+	struct xi_writer writer;
+};
+
 struct econn {
 	uint32_t id;
 	struct xi_engine_conns *table;
@@ -70,6 +80,8 @@ struct econn {
 	struct xi_reader rtcp_reader;
 	struct econn_stream *streams;
 	size_t n_streams;
+	struct econn_local *locals;   /* the spec's local streams, bound */
+	size_t n_locals;
 	/* Learned from the last frame: how to send back. */
 	bool have_peer;
 	uint8_t l2[XI_L2_MAX];
@@ -82,6 +94,7 @@ struct econn {
 	pthread_mutex_t lock;
 	const uint8_t *cur;
 	size_t cur_len;
+	bool observing_egress;        /* a copy of a packet that left is being written */
 };
 
 /* The connections as one sync left them, sorted by id. */
@@ -114,6 +127,7 @@ struct xi_engine_conns {
 	struct xi_engine_worker *workers[WORKERS_MAX];
 	size_t n_workers;
 	char gp;                      /* the grace period, for TSan (user/lib/tsan.h) */
+	pthread_mutex_t rtcp_lock;    /* xi_rtcp_ignored's read-modify-write */
 };
 
 /* The view's publication: rcu_assign_pointer / rcu_dereference spelled as
@@ -269,13 +283,53 @@ static void econn_free(struct econn *c)
 	if (!c)
 		return;
 	if (c->chain) {
+		for (size_t i = c->n_locals; i-- > 0;)
+			xi_chain_unbind_local_stream_from(c->chain, c->from, &c->locals[i].info);
 		for (size_t i = c->n_streams; i-- > 0;)
 			xi_chain_unbind_remote_stream_from(c->chain, c->from, &c->streams[i].info);
 		xi_chain_close(c->chain, NULL);
 	}
 	pthread_mutex_destroy(&c->lock);
 	free(c->streams);
+	free(c->locals);
 	free(c);
+}
+
+static ssize_t wire_local_write(void *ctx, const uint8_t *pkt, size_t len,
+				struct xi_attributes *attrs)
+{
+	struct econn *c = ctx;
+
+	/* A copy of a packet that left already: it must not leave twice. */
+	if (c->observing_egress)
+		return (ssize_t)len;
+	return wire_write(ctx, pkt, len, attrs);
+}
+
+static int econn_bind_locals(struct econn *c)
+{
+	struct xi_writer wire = { .write = wire_local_write, .ctx = c };
+	int r = 0;
+
+	if (!c->spec.n_local_streams)
+		return 0;
+	c->locals = calloc(c->spec.n_local_streams, sizeof(*c->locals));
+	if (!c->locals)
+		return -ENOMEM;
+	for (size_t i = 0; !r && i < c->spec.n_local_streams; i++) {
+		const struct xi_local_stream_spec *s = &c->spec.local_streams[i];
+		struct econn_local *l = &c->locals[i];
+
+		stream_info_make(s->ssrc, s->payload_type, s->clock_rate, &l->info);
+		if (s->has_rtx) {
+			l->info.ssrc_rtx = s->rtx_ssrc;
+			l->info.payload_type_rtx = s->rtx_payload_type;
+		}
+		r = xi_chain_bind_local_stream_from(c->chain, c->from, &l->info, wire, &l->writer);
+		if (!r)
+			c->n_locals++;
+	}
+	return r;
 }
 
 static int econn_bind(struct econn *c)
@@ -293,6 +347,8 @@ static int econn_bind(struct econn *c)
 
 		r = stream_bind(c, s->ssrc, s->payload_type, s->clock_rate, NULL);
 	}
+	if (!r)
+		r = econn_bind_locals(c);
 	return r;
 }
 
@@ -354,6 +410,7 @@ int xi_engine_conns_new(struct xi_dataplane *dp, struct xi_catalog *cat, const u
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&t->sync_lock, NULL);
+	pthread_mutex_init(&t->rtcp_lock, NULL);
 	t->dp = dp;
 	t->cat = cat;
 	if (cbs)
@@ -374,6 +431,7 @@ void xi_engine_conns_free(struct xi_engine_conns *t)
 	for (size_t i = 0; i < t->n_workers; i++)
 		free(t->workers[i]);
 	pthread_mutex_destroy(&t->sync_lock);
+	pthread_mutex_destroy(&t->rtcp_lock);
 	free(t);
 }
 
@@ -652,6 +710,29 @@ static int deliver_changed(struct xi_engine_worker *w, const uint8_t *frame, con
 	return 1;
 }
 
+/* RTCP the interceptors will not act on, counted once per compound under
+ * its reason (xi_rtcp_ignored); they ignore it themselves. Any thread: the
+ * map's read-modify-write under the table's rtcp_lock. */
+static void rtcp_check(struct xi_engine_conns *t, const uint8_t *buf, size_t len)
+{
+	int why = xi_rtcp_bad_reason(buf, len);
+	__u32 key = (__u32)why;
+	__u64 v = 0;
+	int fd;
+
+	if (why < 0)
+		return;
+	fd = xi_dataplane_stage_fd(t->dp, XI_STAGE_EGRESS, XI_EGRESS_MAP_RTCP_IGNORED);
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&t->rtcp_lock);
+	if (!bpf_map_lookup_elem(fd, &key, &v)) {
+		v++;
+		bpf_map_update_elem(fd, &key, &v, BPF_ANY);
+	}
+	pthread_mutex_unlock(&t->rtcp_lock);
+}
+
 /* Under c->lock: the chain's state is the connection's, whichever queue
  * the packet came on. */
 static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
@@ -668,6 +749,8 @@ static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const str
 		r = attrs_fill(&w->attrs, m, frame, len, caplen);
 	if (r)
 		return r;
+	if (m->is_rtcp)
+		rtcp_check(c->table, payload, m->payload_len);
 	c->cur = payload;
 	c->cur_len = m->payload_len;
 	n = xi_reader_read(rd, w->buf, sizeof(w->buf), &w->attrs);
@@ -846,7 +929,91 @@ void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_sta
 		ret->unknown_conn += LOAD(s->unknown_conn);
 		ret->observed += LOAD(s->observed);
 		ret->observe_errors += LOAD(s->observe_errors);
+		ret->egress_observed += LOAD(s->egress_observed);
+		ret->egress_undeclared += LOAD(s->egress_undeclared);
 	}
 	ret->conns = t->view->n;   /* the writers' pointer: we hold their lock */
 	pthread_mutex_unlock(&t->sync_lock);
+}
+
+/* ---- packets leaving (TC egress, through the tap) ---- */
+
+/* Before anything arrived: where to send is where the packet that left
+ * went, from its own frame (the MACs turned round, as if received). */
+static void peer_learn_egress(struct econn *c, const struct xi_xsk_meta *m, const uint8_t *frame)
+{
+	const uint8_t *l3 = frame + m->l3_off, *udp = frame + m->l4_off;
+
+	memcpy(c->l2, frame, m->l3_off);
+	memcpy(c->l2, frame + 6, 6);
+	memcpy(c->l2 + 6, frame, 6);
+	c->l2_len = m->l3_off;
+	c->queue = 0;
+	memset(&c->peer, 0, sizeof(c->peer));
+	if (l3[0] >> 4 == 4) {
+		c->peer.family = AF_INET;
+		memcpy(c->peer.addr, l3 + 16, 4);
+	} else {
+		c->peer.family = AF_INET6;
+		memcpy(c->peer.addr, l3 + 24, 16);
+	}
+	c->peer.port = (uint16_t)(udp[2] << 8 | udp[3]);
+	c->have_peer = true;
+}
+
+int xi_engine_conns_observe_egress(struct xi_engine_worker *w, const struct xi_xsk_meta *m,
+				   uint8_t *frame, size_t len)
+{
+	struct xi_engine_conns *t;
+	struct econn_local *l = NULL;
+	struct econn *c;
+	ssize_t n = 0;
+	int r;
+
+	if (!w || !frame)
+		return -EINVAL;
+	t = w->table;
+	W_INC(w, egress_observed);
+	if (!meta_valid(m, len)) {
+		W_INC(w, observe_errors);
+		return -EBADMSG;
+	}
+	rcu_read_lock();
+	c = conn_find(view_get(t), m->conn_id);
+	if (!c && m->now_ns - __atomic_load_n(&t->forced_sync_ns, __ATOMIC_RELAXED) >= FORCED_SYNC_NS) {
+		read_end(t);
+		forced_sync(t, m->now_ns);
+		rcu_read_lock();
+		c = conn_find(view_get(t), m->conn_id);
+	}
+	if (!c || !c->chain || m->is_rtcp) {
+		read_end(t);
+		return 0;   /* the application's own RTCP: no local stream writes it */
+	}
+	for (size_t i = 0; i < c->n_locals && !l; i++)
+		if (c->locals[i].info.ssrc == m->ssrc)
+			l = &c->locals[i];
+	if (!l) {
+		read_end(t);
+		W_INC(w, egress_undeclared);
+		return 0;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->have_peer)
+		peer_learn_egress(c, m, frame);
+	r = attrs_fill(&w->attrs, m, frame, len, len);
+	if (!r) {
+		c->observing_egress = true;
+		n = xi_writer_write(l->writer, frame + m->payload_off, m->payload_len, &w->attrs);
+		c->observing_egress = false;
+	}
+	pthread_mutex_unlock(&c->lock);
+	read_end(t);
+	if (r)
+		return r;
+	if (n < 0) {
+		W_INC(w, observe_errors);
+		return (int)n;
+	}
+	return 0;
 }

@@ -44,6 +44,8 @@ struct xi_engine_conns_stats {
 	uint64_t emitted;        /* RTCP frames the chains sent */
 	uint64_t emit_failed;
 	uint64_t poll_errors;
+	uint64_t egress_observed;   /* copies of packets leaving (TC egress, the tap) */
+	uint64_t egress_undeclared; /* ... of an SSRC no local stream declares: not written */
 	size_t conns;
 	/* Of what was emitted: RTCP packets of each kind, counted in the
 	 * compounds (RFC 4585 Generic NACK: RTPFB FMT 1; RFC 3550 RR). */
@@ -92,6 +94,11 @@ int xi_engine_conns_observe(struct xi_engine_worker *w, const struct xi_xsk_meta
 /* Timers of every chain (NACK, reports), with CLOCK_MONOTONIC now. */
 void xi_engine_conns_poll(struct xi_engine_conns *t, uint64_t now_ns);
 
+/* A copy of a packet that left (TC egress): written to the writer of its
+ * local stream, whose innermost writer sends nothing (the packet is out
+ * already). meta->now_ns is the send time. On the calling thread's worker. */
+int xi_engine_conns_observe_egress(struct xi_engine_worker *w, const struct xi_xsk_meta *m,
+				   uint8_t *frame, size_t len);
 /* Summed over the workers. */
 void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_stats *ret);
 

@@ -3,6 +3,7 @@
  * The tap's userspace side: see user/engine/tap.h and bpf/tap.bpf.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,9 @@ struct xi_tap {
 	int ring_fd;
 	int prog_fd;
 	bool slot_set;
+	int eprog_fd;                /* xi_tap_tc, for packets leaving */
+	int estages_fd;              /* xi_egress_stages */
+	bool eslot_set;
 	struct xi_tap_stats stats;
 	uint8_t frame[FRAME_MAX];
 };
@@ -36,6 +40,7 @@ const struct xi_stage_desc xi_stage_tap = {
 	.slot = XI_STAGE_TAP,
 	.prog = "xi_tap",
 	.on_demand = true,
+	.egress_prog = "xi_tap_tc",   /* filled by the daemon too (tap_egress.c) */
 	.maps = tap_maps,
 };
 
@@ -68,6 +73,11 @@ static int record_run(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	tap->stats.records++;
+	if (r->egress) {
+		/* A packet that left: its local stream's writers see it. */
+		xi_engine_conns_observe_egress(tap->worker, &r->meta, tap->frame, r->frame_len);
+		return 0;
+	}
 	/* Observed, not delivered: XDP passed the packet already. */
 	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len,
 				r->caplen);
@@ -82,6 +92,11 @@ static int slot_fill(struct xi_tap *tap)
 				BPF_ANY))
 		return -errno;
 	tap->slot_set = true;
+	if (tap->estages_fd < 0)
+		return 0;   /* no egress tap (xi_tap_open) */
+	if (bpf_map_update_elem(tap->estages_fd, &slot, &tap->eprog_fd, BPF_ANY))
+		return -errno;
+	tap->eslot_set = true;
 	return 0;
 }
 
@@ -99,8 +114,26 @@ int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_wo
 	tap->dp = dp;
 	tap->worker = worker;
 	tap->prog_fd = -1;
+	tap->eprog_fd = -1;
+	tap->estages_fd = -1;
 	tap->ring_fd = xi_dataplane_pin_get(ifname, "xi_tap_ring");
 	r = tap->ring_fd < 0 ? tap->ring_fd : 0;
+	/* The egress tap's program and array are found by their pins only:
+	 * without them (a namespace tool's fresh bpffs) packets leaving are
+	 * not copied, and the rest runs. */
+	if (!r) {
+		tap->eprog_fd = xi_dataplane_pin_get(ifname, "xi_tap_tc");
+		tap->estages_fd = xi_dataplane_pin_get(ifname, "xi_egress_stages");
+		if (tap->eprog_fd < 0 || tap->estages_fd < 0) {
+			r = tap->eprog_fd == -ENOENT || tap->estages_fd == -ENOENT ? 0
+			    : tap->eprog_fd < 0 ? tap->eprog_fd : tap->estages_fd;
+			if (tap->eprog_fd >= 0)
+				close(tap->eprog_fd);
+			if (tap->estages_fd >= 0)
+				close(tap->estages_fd);
+			tap->eprog_fd = tap->estages_fd = -1;
+		}
+	}
 	if (!r) {
 		tap->prog_fd = xi_dataplane_pin_get(ifname, "xi_tap");
 		r = tap->prog_fd < 0 ? tap->prog_fd : 0;
@@ -147,6 +180,8 @@ void xi_tap_free(struct xi_tap *tap)
 		return;
 	if (tap->slot_set)
 		bpf_map_delete_elem(xi_dataplane_map_fd(tap->dp, XI_MAP_STAGES), &slot);
+	if (tap->eslot_set)
+		bpf_map_delete_elem(tap->estages_fd, &slot);
 	/* What is still in the ring was passed already: observe it too. */
 	if (tap->rb)
 		ring_buffer__consume(tap->rb);
@@ -155,5 +190,9 @@ void xi_tap_free(struct xi_tap *tap)
 		close(tap->prog_fd);
 	if (tap->ring_fd >= 0)
 		close(tap->ring_fd);
+	if (tap->eprog_fd >= 0)
+		close(tap->eprog_fd);
+	if (tap->estages_fd >= 0)
+		close(tap->estages_fd);
 	free(tap);
 }

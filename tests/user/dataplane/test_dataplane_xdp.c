@@ -46,10 +46,15 @@ static const char *const pinned_maps[] = {
 	"xi_config", "xi_reasons", "xi_scratch", "xi_flows4", "xi_flows6", "xi_ports", "xi_conns", "xi_ssrc_filters",
 	"xi_ssrc_lists", "xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates", "xi_stream_stats",
 	"xi_stages", "xi_conn_meta", "xi_losses", "xi_xsks",
+	/* TC egress: local streams */
+	"xi_egress_stages", "xi_escratch", "xi_egress_reasons", "xi_local_stats",
+	"xi_remote_reports", "xi_rtcp_ignored", "xi_twcc_cfgs", "xi_twcc_seqs",
 };
 static const char *const pinned_progs[] = {
 	"xi_entry", "xi_noop", "xi_ssrc_filter", "xi_header_stats",
 	"xi_to_user",   /* pinned for `xicept run`, which fills its slot */
+	"xi_tc_egress", "xi_noop_tc", "xi_ssrc_filter_tc", "xi_header_stats_tc", "xi_tap_tc",
+	"xi_twcc_sequencer", "xi_twcc_sequencer_tc",
 };
 
 static int group_teardown(void **state)
@@ -316,9 +321,11 @@ static void test_attach_pins_everything(void **state)
 		memset(&mi, 0, sizeof(mi));
 		len = sizeof(mi);
 		assert_int_equal(bpf_obj_get_info_by_fd(fd, &mi, &len), 0);
-		assert_string_equal(mi.name, pinned_maps[i]);
+		/* the kernel keeps BPF_OBJ_NAME_LEN - 1 characters of a name */
+		assert_int_equal(strncmp(mi.name, pinned_maps[i], BPF_OBJ_NAME_LEN - 1), 0);
 		/* PROG_ARRAY and XSKMAP take no BTF for their values. */
 		assert_true(mi.btf_id != 0 || !strcmp(pinned_maps[i], "xi_stages") ||
+			    !strcmp(pinned_maps[i], "xi_egress_stages") ||
 			    !strcmp(pinned_maps[i], "xi_xsks"));
 		close(fd);
 	}
@@ -329,7 +336,7 @@ static void test_attach_pins_everything(void **state)
 		memset(&pi, 0, sizeof(pi));
 		len = sizeof(pi);
 		assert_int_equal(bpf_obj_get_info_by_fd(fd, &pi, &len), 0);
-		assert_string_equal(pi.name, pinned_progs[i]);
+		assert_int_equal(strncmp(pi.name, pinned_progs[i], BPF_OBJ_NAME_LEN - 1), 0);
 		if (i == 0)
 			assert_int_equal(pi.id, xdp_prog_id());
 		close(fd);
@@ -340,7 +347,20 @@ static void test_attach_pins_everything(void **state)
 	assert_int_equal(info.mode, XI_XDP_SKB);
 	assert_int_equal(info.unknown_flow, XI_POLICY_PASS);
 	assert_int_equal(info.entry_prog_id, xdp_prog_id());
-	assert_int_equal(info.n_stage_progs, 3);
+	/* noop, ssrc-filter, header-stats, twcc-sequencer, and under the egress
+	 * slot the TC egress program */
+	assert_int_equal(info.n_stage_progs, 5);
+	{
+		int fd = pin_open("xi_tc_egress");
+
+		assert_true(fd >= 0);
+		memset(&pi, 0, sizeof(pi));
+		len = sizeof(pi);
+		assert_int_equal(bpf_obj_get_info_by_fd(fd, &pi, &len), 0);
+		assert_int_equal(info.stage_prog_ids[XI_STAGE_EGRESS], pi.id);
+		assert_string_equal(info.stage_names[XI_STAGE_EGRESS], "egress");
+		close(fd);
+	}
 	assert_true(info.stage_prog_ids[XI_STAGE_SSRC_FILTER] != 0);
 	assert_int_equal(info.stage_prog_ids[XI_STAGE_TO_USER], 0);
 	assert_int_equal(info.n_conns, 0);

@@ -157,3 +157,48 @@ int xi_header_stats(struct xdp_md *ctx)
 	bpf_spin_unlock(&s->lock);
 	return xi_next_stage(ctx, pc);
 }
+
+/* Packets leaving: the local stream's counts, what an RFC 3550 SR reports
+ * (struct xi_local_stats, in bpf/egress.bpf.c). */
+static __always_inline void xi_local_update(struct xi_local_stats *s, const struct xi_pkt_ctx *pc)
+{
+	if (s->packets == 0)
+		s->first_send_ns = pc->now_ns;
+	s->packets++;
+	if (pc->is_rtcp) {
+		s->rtcp_packets++;
+		return;
+	}
+	s->rtp_packets++;
+	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len;
+	s->octets += pc->payload_len - pc->rtp_hdr_len - pc->rtp_pad_len;
+	s->last_rtp_ts = pc->rtp_timestamp;
+	s->last_send_ns = pc->now_ns;
+	s->last_seq = pc->seq;
+	s->payload_type = pc->payload_type;
+}
+
+SEC("tc")
+int xi_header_stats_tc(struct __sk_buff *skb)
+{
+	struct xi_pkt_ctx *pc = xi_escratch_get();
+	struct xi_local_stats zero = {}, *s;
+	struct xi_stream_key key = {};
+
+	if (!pc)
+		return TC_ACT_OK;
+	key.conn_id = pc->conn_id;
+	key.ssrc = pc->ssrc;
+	xi_pkt_now(pc);
+	zero.conn_id = key.conn_id;
+	zero.ssrc = key.ssrc;
+	s = xi_lookup_or_init(&xi_local_stats, &key, &zero);
+	if (!s) {
+		xi_ecount(XI_REASON_STATS_FULL);
+		return xi_next_stage_tc(skb, pc);
+	}
+	bpf_spin_lock(&s->lock);
+	xi_local_update(s, pc);
+	bpf_spin_unlock(&s->lock);
+	return xi_next_stage_tc(skb, pc);
+}

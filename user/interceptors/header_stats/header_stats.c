@@ -273,6 +273,7 @@ const struct xi_stage_desc xi_stage_header_stats = {
 	.name = "header-stats",
 	.slot = XI_STAGE_HEADER_STATS,
 	.prog = "xi_header_stats",
+	.egress_prog = "xi_header_stats_tc",
 	.maps = hs_maps,
 	.stats = &hs_stats,
 };

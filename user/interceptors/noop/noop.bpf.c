@@ -11,3 +11,13 @@ int xi_noop(struct xdp_md *ctx)
 		return XDP_PASS;
 	return xi_next_stage(ctx, pc);
 }
+
+SEC("tc")
+int xi_noop_tc(struct __sk_buff *skb)
+{
+	struct xi_pkt_ctx *pc = xi_escratch_get();
+
+	if (!pc)
+		return TC_ACT_OK;
+	return xi_next_stage_tc(skb, pc);
+}

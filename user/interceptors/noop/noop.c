@@ -29,6 +29,7 @@ const struct xi_stage_desc xi_stage_noop = {
 	.name = "noop",
 	.slot = XI_STAGE_NOOP,
 	.prog = "xi_noop",
+	.egress_prog = "xi_noop_tc",
 };
 
 static const struct xi_factory noop_factory = {

@@ -51,40 +51,61 @@ static __always_inline void xi_ssrc_count_drop(const struct xi_pkt_ctx *pc)
 	struct xi_drop_count zero = {}, *n;
 	__u32 conn_id = pc->conn_id;
 
-	xi_count(XI_REASON_SSRC_DROP);
+	xi_pcount(pc, XI_REASON_SSRC_DROP);
 	n = xi_lookup_or_init(&xi_ssrc_drops, &key, &zero);
 	if (n) {
 		n->packets += 1;
 		n->bytes += pc->payload_len;
 	} else {
-		xi_count(XI_REASON_STATS_FULL);
+		xi_pcount(pc, XI_REASON_STATS_FULL);
 	}
 	n = xi_lookup_or_init(&xi_conn_drops, &conn_id, &zero);
 	if (n) {
 		n->packets += 1;
 		n->bytes += pc->payload_len;
 	} else
-		xi_count(XI_REASON_STATS_FULL);
+		xi_pcount(pc, XI_REASON_STATS_FULL);
+}
+
+/* 1 when the packet is to be dropped (and was counted). */
+static __always_inline int xi_ssrc_filter_run(struct xi_pkt_ctx *pc)
+{
+	struct xi_ssrc_filter *f;
+	int drop = 0;
+
+	f = bpf_map_lookup_elem(&xi_ssrc_filters, &pc->conn_id);
+	if (f && f->mode == XI_SSRC_MODE_ALLOW)
+		drop = !xi_ssrc_listed(pc);
+	else if (f && f->mode == XI_SSRC_MODE_DENY)
+		drop = xi_ssrc_listed(pc);
+	if (drop)
+		xi_ssrc_count_drop(pc);
+	return drop;
 }
 
 SEC("xdp")
 int xi_ssrc_filter(struct xdp_md *ctx)
 {
 	struct xi_pkt_ctx *pc = xi_scratch_get();
-	struct xi_ssrc_filter *f;
-	int drop = 0;
 
 	if (!pc)
 		return XDP_PASS;
-	f = bpf_map_lookup_elem(&xi_ssrc_filters, &pc->conn_id);
-	if (f && f->mode == XI_SSRC_MODE_ALLOW)
-		drop = !xi_ssrc_listed(pc);
-	else if (f && f->mode == XI_SSRC_MODE_DENY)
-		drop = xi_ssrc_listed(pc);
-	if (drop) {
-		xi_ssrc_count_drop(pc);
+	if (xi_ssrc_filter_run(pc)) {
 		xi_chain_done(pc);
 		return XDP_DROP;
 	}
 	return xi_next_stage(ctx, pc);
+}
+
+/* Packets leaving: an SSRC the filter stops does not leave. */
+SEC("tc")
+int xi_ssrc_filter_tc(struct __sk_buff *skb)
+{
+	struct xi_pkt_ctx *pc = xi_escratch_get();
+
+	if (!pc)
+		return TC_ACT_OK;
+	if (xi_ssrc_filter_run(pc))
+		return TC_ACT_SHOT;
+	return xi_next_stage_tc(skb, pc);
 }

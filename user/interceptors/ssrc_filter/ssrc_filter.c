@@ -271,6 +271,7 @@ const struct xi_stage_desc xi_stage_ssrc_filter = {
 	.name = "ssrc-filter",
 	.slot = XI_STAGE_SSRC_FILTER,
 	.prog = "xi_ssrc_filter",
+	.egress_prog = "xi_ssrc_filter_tc",
 	.maps = sf_maps,
 	.stats = &sf_stats,
 };

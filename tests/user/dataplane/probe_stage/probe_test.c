@@ -126,8 +126,9 @@ static void test_loaded_and_described(void **state)
 	assert_true(info.stage_prog_ids[XI_STAGE_PROBE] != 0);
 	assert_string_equal(info.stage_names[XI_STAGE_TO_USER], "to-user");
 	assert_int_equal(info.stage_prog_ids[XI_STAGE_TO_USER], 0);   /* no daemon */
-	/* noop, ssrc-filter, header-stats and probe; to-user waits for a daemon */
-	assert_int_equal(info.n_stage_progs, 4);
+	/* noop, ssrc-filter, header-stats, twcc-sequencer, the TC egress
+	 * program and probe; to-user waits for a daemon */
+	assert_int_equal(info.n_stage_progs, 6);
 }
 
 static const struct xi_ssrc_stats *stats_of(const struct xi_ssrc_stats *s, size_t n,
