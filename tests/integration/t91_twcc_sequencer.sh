@@ -42,6 +42,9 @@ PEER=$!
 T_PIDS+=("$PEER")
 for _ in $(seq 100); do [ -e "$T_TMP/peer.ready" ] && break; sleep 0.05; done
 tx_capture_start "udp port 7000"
+# dumpcap says it captures a moment before its filter sees the first frames;
+# the packets below are few and come at once.
+sleep 0.5
 
 tb_rx python3 - "$TB_RX_IP" 5004 "$TB_TX_IP" 7000 <<'PY' || fail "the sender failed"
 import socket, struct, sys
