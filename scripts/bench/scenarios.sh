@@ -120,7 +120,7 @@ TAP_CHAIN="header-stats ! nack-generator ! receiver-report"
 # ssrc-filter after a userspace element runs in the daemon and may drop:
 # the same observers, forced through AF_XDP.
 AFX_CHAIN="$TAP_CHAIN ! ssrc-filter mode=deny ssrc=1"
-AFX_RATES="0.05 0.1 0.25 0.5 1 2"   # Mpps, tried upwards until one loses
+AFX_RATES="0.05 0.1 0.15 0.2 0.25 0.3 0.35 0.4 0.5 0.6 0.7 0.85 1 1.5 2"   # Mpps, upwards until one loses
 AFX_SECONDS=0.4                     # the length of each of those runs
 N_PROBE=200000                      # frames of the unpaced tap probes
 
