@@ -117,3 +117,40 @@ uint32_t xi_random_ssrc(uint32_t fallback)
 			v = fallback;
 	return v;
 }
+
+void xi_local_streams_push(struct xi_local_stream **head, struct xi_local_stream *s,
+			   uint32_t ssrc)
+{
+	s->ssrc = ssrc;
+	s->next = *head;
+	*head = s;
+}
+
+struct xi_local_stream *xi_local_streams_find(struct xi_local_stream *head, uint32_t ssrc)
+{
+	for (; head; head = head->next)
+		if (head->ssrc == ssrc)
+			return head;
+	return NULL;
+}
+
+struct xi_local_stream *xi_local_streams_take(struct xi_local_stream **head, uint32_t ssrc)
+{
+	for (struct xi_local_stream **pp = head; *pp; pp = &(*pp)->next)
+		if ((*pp)->ssrc == ssrc) {
+			struct xi_local_stream *s = *pp;
+
+			*pp = s->next;
+			return s;
+		}
+	return NULL;
+}
+
+struct xi_local_stream *xi_local_streams_pop(struct xi_local_stream **head)
+{
+	struct xi_local_stream *s = *head;
+
+	if (s)
+		*head = s->next;
+	return s;
+}

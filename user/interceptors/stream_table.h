@@ -69,4 +69,22 @@ bool xi_interval_due(struct xi_interval *t, uint64_t now_ns, uint64_t interval_n
  * still send from different SSRCs then. */
 uint32_t xi_random_ssrc(uint32_t fallback);
 
+/*
+ * Local streams (BindLocalStream) of an interceptor that keeps its own list
+ * (sender-report, nack-responder): struct xi_local_stream first in its
+ * stream struct, the list under the interceptor's own lock.
+ */
+struct xi_local_stream {
+	struct xi_local_stream *next;
+	uint32_t ssrc;
+};
+
+void xi_local_streams_push(struct xi_local_stream **head, struct xi_local_stream *s,
+			   uint32_t ssrc);
+struct xi_local_stream *xi_local_streams_find(struct xi_local_stream *head, uint32_t ssrc);
+/* Unlinks the stream of ssrc and returns it; NULL when there is none. */
+struct xi_local_stream *xi_local_streams_take(struct xi_local_stream **head, uint32_t ssrc);
+/* Unlinks the first stream and returns it; NULL when the list is empty. */
+struct xi_local_stream *xi_local_streams_pop(struct xi_local_stream **head);
+
 #endif

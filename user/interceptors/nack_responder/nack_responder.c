@@ -30,6 +30,7 @@
 
 #include "user/interceptors/nack_responder/nack_responder.h"
 #include "user/interceptors/remote_report.h"
+#include "user/interceptors/stream_table.h"
 
 #define PKT_MAX 2048   /* XI_TAP_FULL: what a copy from TC egress holds */
 
@@ -45,9 +46,8 @@ struct nr_slot {
 };
 
 struct nr_stream {
-	struct nr_stream *next_stream;
+	struct xi_local_stream base;     /* first: the list's link and SSRC */
 	struct nr_gen *gen;
-	uint32_t ssrc;
 	bool has_rtx;
 	uint32_t rtx_ssrc;
 	uint8_t rtx_pt;
@@ -61,7 +61,7 @@ struct nr_gen {
 	struct xi_interceptor ic;
 	struct nr_cfg cfg;
 	pthread_mutex_t lock;
-	struct nr_stream *streams;
+	struct xi_local_stream *streams;
 	struct xi_reader rtcp_next;
 	struct xi_dataplane *dp;
 	uint32_t conn_id;
@@ -79,10 +79,7 @@ static struct nr_gen *gen_of(struct xi_interceptor *ic)
 
 static struct nr_stream *stream_find(struct nr_gen *g, uint32_t ssrc)
 {
-	for (struct nr_stream *s = g->streams; s; s = s->next_stream)
-		if (s->ssrc == ssrc)
-			return s;
-	return NULL;
+	return (struct nr_stream *)xi_local_streams_find(g->streams, ssrc);
 }
 
 /* ---- keeping what left ---- */
@@ -95,7 +92,7 @@ static ssize_t nr_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_att
 
 	if (len >= 12 && len <= PKT_MAX && (pkt[0] >> 6) == 2 &&
 	    ((uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11]) ==
-		    s->ssrc) {
+		    s->base.ssrc) {
 		seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
 		pthread_mutex_lock(&s->gen->lock);
 		slot = &s->slots[seq & (s->gen->cfg.size - 1)];
@@ -185,7 +182,7 @@ static void nack_answer(struct nr_gen *g, const struct xi_rtcp_packet *p)
 	n = xi_rtcp_nack_expand(p, g->seqs, sizeof(g->seqs) / sizeof(g->seqs[0]));
 	for (int i = 0; i < n; i++)
 		resend(g, s, g->seqs[i], &add);
-	xi_remote_report_merge(g->dp, g->conn_id, s->ssrc, &add, false, false);
+	xi_remote_report_merge(g->dp, g->conn_id, s->base.ssrc, &add, false, false);
 }
 
 static ssize_t nr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
@@ -233,14 +230,12 @@ static int nr_bind_local_stream(struct xi_interceptor *ic, const struct xi_strea
 		return -ENOMEM;
 	}
 	s->gen = g;
-	s->ssrc = info->ssrc;
 	s->has_rtx = info->ssrc_rtx != 0;
 	s->rtx_ssrc = info->ssrc_rtx;
 	s->rtx_pt = info->payload_type_rtx;
 	s->next = next;
 	pthread_mutex_lock(&g->lock);
-	s->next_stream = g->streams;
-	g->streams = s;
+	xi_local_streams_push(&g->streams, &s->base, info->ssrc);
 	pthread_mutex_unlock(&g->lock);
 	ret->write = nr_write;
 	ret->ctx = s;
@@ -251,15 +246,12 @@ static void nr_unbind_local_stream(struct xi_interceptor *ic, const struct xi_st
 {
 	struct nr_gen *g = gen_of(ic);
 
-	pthread_mutex_lock(&g->lock);
-	for (struct nr_stream **pp = &g->streams; *pp; pp = &(*pp)->next_stream)
-		if ((*pp)->ssrc == info->ssrc) {
-			struct nr_stream *s = *pp;
+	struct xi_local_stream *s;
 
-			*pp = s->next_stream;
-			stream_free(s, g->cfg.size);
-			break;
-		}
+	pthread_mutex_lock(&g->lock);
+	s = xi_local_streams_take(&g->streams, info->ssrc);
+	if (s)
+		stream_free((struct nr_stream *)s, g->cfg.size);
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -278,12 +270,8 @@ static int nr_close(struct xi_interceptor *ic)
 {
 	struct nr_gen *g = gen_of(ic);
 
-	while (g->streams) {
-		struct nr_stream *s = g->streams;
-
-		g->streams = s->next_stream;
-		stream_free(s, g->cfg.size);
-	}
+	for (struct xi_local_stream *s; (s = xi_local_streams_pop(&g->streams));)
+		stream_free((struct nr_stream *)s, g->cfg.size);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 	return 0;

@@ -45,9 +45,8 @@ struct sr_cfg {
 };
 
 struct sr_stream {
-	struct sr_stream *next_stream;
+	struct xi_local_stream base;     /* first: the list's link and SSRC */
 	struct sr_gen *gen;
-	uint32_t ssrc;
 	uint32_t clock_rate;
 	struct xi_writer next;
 	struct xi_sender_report_state st;
@@ -58,7 +57,7 @@ struct sr_gen {
 	struct xi_interceptor ic;
 	struct sr_cfg cfg;
 	pthread_mutex_t lock;
-	struct sr_stream *streams;
+	struct xi_local_stream *streams;
 	bool have_writer;
 	struct xi_writer writer;
 	struct xi_reader rtcp_next;
@@ -77,10 +76,7 @@ static struct sr_gen *gen_of(struct xi_interceptor *ic)
 
 static struct sr_stream *stream_find(struct sr_gen *g, uint32_t ssrc)
 {
-	for (struct sr_stream *s = g->streams; s; s = s->next_stream)
-		if (s->ssrc == ssrc)
-			return s;
-	return NULL;
+	return (struct sr_stream *)xi_local_streams_find(g->streams, ssrc);
 }
 
 /* ns * rate / 1e9 mod 2^32 without overflowing 64 bits. */
@@ -104,7 +100,7 @@ static ssize_t sr_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_att
 	struct sr_stream *s = ctx;
 	struct xi_rtp_header hdr;
 
-	if (xi_rtp_header_parse(pkt, len, &hdr) == 0 && hdr.ssrc == s->ssrc) {
+	if (xi_rtp_header_parse(pkt, len, &hdr) == 0 && hdr.ssrc == s->base.ssrc) {
 		pthread_mutex_lock(&s->gen->lock);
 		s->st.packets++;
 		s->st.octets += hdr.payload_len;
@@ -196,7 +192,7 @@ static ssize_t sr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attri
 static int sr_send(struct sr_gen *g, struct sr_stream *s, uint64_t now_ns)
 {
 	struct xi_rtcp_sr sr = {
-		.ssrc = s->ssrc,
+		.ssrc = s->base.ssrc,
 		.ntp = xi_ntp_of_mono(now_ns),
 		.rtp_ts = xi_sender_report_rtp_ts(&s->st, s->clock_rate, now_ns),
 		.packet_count = (uint32_t)s->st.packets,
@@ -223,7 +219,9 @@ static int sr_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	if (xi_interval_due(&g->tick, now_ns, g->cfg.interval_ns) && g->have_writer) {
 		/* The moment of the report: now, not when poll was scheduled. */
 		now_ns = xi_mono_ns();
-		for (struct sr_stream *s = g->streams; s; s = s->next_stream) {
+		for (struct xi_local_stream *b = g->streams; b; b = b->next) {
+			struct sr_stream *s = (struct sr_stream *)b;
+
 			if (!s->st.packets)
 				continue;
 			e = sr_send(g, s, now_ns);
@@ -249,12 +247,10 @@ static int sr_bind_local_stream(struct xi_interceptor *ic, const struct xi_strea
 	if (!s)
 		return -ENOMEM;
 	s->gen = g;
-	s->ssrc = info->ssrc;
 	s->clock_rate = info->clock_rate;
 	s->next = next;
 	pthread_mutex_lock(&g->lock);
-	s->next_stream = g->streams;
-	g->streams = s;
+	xi_local_streams_push(&g->streams, &s->base, info->ssrc);
 	pthread_mutex_unlock(&g->lock);
 	ret->write = sr_write;
 	ret->ctx = s;
@@ -266,14 +262,7 @@ static void sr_unbind_local_stream(struct xi_interceptor *ic, const struct xi_st
 	struct sr_gen *g = gen_of(ic);
 
 	pthread_mutex_lock(&g->lock);
-	for (struct sr_stream **pp = &g->streams; *pp; pp = &(*pp)->next_stream)
-		if ((*pp)->ssrc == info->ssrc) {
-			struct sr_stream *s = *pp;
-
-			*pp = s->next_stream;
-			free(s);
-			break;
-		}
+	free(xi_local_streams_take(&g->streams, info->ssrc));
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -305,12 +294,8 @@ static int sr_close(struct xi_interceptor *ic)
 {
 	struct sr_gen *g = gen_of(ic);
 
-	while (g->streams) {
-		struct sr_stream *s = g->streams;
-
-		g->streams = s->next_stream;
+	for (struct xi_local_stream *s; (s = xi_local_streams_pop(&g->streams));)
 		free(s);
-	}
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 	return 0;
