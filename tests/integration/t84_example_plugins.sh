@@ -150,11 +150,13 @@ import sys
 plis = [float(l) for l in open(sys.argv[1]) if l.strip()]
 rtp = {int(s): float(t) for t, s in (l.split() for l in open(sys.argv[2]) if l.strip())}
 after_gap = rtp[160]
-# The gap PLI: the one PLI sent within 20 ms of the first packet after the gap.
+# The gap PLI: a PLI sent within 20 ms of the first packet after the gap.
+# The interval's own may fall due in the same 20 ms (its timer runs on its
+# own, as pion's does): then two are there, and one of them is the gap's.
 near = [p for p in plis if 0 <= p - after_gap < 0.020]
-if len(near) != 1:
+if not 1 <= len(near) <= 2:
     sys.exit(f"{len(near)} PLIs within 20 ms of seq 160 (at {after_gap:.3f}): {plis}")
-rest = [p for p in plis if p is not near[0]]
+rest = [p for p in plis if p is not near[-1]]
 deltas = [round(b - a, 3) for a, b in zip(rest, rest[1:])]
 if len(rest) < 5 or any(not 0.300 <= d <= 0.500 for d in deltas):
     sys.exit(f"interval PLIs not every 400 ms (the gap of 3 must add none): {deltas}")
