@@ -41,6 +41,12 @@ PY
 PEER=$!
 T_PIDS+=("$PEER")
 for _ in $(seq 100); do [ -e "$T_TMP/peer.ready" ] && break; sleep 0.05; done
+# UDP datagrams the tx namespace's kernel dropped for a bad checksum.
+csum_errors() {
+  tb_tx awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+    else print $col["InCsumErrors"] }' /proc/net/snmp
+}
+CSUM0=$(csum_errors)
 tx_capture_start "udp port 7000"
 # dumpcap says it captures a moment before its filter sees the first frames;
 # the packets below are few and come at once.
@@ -96,7 +102,11 @@ wait "$CAP"
 expect_eq "$(xargs <"$T_TMP/peer.txt")" \
   "0 1007310000000000 1 1007310001000000 2 1007310002000000 3 1007310003000000 4 1007310004000000 5 - 6 - 7 41eeee00 8 41eeee00 9 30550000 10 3100051007000000 11 3100061007000000 12 3100071007000000" \
   "sequence numbers and extension bytes at the peer"
+# The peer's kernel checked every checksum: all ten raw packets arrived
+# (above) and none failed. tshark's own check, of what the capture holds:
+# dumpcap sometimes misses the first packets of a run, never a bad one.
+expect_eq "$(($(csum_errors) - CSUM0))" 0 "UDP checksum errors at the peer's kernel"
 status=$(tshark -r "$T_TMP/tx.pcapng" -o udp.check_checksum:TRUE -Y "udp.srcport == 5004 && rtp.seq < 10" \
-  -d udp.port==7000,rtp -T fields -e udp.checksum.status 2>/dev/null | sort | uniq -c | xargs)
-expect_eq "$status" "10 1" "UDP checksums of the raw packets, as tshark checks them (1: good)"
+  -d udp.port==7000,rtp -T fields -e udp.checksum.status 2>/dev/null | sort -u | xargs)
+[ -z "$status" ] || expect_eq "$status" 1 "UDP checksums of the raw packets, as tshark checks them (1: good)"
 expect_eq "$(stats_get "$id" 22136 sent_packets)" 13 "packets header-stats counted leaving"
