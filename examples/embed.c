@@ -45,7 +45,7 @@ static int pt_counter_bind_remote_stream(struct xi_interceptor *ic,
 	return 0;
 }
 
-static int pt_counter_close(struct xi_interceptor *ic)
+static int pt_counter_close(struct xi_interceptor *ic, unsigned flags)
 {
 	free(xi_container_of(ic, struct pt_counter, base));
 	return 0;

@@ -17,10 +17,10 @@
 XI_BUILTINS(XI_CATALOG_USE)
 
 /* The type stays incomplete here: only the address is taken. */
-struct xi_stage_desc;
+struct xi_stage;
 #define XI_STAGE_USE_(ID, slot, sym)                                          \
-	extern const struct xi_stage_desc xi_stage_##sym;                     \
-	__attribute__((used)) static const struct xi_stage_desc *const xi__stage_##sym = &xi_stage_##sym;
+	extern const struct xi_stage xi_stage_##sym;                     \
+	__attribute__((used)) static const struct xi_stage *const xi__stage_##sym = &xi_stage_##sym;
 XI_STAGES(XI_STAGE_USE_)
 #undef XI_STAGE_USE_
 

@@ -271,6 +271,11 @@ int xi_chain_poll(struct xi_chain *chain, uint64_t now_ns)
 
 int xi_chain_close(struct xi_chain *chain, struct xi_err *err)
 {
+	return xi_chain_close_flags(chain, 0, err);
+}
+
+int xi_chain_close_flags(struct xi_chain *chain, unsigned flags, struct xi_err *err)
+{
 	struct xi_err failures;
 	char name[XI_NAME_MAX * 2], ebuf[128];
 	size_t i, n_failed = 0;
@@ -286,7 +291,7 @@ int xi_chain_close(struct xi_chain *chain, struct xi_err *err)
 		/* The name may live in memory that close releases. */
 		snprintf(name, sizeof(name), "%s",
 			 ic && ic->name ? ic->name : "interceptor");
-		rc = xi_interceptor_close(ic);
+		rc = xi_interceptor_close_flags(ic, flags);
 		if (rc >= 0)
 			continue;
 		n_failed++;
@@ -352,9 +357,9 @@ static int chain_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	return xi_chain_poll(chain_of(ic), now_ns);
 }
 
-static int chain_close(struct xi_interceptor *ic)
+static int chain_close(struct xi_interceptor *ic, unsigned flags)
 {
-	return xi_chain_close(chain_of(ic), NULL);
+	return xi_chain_close_flags(chain_of(ic), flags, NULL);
 }
 
 static const struct xi_interceptor_ops chain_ops = {

@@ -113,11 +113,15 @@ int xi_chain_builder_add_entry(struct xi_chain_builder *b, struct xi_catalog_ent
 	return builder_append(b, xi_catalog_entry_factory(entry), entry, config);
 }
 
-/* Closes slots [0, made) newest first, the reverse of how they were made. */
-static void build_unwind(struct xi_chain *chain, size_t made)
+/* Closes slots [0, made) newest first, the reverse of how they were made.
+ * A build that wrote kernel state removes what it wrote: a failed build
+ * leaves nothing. */
+static void build_unwind(struct xi_chain *chain, size_t made, const struct xi_build_ctx *ctx)
 {
+	unsigned flags = ctx && (ctx->flags & XI_BUILD_WRITE_STATE) ? XI_CLOSE_REMOVE_STATE : 0;
+
 	while (made--)
-		xi_interceptor_close(chain->slots[made].ic);
+		xi_interceptor_close_flags(chain->slots[made].ic, flags);
 	xi_chain_discard(chain);
 }
 
@@ -165,7 +169,7 @@ int xi_chain_builder_build(struct xi_chain_builder *b, const struct xi_build_ctx
 	for (i = 0; i < b->n; i++) {
 		rc = build_one(&b->elems[i], ctx ? ctx : &no_ctx, &chain->slots[i]);
 		if (rc < 0) {
-			build_unwind(chain, i);
+			build_unwind(chain, i, ctx);
 			return xi_err_set(err, rc, "build: %s[%zu]: %s",
 					  b->elems[i].factory->name, i,
 					  strerror_r(-rc, ebuf, sizeof(ebuf)));

@@ -148,10 +148,15 @@ int xi_interceptor_poll(struct xi_interceptor *ic, uint64_t now_ns)
 
 int xi_interceptor_close(struct xi_interceptor *ic)
 {
+	return xi_interceptor_close_flags(ic, 0);
+}
+
+int xi_interceptor_close_flags(struct xi_interceptor *ic, unsigned flags)
+{
 	if (!ic)
 		return 0;
 	if (ic->ops && ic->ops->close)
-		return ic->ops->close(ic);
+		return ic->ops->close(ic, flags);
 	if (ic->ops == &xi_noop_ops)
 		free(ic);
 	return 0;

@@ -204,6 +204,10 @@ enum xi_conn_path {
 XI_API int xi_dataplane_conn_path(struct xi_dataplane *dp, uint32_t id, enum xi_conn_path *ret);
 XI_API const char *xi_conn_path_name(enum xi_conn_path path);   /* "xdp", "tap", "afxdp" */
 XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
+/* The connection's default RTP clock rate (Hz), for SSRCs bound without one:
+ * what its packets' xi_pkt_ctx.default_clock_rate says. -ENOENT: no such
+ * connection. */
+XI_API int xi_dataplane_conn_set_clock_rate(struct xi_dataplane *dp, uint32_t id, uint32_t rate);
 /* Sorted ids; free *ret_ids with free(). */
 XI_API int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);
 

@@ -85,8 +85,14 @@ struct xi_interceptor_ops {
 	int (*poll)(struct xi_interceptor *ic, uint64_t now_ns);
 	/* Releases everything the interceptor holds and frees it. When NULL,
 	 * xi_interceptor_close frees nothing: it cannot know how ic was
-	 * allocated, except for xi_noop_new's, which it frees. */
-	int (*close)(struct xi_interceptor *ic);
+	 * allocated, except for xi_noop_new's, which it frees. flags
+	 * (XI_CLOSE_*) say what happens to kernel state the interceptor's
+	 * connection has: with XI_CLOSE_REMOVE_STATE it removes the entries of
+	 * its connection from its stage's maps (the connection is being deleted,
+	 * or its add undone); without, it leaves them (a process letting go of
+	 * a connection that lives on in the kernel).
+	 */
+	int (*close)(struct xi_interceptor *ic, unsigned flags);
 };
 
 /*
@@ -120,6 +126,10 @@ XI_API int xi_interceptor_poll(struct xi_interceptor *ic, uint64_t now_ns);
 /* Calls ops->close. NULL is fine. A chain drops its reference to the element's
  * factory after this (xi_chain_close). */
 XI_API int xi_interceptor_close(struct xi_interceptor *ic);
+/* The close op's flags. */
+#define XI_CLOSE_REMOVE_STATE 0x1u
+/* As xi_interceptor_close, with XI_CLOSE_* flags for ops->close. */
+XI_API int xi_interceptor_close_flags(struct xi_interceptor *ic, unsigned flags);
 
 /*
  * The no-op interceptor. Its operations are exported so an implementation can

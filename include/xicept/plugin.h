@@ -37,19 +37,23 @@
  * registered, or a stage object the verifier rejects is reported (one line
  * naming the file) and the plugin skipped; everything else keeps working.
  *
- * XDP stages. An XDP-kind factory of a plugin (kind XI_KIND_XDP, xdp_prog
- * set) ships its stage as a BPF object beside the .so and describes it with
- * xi_plugin_stage_add from init. At attach (or, for an interface attached
- * before the plugin was installed, when a connection first needs it), the
- * object is opened, every map whose name has a pin in the interface's
- * directory (xi_scratch, xi_stages, xi_reasons, xi_config ...) is reused with
- * bpf_map__reuse_fd, its own maps are sized by their keying (like a built-in
- * stage's) and pinned as p<SLOT>_<map>, and its program goes into a free slot
- * of xi_stages, pinned as p<SLOT>_<prog>. Chains tail-call it as they do a
- * built-in. Its stats schema shows in `xicept stats`. The stage's source
- * includes <xicept/bpf/xi_common.h> (installed with the headers) for the
- * shared maps, xi_scratch_get(), xi_count() and xi_next_stage(), and ends
- * with `return xi_next_stage(ctx, pc);` to run the rest of the chain.
+ * XDP stages. An XDP-kind factory of a plugin points at its stage as a
+ * built-in does (xi_factory.stage, <xicept/stage.h>), with slot
+ * XI_STAGE_SLOT_ANY and object naming its BPF object beside the .so; the
+ * loader keeps the stages of the factories it moves, after the object passed
+ * the same ownership checks as the plugin. At attach (or, for an interface
+ * attached before the plugin was installed, when a connection first needs
+ * it), the object is opened, every map whose name has a pin in the
+ * interface's directory (xi_scratch, xi_stages, xi_reasons, xi_config ...)
+ * is reused with bpf_map__reuse_fd, its own maps are sized by their keying
+ * (like a built-in stage's) and pinned as p<SLOT>_<map>, and its program goes
+ * into a free slot of xi_stages, pinned as p<SLOT>_<prog>. Chains tail-call
+ * it as they do a built-in; conn del and conn set-chain sweep its maps by
+ * their keying; `xicept stats` and /metrics show its stats schema. The
+ * stage's source includes <xicept/bpf/xi_common.h> (installed with the
+ * headers) for the shared maps, xi_scratch_get(), xi_count() and
+ * xi_next_stage(), and ends with `return xi_next_stage(ctx, pc);` to run the
+ * rest of the chain.
  */
 #ifndef XICEPT_PLUGIN_H
 #define XICEPT_PLUGIN_H
@@ -67,11 +71,12 @@ extern "C" {
 struct xi_catalog;
 struct xi_dataplane;
 struct xi_factory;
-struct xi_ssrc_stats;
 
 /* Raised whenever a change to a public header could break a plugin built
- * against the previous one. */
-#define XI_PLUGIN_ABI_VERSION 1u
+ * against the previous one. 2: one struct xi_stage for built-in and plugin
+ * stages (xi_factory.stage, no xi_plugin_stage_add), XI_BUILD_WRITE_STATE and
+ * the close op's XI_CLOSE_* flags instead of asking the dataplane. */
+#define XI_PLUGIN_ABI_VERSION 2u
 
 struct xi_plugin_info {
 	size_t sz;                  /* sizeof(struct xi_plugin_info) */
@@ -89,61 +94,7 @@ typedef int (*xi_plugin_init_fn)(struct xi_catalog *cat, const struct xi_plugin_
 
 typedef void (*xi_plugin_report_fn)(void *user, const char *path, int code, const char *msg);
 
-/* ---- stage objects ---- */
-
-/* How a stage's map is keyed, which says what a connection leaves in it and
- * which attach option sizes it. */
-enum xi_plugin_key {
-	XI_PLUGIN_KEY_NONE = 0,     /* not per connection: kept as compiled */
-	XI_PLUGIN_KEY_CONN = 1,     /* __u32 conn_id: --max-conns */
-	XI_PLUGIN_KEY_STREAM = 2,   /* struct xi_stream_key: --max-streams */
-};
-
-struct xi_plugin_stage_map {
-	const char *name;           /* the map's name in the object; NULL ends the list */
-	enum xi_plugin_key key;
-};
-
-/* Per-stream counters for `xicept stats`: one map (an index into maps)
- * keyed by struct xi_stream_key, and a function naming a value's fields
- * with xi_ssrc_stats_set. */
-struct xi_plugin_stage_stats {
-	unsigned map;
-	size_t value_size;
-	bool locked;                /* the value holds a bpf_spin_lock */
-	bool percpu;                /* a per-CPU map of __u64 counters: summed */
-	void (*fields)(const void *value, struct xi_ssrc_stats *s);
-};
-
-struct xi_plugin_stage {
-	size_t sz;                  /* sizeof(struct xi_plugin_stage) */
-	const char *object;         /* file name beside the .so: "pt-filter.bpf.o" */
-	const char *prog;           /* the stage program: f->xdp_prog */
-	const struct xi_plugin_stage_map *maps;   /* the maps the stage owns */
-	const struct xi_plugin_stage_stats *stats;/* NULL: none */
-};
-
-/* From xicept_plugin_init only: f (registered by this init) runs as the
- * stage that stage describes. The object must pass the same ownership
- * checks as the plugin. -EINVAL, -ENOENT (no such object), -EPERM, -ENOMEM. */
-XI_API int xi_plugin_stage_add(const struct xi_plugin_info *info, const struct xi_factory *f,
-			       const struct xi_plugin_stage *stage);
-
-/* Appends one named counter to s, for a stage's stats->fields. */
-XI_API void xi_ssrc_stats_set(struct xi_ssrc_stats *s, const char *name, int64_t value);
-
-/* For an XDP-kind factory building against an interface (ctx->dp): the fd
- * of map number `map` of f's stage on that interface, loading the stage
- * there first if it is not yet (root). -ENOENT: f has no stage;
- * other negative errnos: the load failed. */
-XI_API int xi_dataplane_stage_map_fd(struct xi_dataplane *dp, const struct xi_factory *f,
-				     unsigned map);
-/* Whether a factory's build should write its configuration into the maps
- * (a connection being added) and whether its close should remove it (a
- * connection being deleted, or an add being undone). Otherwise the chain is
- * only rebuilt to run its userspace part and must leave the maps alone. */
-XI_API bool xi_dataplane_build_writes_maps(const struct xi_dataplane *dp);
-XI_API bool xi_dataplane_close_removes_maps(const struct xi_dataplane *dp);
+/* ---- stages (struct xi_stage: <xicept/stage.h>) ---- */
 
 /* Loads every plugin stage this process knows onto the interface (attach
  * does this): report hears of each that failed, the verifier's refusal

@@ -19,6 +19,7 @@
 #include <xicept/error.h>
 #include <xicept/interceptor.h>
 #include <xicept/config.h>
+#include <xicept/stage.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,13 +40,21 @@ struct xi_build_ctx {
 	uint32_t conn_id;
 	struct xi_dataplane *dp; /* NULL: no XDP; XDP-kind elements run as C twins */
 	void *user;              /* passed through to factories untouched */
+	unsigned flags;          /* XI_BUILD_* */
 };
+
+/* The build writes the element's configuration into its stage's maps: a
+ * connection is being added, or its chain changed. Without it the kernel
+ * state exists already (a process rebuilding a chain to run its userspace
+ * part, or to delete it) and the build must leave the maps alone. Removing
+ * state is the close's: XI_CLOSE_REMOVE_STATE (interceptor.h). */
+#define XI_BUILD_WRITE_STATE 0x1u
 
 struct xi_factory {
 	const char *name;              /* [a-z][a-z0-9-]*, shorter than XI_NAME_MAX */
 	const char *description;       /* one line */
 	enum xi_kind kind;
-	const char *xdp_prog;          /* XI_KIND_XDP: its stage program, e.g. "xi_ssrc_filter" */
+	const struct xi_stage *stage;  /* XI_KIND_XDP: its stage (<xicept/stage.h>) */
 	const struct xi_config_key *keys; /* NULL or a table ended by name == NULL */
 	size_t config_size;            /* sizeof the factory's config struct */
 	int (*new_interceptor)(const struct xi_factory *f, const void *config,
@@ -93,8 +102,10 @@ XI_API int xi_chain_builder_add_entry(struct xi_chain_builder *b,
 XI_API size_t xi_chain_builder_len(const struct xi_chain_builder *b);
 /* One new interceptor per factory, in order. No factories gives an empty chain
  * (a no-op). If a factory fails, the interceptors already made are closed
- * (newest first) and its error is returned, with err naming the element:
- * "build: <name>[<i>]: <strerror>". ctx may be NULL (all zero). */
+ * (newest first; with XI_CLOSE_REMOVE_STATE when ctx has XI_BUILD_WRITE_STATE,
+ * so a failed build leaves no kernel state) and its error is returned, with
+ * err naming the element: "build: <name>[<i>]: <strerror>". ctx may be NULL
+ * (all zero). */
 XI_API int xi_chain_builder_build(struct xi_chain_builder *b, const struct xi_build_ctx *ctx,
 				  struct xi_chain **ret, struct xi_err *err);
 
@@ -138,6 +149,8 @@ XI_API int xi_chain_poll(struct xi_chain *chain, uint64_t now_ns);
  * first error; err (may be NULL) names every failure:
  * "2 of 3 interceptors failed to close: a[0]: Input/output error; c[2]: ..." */
 XI_API int xi_chain_close(struct xi_chain *chain, struct xi_err *err);
+/* As xi_chain_close, closing each element with XI_CLOSE_* flags. */
+XI_API int xi_chain_close_flags(struct xi_chain *chain, unsigned flags, struct xi_err *err);
 
 #ifdef __cplusplus
 }

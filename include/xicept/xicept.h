@@ -11,6 +11,7 @@
 #include <xicept/interceptor.h>
 #include <xicept/config.h>
 #include <xicept/registry.h>
+#include <xicept/stage.h>
 #include <xicept/catalog.h>
 #include <xicept/dataplane.h>
 

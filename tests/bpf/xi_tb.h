@@ -39,7 +39,7 @@ static inline struct tb *tb_open(void)
 	tb->skel = xicept__open_and_load();
 	tb->ncpu = libbpf_num_possible_cpus();
 	/* As attach does: the stage descriptors fill xi_stages. */
-	if (tb->skel && xi_stage_fill_slots(tb->skel->obj, bpf_map__fd(tb->skel->maps.xi_stages))) {
+	if (tb->skel && xi_stage_fill_slots(tb->skel->obj, bpf_map__fd(tb->skel->maps.xi_stages), XI_FILL_STAGES)) {
 		xicept__destroy(tb->skel);
 		tb->skel = NULL;
 	}

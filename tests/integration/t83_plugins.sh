@@ -33,7 +33,7 @@ expect_eq "$T_RC" 0 "registry list with bad plugins beside a good one"
 err() { grep -F "plugin $P/$1:" <<<"$T_ERR"; }
 expect_eq "$(wc -l <<<"$T_ERR")" 6 "one line per bad plugin"
 expect_match "$(err b-no-init.so)" "missing symbol xicept_plugin_init; skipped$" "missing init"
-expect_match "$(err c-abi.so)" "built for plugin ABI 999, this xicept has plugin ABI 1; skipped$" "wrong ABI"
+expect_match "$(err c-abi.so)" "built for plugin ABI 999, this xicept has plugin ABI 2; skipped$" "wrong ABI"
 expect_match "$(err d-dup.so)" "duplicate interceptor 'noop@1.0' \(already from user/interceptors/noop/noop.c:[0-9]+\); skipped$" "duplicate name"
 expect_match "$(err e-init.so)" "xicept_plugin_init failed: Input/output error; skipped$" "failing init"
 expect_match "$(err f-garbage.so)" "cannot load: .*; skipped$" "not loadable"

@@ -117,6 +117,25 @@ expect_eq "$(pt_drops_of "$slot" | jq -c '[.[] | {pt, n}]')" '[{"pt":0,"n":10},{
 expect_eq "$(pt_drops_of "$slot11" | jq -c '[.[] | {pt, n}]')" '[{"pt":100,"n":25}]' \
   "1.1's per-PT drops: connection 2 only"
 
+# set-chain away from the plugin stage leaves none of connection 2's entries
+# in the stage's per-connection and per-stream maps (swept by their keying,
+# as conn del does), and connection 1's stay.
+entries_of() {   # SLOT MAP CONN: how many entries of CONN the pinned map holds
+  bpftool map dump pinned "$TB_PIN_ROOT/$IF/p${1}_$2" -j |
+    jq --argjson c "$3" '[.[] | .formatted // . | select((.key | if type == "object" then .conn_id else . end) == $c)] | length'
+}
+expect_eq "$(entries_of "$slot11" ptf_conns 2)" 1 "before set-chain: connection 2's config in 1.1's ptf_conns"
+expect_eq "$(entries_of "$slot11" ptf_drops 2)" 1 "before set-chain: connection 2's SSRC in 1.1's ptf_drops"
+c1_drops=$(entries_of "$slot" ptf_drops 1)
+[ "$c1_drops" -gt 0 ] || fail "connection 1 has no entries in 1.0's ptf_drops"
+t_run xi conn set-chain "$IF" 2 'header-stats'
+expect_eq "$T_RC" 0 "set-chain 2 to header-stats ($T_ERR)"
+expect_eq "$(stages 2)" "header-stats" "status: connection 2 runs header-stats only"
+expect_eq "$(entries_of "$slot11" ptf_conns 2)" 0 "after set-chain: nothing of connection 2 in ptf_conns"
+expect_eq "$(entries_of "$slot11" ptf_drops 2)" 0 "after set-chain: nothing of connection 2 in ptf_drops"
+expect_eq "$(entries_of "$slot" ptf_conns 1)" 1 "after set-chain: connection 1's config stays in 1.0's"
+expect_eq "$(entries_of "$slot" ptf_drops 1)" "$c1_drops" "after set-chain: connection 1's SSRCs stay in 1.0's"
+
 # Rebuilt, connection 1's successor gets 1.1.
 t_run xi conn del "$IF" 1
 expect_eq "$T_RC" 0 "conn del 1 ($T_ERR)"

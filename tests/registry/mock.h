@@ -243,7 +243,7 @@ static inline int mock_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	return m->cfg.fail_poll;
 }
 
-static inline int mock_close(struct xi_interceptor *ic)
+static inline int mock_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct mock_ic *m = mock_of(ic);
 	int rc = m->cfg.fail_close;
@@ -318,13 +318,17 @@ static inline void mock_release(const struct xi_factory *f)
 }
 
 /* A factory for mocks; its config is a struct mock_cfg. */
+static const struct xi_stage mock_stage = {
+	.sz = sizeof(struct xi_stage), .name = "mock", .slot = XI_STAGE_SLOT_ANY, .prog = "xi_mock",
+};
+
 static inline struct xi_factory mock_factory(const char *name, enum xi_kind kind)
 {
 	struct xi_factory f = {
 		.name = name,
 		.description = "counting mock",
 		.kind = kind,
-		.xdp_prog = kind == XI_KIND_XDP ? "xi_mock" : NULL,
+		.stage = kind == XI_KIND_XDP ? &mock_stage : NULL,
 		.config_size = sizeof(struct mock_cfg),
 		.new_interceptor = mock_new_interceptor,
 		.release = mock_release,

@@ -148,7 +148,7 @@ static void test_noop_catalog_entry(void **state)
 	assert_string_equal(f->name, "noop");
 	assert_string_equal(f->description, "passes every packet unchanged");
 	assert_int_equal(f->kind, XI_KIND_XDP);
-	assert_string_equal(f->xdp_prog, "xi_noop");
+	assert_string_equal(f->stage->prog, "xi_noop");
 	assert_null(f->keys);
 	assert_int_equal(f->config_size, 0);
 	assert_int_equal(f->new_interceptor(f, NULL, NULL, &ic), 0);

@@ -79,8 +79,8 @@ static json_t *factory_json(const struct xi_catalog_entry *e)
 	json_object_set_new(o, "origin_kind",
 			    json_string(xi_origin_kind_name(xi_catalog_entry_origin_kind(e))));
 	json_object_set_new(o, "description", json_string(f->description ? f->description : ""));
-	if (f->kind == XI_KIND_XDP && f->xdp_prog)
-		json_object_set_new(o, "xdp_prog", json_string(f->xdp_prog));
+	if (f->kind == XI_KIND_XDP && f->stage && f->stage->prog)
+		json_object_set_new(o, "xdp_prog", json_string(f->stage->prog));
 	for (const struct xi_config_key *k = f->keys; k && k->name; k++)
 		json_array_append_new(keys, key_json(k));
 	json_object_set_new(o, "keys", keys);

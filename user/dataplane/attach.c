@@ -191,7 +191,7 @@ static int map_size_by_name(struct xicept *skel, const char *name, __u32 n)
  * stage's by its descriptor's keying, so a new stage is sized unedited. */
 static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	int r;
 
 	r = map_size_by_name(skel, map_names[XI_MAP_FLOWS4], o->max_flows);
@@ -209,7 +209,7 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 		r = bpf_map__set_map_flags(skel->maps.xi_conn_meta,
 					   bpf_map__map_flags(skel->maps.xi_conn_meta) |
 					   BPF_F_NO_PREALLOC);
-	for (size_t i = 0; !r && (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; !r && (d = xi_dataplane_stage_at(NULL, i)); i++)
 		for (unsigned m = 0; !r && d->maps && d->maps[m].name; m++) {
 			if (d->maps[m].key == XI_STAGE_KEY_CONN)
 				r = map_size_by_name(skel, d->maps[m].name, o->max_conns);
@@ -254,9 +254,9 @@ static int attach_load(const char *ifname, int ifindex, const struct xi_attach_o
 	if (!r)
 		r = config_write(skel, opts);
 	if (!r)
-		r = xi_stage_fill_slots(skel->obj, bpf_map__fd(skel->maps.xi_stages));
+		r = xi_stage_fill_slots(skel->obj, bpf_map__fd(skel->maps.xi_stages), XI_FILL_STAGES);
 	if (!r)
-		r = xi_kernel_progs_fill(skel->obj, bpf_map__fd(skel->maps.xi_progs));
+		r = xi_stage_fill_slots(skel->obj, bpf_map__fd(skel->maps.xi_progs), XI_FILL_PROGS);
 	if (!r)
 		r = pin_all(skel, ifname);
 	if (!r) {
@@ -378,13 +378,13 @@ static int map_max_entries(int fd, __u32 *ret)
  * them: the meta is keyed like every per-connection hash. */
 static int tables_read(struct xi_dataplane *dp)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	int r;
 
 	r = map_max_entries(dp->map_fds[XI_MAP_CONN_META], &dp->max_conns);
 	if (!r)
 		r = map_max_entries(dp->map_fds[XI_MAP_FLOWS4], &dp->max_flows);
-	for (size_t i = 0; !r && !dp->max_streams && (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; !r && !dp->max_streams && (d = xi_dataplane_stage_at(NULL, i)); i++)
 		for (unsigned m = 0; !r && d->maps && d->maps[m].name; m++)
 			if (d->maps[m].key == XI_STAGE_KEY_STREAM) {
 				r = map_max_entries(dp->stage_fds[d->slot][m], &dp->max_streams);

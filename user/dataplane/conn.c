@@ -26,6 +26,7 @@
 #include <xicept/stream.h>
 
 #include "user/dataplane/conn_local.h"
+#include "user/dataplane/chain.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/plugin_stage.h"
 
@@ -252,48 +253,6 @@ static int id_reserve(struct xi_dataplane *dp, struct xi_conn_meta *meta, uint32
 	return -EBUSY;
 }
 
-static ssize_t no_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
-{
-	return -ENODATA;   /* the control plane binds streams, it never reads them */
-}
-
-static void stream_info_make(const struct xi_conn_meta_stream *s, struct xi_stream_info *ret)
-{
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->id, sizeof(ret->id), "ssrc-%u", s->ssrc);
-	ret->ssrc = s->ssrc;
-	ret->payload_type = s->payload_type;
-	ret->clock_rate = s->clock_rate;
-}
-
-static void streams_unbind(struct xi_chain *chain, const struct xi_conn_meta *meta, size_t n)
-{
-	struct xi_stream_info info;
-
-	for (size_t i = n; i-- > 0;) {
-		stream_info_make(&meta->streams[i], &info);
-		xi_interceptor_unbind_remote_stream(xi_chain_interceptor(chain), &info);
-	}
-}
-
-static int streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
-			struct xi_err *err)
-{
-	struct xi_reader next = { .read = no_read }, out;
-	struct xi_stream_info info;
-	int r;
-
-	for (uint32_t i = 0; i < meta->n_streams; i++) {
-		stream_info_make(&meta->streams[i], &info);
-		r = xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info, next, &out);
-		if (r) {
-			streams_unbind(chain, meta, i);
-			return xi_err_set(err, r, "binding stream %u: %s", info.ssrc, strerror(-r));
-		}
-	}
-	return 0;
-}
-
 /* The XDP part of the chain as stage ids. A chain that goes on in userspace
  * ends its XDP part with XI_STAGE_TAP when the rest only observes, else with
  * XI_STAGE_TO_USER: while that slot is empty (no daemon runs the userspace
@@ -339,7 +298,8 @@ static int conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, stru
 
 		if (r == -ENOENT)
 			return xi_err_set(err, -EINVAL, "%s: no XDP stage program '%s'",
-					  f ? f->name : "?", f && f->xdp_prog ? f->xdp_prog : "");
+					  f ? f->name : "?", f && f->stage && f->stage->prog ?
+					  f->stage->prog : "");
 		if (r)
 			return r;
 		val->stages[val->n_stages++] = (__u8)slot;
@@ -446,36 +406,6 @@ static void conn_entries_delete(struct xi_dataplane *dp, uint32_t id)
 	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 }
 
-/* Kernel entries the chain made, whether or not its factories removed
- * them: a chain that cannot be rebuilt any more (a factory gone from the
- * catalog) must not leave its counters behind. */
-static void conn_sweep(struct xi_dataplane *dp, uint32_t id)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++)
-		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
-			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
-
-			if (fd < 0)
-				continue;
-			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
-				xi_dataplane_delete_conn_streams(fd, id);
-			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
-				bpf_map_delete_elem(fd, &id);
-		}
-}
-
-static int chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
-		       struct xi_chain **ret, struct xi_err *err)
-{
-	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp };
-
-	if (!dp->cat)
-		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
-	return xi_catalog_build(dp->cat, text, &ctx, ret, err);
-}
-
 /* Tells xi_entry that the flow's local port has flows of its kind (see
  * xi_ports in abi.h); set before the flow exists, never cleared. */
 static int port_mark(struct xi_dataplane *dp, const struct xi_flow_key *key, struct xi_err *err)
@@ -510,10 +440,9 @@ static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_con
 	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_ANY))
 		return xi_err_set(err, errno == E2BIG ? -ENOSPC : -errno,
 				  "writing connection %u: %s", id, strerror(errno));
-	dp->phase = XI_PHASE_CREATE;
-	r = chain_build(dp, id, meta->chain, &chain, err);
+	r = xi_dataplane_chain_build(dp, id, meta->chain, XI_BUILD_WRITE_STATE, &chain, err);
 	if (!r)
-		r = streams_bind(chain, meta, err);
+		r = xi_dataplane_streams_bind(chain, meta, err);
 	/* Only a per-stream map can fill up while the chain is made: the
 	 * per-connection ones have room for every id. */
 	if (r == -ENOSPC)
@@ -528,15 +457,14 @@ static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_con
 			    xi_err_set(err, errno == EEXIST ? -EEXIST : -errno,
 				       "writing the flow: %s", strerror(errno));
 		if (r)
-			streams_unbind(chain, meta, meta->n_streams);
+			xi_dataplane_streams_unbind(chain, meta, meta->n_streams);
 	}
 	if (r) {
-		xi_chain_close(chain, NULL);   /* in CREATE: removes what it wrote */
+		xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, NULL);   /* what it wrote */
 		conn_slot_clear(dp, id);
 	} else {
 		dp->conns[dp->n_conns++] = (struct xi_dataplane_conn){ .id = id, .chain = chain };
 	}
-	dp->phase = XI_PHASE_KEEP;
 	return r;
 }
 
@@ -585,14 +513,14 @@ static ssize_t conns_find(const struct xi_dataplane *dp, uint32_t id)
 }
 
 /* The chain this handle built, taken out of its list, or one rebuilt from
- * the meta without writing anything (the phase is REMOVE). */
+ * the meta without writing anything. */
 static int chain_take(struct xi_dataplane *dp, const struct xi_conn_meta *meta,
 		      struct xi_chain **ret, struct xi_err *err)
 {
 	ssize_t at = conns_find(dp, meta->conn_id);
 
 	if (at < 0)
-		return chain_build(dp, meta->conn_id, meta->chain, ret, err);
+		return xi_dataplane_chain_build(dp, meta->conn_id, meta->chain, 0, ret, err);
 	*ret = dp->conns[at].chain;
 	dp->conns[at] = dp->conns[--dp->n_conns];
 	return 0;
@@ -691,16 +619,14 @@ static int conn_remove(struct xi_dataplane *dp, uint32_t id, bool *ret_found,
 	flow_key_make(&spec, &key);
 	flow_ref_make(dp, &key, &ref);
 	bpf_map_delete_elem(ref.fd, ref.key);   /* traffic first */
-	dp->phase = XI_PHASE_REMOVE;
 	r = chain_take(dp, &meta, &chain, err);
 	if (!r) {
-		streams_unbind(chain, &meta, meta.n_streams);
-		r = xi_chain_close(chain, err);
+		xi_dataplane_streams_unbind(chain, &meta, meta.n_streams);
+		r = xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, err);
 	}
-	dp->phase = XI_PHASE_KEEP;
 	/* The connection goes even when its chain could not be rebuilt or
 	 * closed cleanly: r still tells the caller. */
-	conn_sweep(dp, id);
+	xi_dataplane_stages_sweep(dp, id, XI_SLOTS_ALL);
 	return r;
 }
 
@@ -753,9 +679,26 @@ int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_s
 	return 0;
 }
 
+int xi_dataplane_conn_set_clock_rate(struct xi_dataplane *dp, uint32_t id, uint32_t rate)
+{
+	struct xi_conn val;
+	int fd;
+
+	if (!dp)
+		return -EINVAL;
+	fd = dp->map_fds[XI_MAP_CONNS];
+	if (bpf_map_lookup_elem(fd, &id, &val))
+		return errno == ENOENT || errno == E2BIG ? -ENOENT : -errno;
+	if (val.conn_id != id)
+		return -ENOENT;   /* an empty xi_conns slot */
+	val.default_clock_rate = rate;
+	if (bpf_map_update_elem(fd, &id, &val, BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
 void xi_dataplane_conns_release(struct xi_dataplane *dp)
 {
-	dp->phase = XI_PHASE_KEEP;
 	for (size_t i = 0; i < dp->n_conns; i++)
 		xi_chain_close(dp->conns[i].chain, NULL);
 	free(dp->conns);

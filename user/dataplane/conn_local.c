@@ -168,7 +168,7 @@ int xi_conn_egress_make(const struct xi_chain *chain, struct xi_conn *val, struc
 	val->n_egress = 0;
 	for (size_t i = xi_chain_len(chain); i-- > 0;) {
 		const struct xi_factory *f = xi_chain_factory(chain, i);
-		const struct xi_stage_desc *d;
+		const struct xi_stage *d;
 
 		if (!f)
 			continue;
@@ -176,7 +176,7 @@ int xi_conn_egress_make(const struct xi_chain *chain, struct xi_conn *val, struc
 			tap = true;
 		if (f->kind != XI_KIND_XDP)
 			continue;
-		d = xi_stage_by_prog(f->xdp_prog);
+		d = f->stage;
 		if (!d || !d->egress_prog)
 			continue;
 		if (val->n_egress + 1 >= XI_CHAIN_STAGES_MAX)

@@ -25,6 +25,29 @@
 #include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 
+static const struct xi_stat_def local_schema[] = {
+	{ "direction", XI_STAT_LABEL, "1: the SSRC was seen leaving (a local stream)." },
+	{ "sent_packets", XI_STAT_COUNTER, "RTP packets of the local stream that left." },
+	{ "sent_octets", XI_STAT_COUNTER, "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
+	{ "sent_header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
+	{ "sent_rtcp_packets", XI_STAT_COUNTER, "RTCP packets that left with this sender SSRC." },
+	{ "last_rtp_ts", XI_STAT_LABEL, "RTP timestamp of the last packet that left." },
+	{ "last_send_ns", XI_STAT_LABEL, "When the last packet left, CLOCK_MONOTONIC ns." },
+	{ NULL },
+};
+
+static const struct xi_stat_def remote_schema[] = {
+	{ "remote_reports", XI_STAT_COUNTER, "Reports the remote sent about this local stream." },
+	{ "rtt_us", XI_STAT_GAUGE, "Round-trip time from the last report with LSR (RFC 3550 6.4.1), us; -1: none yet." },
+	{ "remote_fraction_lost", XI_STAT_GAUGE, "Fraction lost the remote reported, in 1/256." },
+	{ "remote_lost", XI_STAT_GAUGE, "Cumulative packets lost the remote reported." },
+	{ "remote_jitter", XI_STAT_GAUGE, "Interarrival jitter the remote reported, RTP timestamp units." },
+	{ "nack_requested", XI_STAT_COUNTER, "Packets the remote asked for again (generic NACK)." },
+	{ "nack_resent", XI_STAT_COUNTER, "Of those, resent." },
+	{ "nack_missed", XI_STAT_COUNTER, "Of those, no longer held: not resent." },
+	{ NULL },
+};
+
 static void local_fields(const void *value, struct xi_ssrc_stats *s)
 {
 	const struct xi_local_stats *v = value;
@@ -68,16 +91,19 @@ static const struct xi_stage_stats local_stats = {
 	.map = XI_EGRESS_MAP_LOCAL,
 	.value_size = sizeof(struct xi_local_stats),
 	.locked = true,
+	.schema = local_schema,
 	.fields = local_fields,
 };
 
 static const struct xi_stage_stats remote_stats = {
 	.map = XI_EGRESS_MAP_REMOTE,
 	.value_size = sizeof(struct xi_remote_report),
+	.schema = remote_schema,
 	.fields = remote_fields,
 };
 
-const struct xi_stage_desc xi_stage_egress = {
+const struct xi_stage xi_stage_egress = {
+	.sz = sizeof(struct xi_stage),
 	.name = "egress",
 	.slot = XI_STAGE_EGRESS,
 	.prog = "xi_tc_egress",
@@ -86,27 +112,6 @@ const struct xi_stage_desc xi_stage_egress = {
 	.stats = &local_stats,
 	.stats2 = &remote_stats,
 };
-
-int xi_stage_fill_egress_slots(struct bpf_object *obj, int prog_array_fd)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
-		struct bpf_program *p;
-		__u32 slot = d->slot;
-		int fd;
-
-		if (d->on_demand || !d->egress_prog)
-			continue;
-		p = bpf_object__find_program_by_name(obj, d->egress_prog);
-		if (!p)
-			return -ENOENT;
-		fd = bpf_program__fd(p);
-		if (bpf_map_update_elem(prog_array_fd, &slot, &fd, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
 
 static int config_note(int cfg_fd, bool own_qdisc, __u32 handle, __u32 priority)
 {
@@ -136,7 +141,7 @@ int xi_egress_attach(struct bpf_object *obj, int ifindex)
 
 	if (!prog || !stages || !cfg)
 		return -ENOENT;
-	r = xi_stage_fill_egress_slots(obj, bpf_map__fd(stages));
+	r = xi_stage_fill_slots(obj, bpf_map__fd(stages), XI_FILL_EGRESS);
 	if (r)
 		return r;
 	r = bpf_tc_hook_create(&hook);

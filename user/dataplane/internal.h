@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the XDP-kind factories (user/interceptors/<name>/) and the parts of
- * the control plane (user/dataplane/) share: the map fds of an opened
- * interface and the phase that tells a factory whether kernel state is being
- * created, kept or removed.
+ * What the parts of the control plane (user/dataplane/) and the engine
+ * share: the map fds of an opened interface. Interceptors do not include
+ * this: a stage's interceptor uses <xicept/stage.h>, as a plugin's does.
  */
 #ifndef XICEPT_DATAPLANE_INTERNAL_H
 #define XICEPT_DATAPLANE_INTERNAL_H
@@ -36,20 +35,13 @@ enum xi_dataplane_map {
 
 /*
  * Kernel state outlives the process, so an interceptor cannot tie it to its
- * own lifetime. The phase says what its build, unbind and close do to maps:
- *   KEEP:   nothing is written or removed (a handle closing, a chain rebuilt
- *           by another process to run its userspace part);
- *   CREATE: conn_add in progress: build writes its config, and close undoes
- *           it, since a connection whose add fails must leave nothing;
- *   REMOVE: conn_del: build writes nothing (the state exists), unbind and
- *           close remove exactly the connection's entries.
+ * own lifetime. What a chain does to the maps is said where it happens: a
+ * build with XI_BUILD_WRITE_STATE writes the elements' configuration (conn
+ * add, set-chain's new chain), a close with XI_CLOSE_REMOVE_STATE removes
+ * the connection's entries (conn del, an add undone); a handle closing, or a
+ * chain rebuilt to run its userspace part, does neither.
  * bind_remote_stream always writes: the entries are keyed and idempotent.
  */
-enum xi_dataplane_phase {
-	XI_PHASE_KEEP = 0,
-	XI_PHASE_CREATE,
-	XI_PHASE_REMOVE,
-};
 
 /* A chain this handle built, kept until conn_del or close. */
 struct xi_dataplane_conn {
@@ -71,7 +63,6 @@ struct xi_dataplane {
 	int entry_fd;
 	uint32_t max_conns, max_flows, max_streams;   /* the table sizes of the attach */
 	uint32_t id_hint;             /* the id to try first: the one after the last taken */
-	enum xi_dataplane_phase phase;
 	struct xi_dataplane_conn *conns;
 	size_t n_conns, cap_conns;
 	struct xi_dp_plugins *plugins;   /* plugin stages on it (plugin_stage.c) */
@@ -81,26 +72,8 @@ int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map
 /* The fd of map `map` (an index into the descriptor's maps) of the stage in
  * slot; -EINVAL when there is none. */
 int xi_dataplane_stage_fd(const struct xi_dataplane *dp, uint32_t slot, unsigned map);
-static inline bool xi_dataplane_build_writes(const struct xi_dataplane *dp)
-{
-	return dp->phase == XI_PHASE_CREATE;
-}
-static inline bool xi_dataplane_close_removes(const struct xi_dataplane *dp)
-{
-	return dp->phase != XI_PHASE_KEEP;
-}
-
-/* Per-CPU maps whose values are n __u64 counters (user/dataplane/percpu.c):
- * the sum of every CPU's copy of key, or -errno (-ENOENT: no such key); and
- * adding to CPU 0's copy, creating the entry. Not atomic with XDP's adds. */
-int xi_percpu_sum(int fd, const void *key, uint64_t *ret, size_t n);
-int xi_percpu_add(int fd, const void *key, const uint64_t *add, size_t n);
-
-/* Deletes every entry of a per-stream map (key struct xi_stream_key) whose
- * conn_id is conn_id. Returns how many, or a negative errno. Inside
- * xi_dataplane_conn_del_many it only notes the map, returns 0, and the run's
- * end sweeps every noted map once. */
-int xi_dataplane_delete_conn_streams(int map_fd, uint32_t conn_id);
+/* xi_percpu_sum, xi_percpu_add and xi_dataplane_delete_conn_streams are
+ * public, for every stage's interceptor: <xicept/stage.h>. */
 
 /* Pin path of one map or program of the interface; -ENAMETOOLONG. */
 int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size);

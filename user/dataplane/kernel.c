@@ -218,33 +218,11 @@ int xi_kernel_entry_get(int ifindex, int *ret_fd, uint32_t *ret_id)
 
 /* ---- programs: put back when the arrays were emptied ---- */
 
-int xi_kernel_progs_fill(struct bpf_object *obj, int progs_fd)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(obj, d->prog);
-		__u32 slot = d->slot;
-		int fd;
-
-		if (!p)
-			return -ENOENT;
-		/* xi_progs is an XDP program array: TC egress's program is
-		 * found through its own filter. */
-		if (bpf_program__type(p) != BPF_PROG_TYPE_XDP)
-			continue;
-		fd = bpf_program__fd(p);
-		if (bpf_map_update_elem(progs_fd, &slot, &fd, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
 static bool progs_complete(const struct kobj *k)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(NULL, i)); i++)
 		if (d->slot != XI_STAGE_EGRESS && k->progs[d->slot] < 0)
 			return false;
 	return true;
@@ -254,12 +232,12 @@ static bool progs_complete(const struct kobj *k)
  * kernel emptied the array, so its chains' tail calls would fail. */
 static int stages_refill(const struct kobj *k)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	int fd = kobj_map(k, "xi_stages");
 
 	if (fd < 0)
 		return fd;
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
+	for (size_t i = 0; (d = xi_dataplane_stage_at(NULL, i)); i++) {
 		__u32 slot = d->slot, id;
 
 		if (d->on_demand || bpf_map_lookup_elem(fd, &slot, &id) == 0)
@@ -290,7 +268,7 @@ static int progs_reload(struct kobj *k)
 	if (!r)
 		r = xicept__load(skel);
 	if (!r)
-		r = xi_kernel_progs_fill(skel->obj, kobj_map(k, PROGS_MAP));
+		r = xi_stage_fill_slots(skel->obj, kobj_map(k, PROGS_MAP), XI_FILL_PROGS);
 	xicept__destroy(skel);
 	if (!r)
 		r = kobj_progs_read(k);
@@ -392,7 +370,7 @@ static int pins_make(const char *ifname, int entry_fd, uint32_t entry_id, const 
 	for (size_t i = 0; !r && i < k->n_maps; i++)
 		r = pin_one(dir, k->maps[i].name, k->maps[i].fd);
 	for (int i = 0; !r && i < XI_STAGES_SLOTS; i++) {
-		const struct xi_stage_desc *d = xi_stage_by_slot((uint32_t)i);
+		const struct xi_stage *d = xi_stage_by_slot((uint32_t)i);
 
 		if (d && k->progs[i] >= 0)
 			r = pin_one(dir, d->prog, k->progs[i]);
@@ -523,7 +501,7 @@ static int pins_fn(void *p)
 
 static int dp_fill(struct xi_dataplane *dp, struct kobj *k, int entry_fd)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 
 	for (int i = 0; i < XI_MAP__MAX; i++) {
 		int fd = kobj_map(k, xi_dataplane_map_name(i));
@@ -534,7 +512,7 @@ static int dp_fill(struct xi_dataplane *dp, struct kobj *k, int entry_fd)
 		if (dp->map_fds[i] < 0)
 			return -errno;
 	}
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(NULL, i)); i++)
 		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
 			int fd = m < XI_STAGE_MAPS_MAX ? kobj_map(k, d->maps[m].name) : -E2BIG;
 

@@ -21,8 +21,6 @@ int xi_kernel_is_entry(int prog_fd);
 /* An fd of xicept's xi_entry on ifindex's hook. -ENOENT: no program;
  * -EBUSY: another's program (*ret_id says which). */
 int xi_kernel_entry_get(int ifindex, int *ret_fd, uint32_t *ret_id);
-/* Every stage program of obj into its slot of the PROG_ARRAY xi_progs. */
-int xi_kernel_progs_fill(struct bpf_object *obj, int progs_fd);
 /* Opens dp (ifname set, fds -1) from the program on ifindex's hook, makes
  * the pins where they are missing, puts back emptied stage slots.
  * -ENOENT: xicept is not attached there. */

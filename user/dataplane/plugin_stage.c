@@ -2,7 +2,7 @@
 /*
  * XDP stages from plugins (include/xicept/plugin.h).
  *
- * The process keeps one table of the stages its plugins described; an
+ * The plugin loader keeps the stages of its plugins (user/plugin/stages.c); an
  * interface keeps, in the pinned hash xi_plugins, which NAME@VERSION sits in
  * which slot of xi_stages. Loading a stage on an interface opens its object,
  * reuses every map the interface has a pin of (the shared ones: scratch,
@@ -34,183 +34,21 @@
 
 #define PLUGINS_MAP "xi_plugins"
 
-/* One described stage, for the life of the process. */
-struct plugin_stage {
-	const struct xi_factory *f;
-	char id[XI_ID_MAX];              /* "pt-filter@1.0": its key in xi_plugins */
-	char object[PATH_MAX];
-	const struct xi_plugin_info *info;   /* while staged only */
-	struct xi_stage_desc desc;       /* slot 0: each interface has its own */
-	struct xi_stage_map maps[XI_STAGE_MAPS_MAX + 1];
-	struct xi_stage_stats stats;
-};
-
 struct xi_plugins_value {
 	__u32 slot;
 };
 
 /* What one interface handle knows of its plugin stages. */
 struct dp_plugin {
-	const struct plugin_stage *ps;   /* NULL: a stage of a plugin not loaded here */
+	const struct xi_plugin_stage_rec *ps;   /* NULL: a stage of a plugin not loaded here */
 	char id[XI_ID_MAX];
-	struct xi_stage_desc desc;       /* ps->desc with this interface's slot */
+	struct xi_stage desc;            /* ps->stage with this interface's slot */
 };
 
 struct xi_dp_plugins {
 	struct dp_plugin slots[XI_STAGES_SLOTS];
 	bool used[XI_STAGES_SLOTS];
 };
-
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct plugin_stage **table;
-static size_t n_table;
-/* Staged by the init running now (the loader serialises loads). */
-static const struct xi_plugin_info *staging_info;
-static struct plugin_stage **staged;
-static size_t n_staged;
-static struct xi_err staged_err;
-
-void xi_plugin_stages_begin(const struct xi_plugin_info *info)
-{
-	pthread_mutex_lock(&table_lock);
-	staging_info = info;
-	n_staged = 0;
-	xi_err_clear(&staged_err);
-	pthread_mutex_unlock(&table_lock);
-}
-
-int xi_plugin_stages_check(struct xi_err *err)
-{
-	int rc;
-
-	pthread_mutex_lock(&table_lock);
-	rc = staged_err.code;
-	if (rc)
-		xi_err_set(err, rc, "%s", staged_err.msg);
-	pthread_mutex_unlock(&table_lock);
-	return rc;
-}
-
-void xi_plugin_stages_end(bool keep)
-{
-	struct plugin_stage **v;
-
-	pthread_mutex_lock(&table_lock);
-	v = keep && n_staged ? realloc(table, (n_table + n_staged) * sizeof(*v)) : NULL;
-	if (v)
-		table = v;
-	for (size_t i = 0; i < n_staged; i++) {
-		if (v) {
-			staged[i]->info = NULL;
-			table[n_table++] = staged[i];
-		} else {
-			free(staged[i]);
-		}
-	}
-	free(staged);
-	staged = NULL;
-	n_staged = 0;
-	staging_info = NULL;
-	pthread_mutex_unlock(&table_lock);
-}
-
-static int stage_fail(int rc, const char *fmt, const char *a, const char *b)
-{
-	if (!staged_err.code)
-		xi_err_set(&staged_err, rc, fmt, a, b);
-	return rc;
-}
-
-int xi_plugin_stage_add(const struct xi_plugin_info *info, const struct xi_factory *f,
-			const struct xi_plugin_stage *stage)
-{
-	struct plugin_stage *ps, **v;
-	struct xi_err err;
-	size_t nm = 0;
-	int rc = 0;
-
-	pthread_mutex_lock(&table_lock);
-	if (!info || info != staging_info) {
-		pthread_mutex_unlock(&table_lock);
-		return -EINVAL;   /* only from a plugin's init */
-	}
-	if (!f || !f->name || !stage || stage->sz < sizeof(*stage) || !stage->object ||
-	    !stage->prog || f->kind != XI_KIND_XDP || !f->xdp_prog ||
-	    strcmp(f->xdp_prog, stage->prog) || strchr(stage->object, '/')) {
-		rc = stage_fail(-EINVAL, "stage of '%s': needs an XDP-kind factory whose xdp_prog "
-				"is the stage's program, and an object file name%s",
-				f && f->name ? f->name : "?", "");
-		goto out;
-	}
-	for (; stage->maps && stage->maps[nm].name; nm++)
-		;
-	if (nm > XI_STAGE_MAPS_MAX || (stage->stats && (stage->stats->map >= nm ||
-							!stage->stats->fields))) {
-		rc = stage_fail(-EINVAL, "stage of '%s': too many maps or a bad stats schema%s",
-				f->name, "");
-		goto out;
-	}
-	ps = calloc(1, sizeof(*ps));
-	v = ps ? realloc(staged, (n_staged + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		free(ps);
-		rc = stage_fail(-ENOMEM, "out of memory%s%s", "", "");
-		goto out;
-	}
-	staged = v;
-	ps->f = f;
-	ps->info = info;
-	xi_factory_id(f, ps->id, sizeof(ps->id));
-	snprintf(ps->object, sizeof(ps->object), "%s/%s", info->dir, stage->object);
-	rc = xi_plugin_path_check(ps->object, &err);
-	if (rc) {
-		free(ps);
-		rc = stage_fail(rc, "stage object %s: %s", stage->object, err.msg);
-		goto out;
-	}
-	for (size_t i = 0; i < nm; i++)
-		ps->maps[i] = (struct xi_stage_map){ stage->maps[i].name,
-						     (enum xi_stage_key)stage->maps[i].key };
-	ps->desc.name = ps->id;   /* stats and status say which version */
-	ps->desc.prog = stage->prog;
-	ps->desc.maps = ps->maps;
-	if (stage->stats) {
-		ps->stats = (struct xi_stage_stats){
-			.map = stage->stats->map, .value_size = stage->stats->value_size,
-			.locked = stage->stats->locked, .percpu = stage->stats->percpu,
-			.fields = stage->stats->fields,
-		};
-		ps->desc.stats = &ps->stats;
-	}
-	staged[n_staged++] = ps;
-out:
-	pthread_mutex_unlock(&table_lock);
-	return rc;
-}
-
-static const struct plugin_stage *stage_of_factory(const struct xi_factory *f)
-{
-	const struct plugin_stage *ps = NULL;
-
-	pthread_mutex_lock(&table_lock);
-	for (size_t i = 0; f && i < n_table && !ps; i++)
-		if (table[i]->f == f)
-			ps = table[i];
-	pthread_mutex_unlock(&table_lock);
-	return ps;
-}
-
-static const struct plugin_stage *stage_of_id(const char *id)
-{
-	const struct plugin_stage *ps = NULL;
-
-	pthread_mutex_lock(&table_lock);
-	for (size_t i = 0; i < n_table && !ps; i++)
-		if (!strcmp(table[i]->id, id))
-			ps = table[i];
-	pthread_mutex_unlock(&table_lock);
-	return ps;
-}
 
 /* ---- on an interface ---- */
 
@@ -232,7 +70,7 @@ static int own_pin_name(uint32_t slot, const char *name, char *buf, size_t size)
 static int dp_plugin_open(struct xi_dataplane *dp, uint32_t slot, const char *id)
 {
 	struct xi_dp_plugins *pl = dp_plugins(dp);
-	const struct plugin_stage *ps = stage_of_id(id);
+	const struct xi_plugin_stage_rec *ps = xi_plugin_stage_by_id(id);
 	struct dp_plugin *p;
 	char pin[128];
 
@@ -246,10 +84,10 @@ static int dp_plugin_open(struct xi_dataplane *dp, uint32_t slot, const char *id
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	p->ps = ps;
 	if (ps) {
-		p->desc = ps->desc;
+		p->desc = ps->stage;
 		p->desc.slot = slot;
-		for (unsigned m = 0; ps->maps[m].name; m++) {
-			int fd, r = own_pin_name(slot, ps->maps[m].name, pin, sizeof(pin));
+		for (unsigned m = 0; ps->stage.maps && ps->stage.maps[m].name; m++) {
+			int fd, r = own_pin_name(slot, ps->stage.maps[m].name, pin, sizeof(pin));
 
 			fd = r ? r : xi_dataplane_pin_get(dp->ifname, pin);
 			if (fd < 0)
@@ -291,17 +129,9 @@ void xi_dataplane_plugin_stages_free(struct xi_dataplane *dp)
 	dp->plugins = NULL;
 }
 
-const struct xi_stage_desc *xi_dataplane_stage_at(const struct xi_dataplane *dp, size_t i)
+const struct xi_stage *xi_dataplane_plugin_stage_at(const struct xi_dataplane *dp, size_t i)
 {
-	const struct xi_stage_desc *d = xi_stage_at(i);
-	size_t n = 0;
-
-	if (d)
-		return d;
-	while (xi_stage_at(n))
-		n++;
-	i -= n;
-	for (uint32_t s = 0; dp && dp->plugins && s < XI_STAGES_SLOTS; s++) {
+	for (uint32_t s = 0; dp->plugins && s < XI_STAGES_SLOTS; s++) {
 		const struct dp_plugin *p = &dp->plugins->slots[s];
 
 		if (!dp->plugins->used[s] || !p->ps)
@@ -314,7 +144,7 @@ const struct xi_stage_desc *xi_dataplane_stage_at(const struct xi_dataplane *dp,
 
 const char *xi_dataplane_slot_name(const struct xi_dataplane *dp, uint32_t slot)
 {
-	const struct xi_stage_desc *d = xi_stage_by_slot(slot);
+	const struct xi_stage *d = xi_stage_by_slot(slot);
 
 	if (d)
 		return d->name;
@@ -376,17 +206,17 @@ static int slot_free(struct xi_dataplane *dp, int plugins_fd, uint32_t *ret)
 	return -ENOSPC;
 }
 
-static const struct xi_stage_map *own_map(const struct plugin_stage *ps, const char *name)
+static const struct xi_stage_map *own_map(const struct xi_plugin_stage_rec *ps, const char *name)
 {
-	for (unsigned m = 0; ps->maps[m].name; m++)
-		if (!strcmp(ps->maps[m].name, name))
-			return &ps->maps[m];
+	for (unsigned m = 0; ps->stage.maps && ps->stage.maps[m].name; m++)
+		if (!strcmp(ps->stage.maps[m].name, name))
+			return &ps->stage.maps[m];
 	return NULL;
 }
 
 /* Every map of obj: the stage's own sized for this interface, the rest
  * reused from the interface's pins. */
-static int object_maps_prepare(struct xi_dataplane *dp, const struct plugin_stage *ps,
+static int object_maps_prepare(struct xi_dataplane *dp, const struct xi_plugin_stage_rec *ps,
 			       struct bpf_object *obj, struct xi_err *err)
 {
 	struct bpf_map *map;
@@ -422,32 +252,32 @@ static int object_maps_prepare(struct xi_dataplane *dp, const struct plugin_stag
 	return 0;
 }
 
-static void own_pins_remove(struct xi_dataplane *dp, const struct plugin_stage *ps,
+static void own_pins_remove(struct xi_dataplane *dp, const struct xi_plugin_stage_rec *ps,
 			    uint32_t slot)
 {
 	char pin[128], path[PATH_MAX];
 
-	for (unsigned m = 0; ps->maps[m].name; m++)
-		if (!own_pin_name(slot, ps->maps[m].name, pin, sizeof(pin)) &&
+	for (unsigned m = 0; ps->stage.maps && ps->stage.maps[m].name; m++)
+		if (!own_pin_name(slot, ps->stage.maps[m].name, pin, sizeof(pin)) &&
 		    !xi_dataplane_pin_path(dp->ifname, pin, path, sizeof(path)))
 			unlink(path);
-	if (!own_pin_name(slot, ps->desc.prog, pin, sizeof(pin)) &&
+	if (!own_pin_name(slot, ps->stage.prog, pin, sizeof(pin)) &&
 	    !xi_dataplane_pin_path(dp->ifname, pin, path, sizeof(path)))
 		unlink(path);
 }
 
-static int object_pin(struct xi_dataplane *dp, const struct plugin_stage *ps,
+static int object_pin(struct xi_dataplane *dp, const struct xi_plugin_stage_rec *ps,
 		      struct bpf_object *obj, struct bpf_program *prog, uint32_t slot)
 {
 	char pin[128], path[PATH_MAX];
 	int r;
 
-	for (unsigned m = 0; ps->maps[m].name; m++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, ps->maps[m].name);
+	for (unsigned m = 0; ps->stage.maps && ps->stage.maps[m].name; m++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, ps->stage.maps[m].name);
 
 		if (!map)
 			return -ENOENT;
-		r = own_pin_name(slot, ps->maps[m].name, pin, sizeof(pin));
+		r = own_pin_name(slot, ps->stage.maps[m].name, pin, sizeof(pin));
 		if (!r)
 			r = xi_dataplane_pin_path(dp->ifname, pin, path, sizeof(path));
 		if (!r && bpf_obj_pin(bpf_map__fd(map), path))
@@ -455,7 +285,7 @@ static int object_pin(struct xi_dataplane *dp, const struct plugin_stage *ps,
 		if (r)
 			return r;
 	}
-	r = own_pin_name(slot, ps->desc.prog, pin, sizeof(pin));
+	r = own_pin_name(slot, ps->stage.prog, pin, sizeof(pin));
 	if (!r)
 		r = xi_dataplane_pin_path(dp->ifname, pin, path, sizeof(path));
 	if (!r && bpf_obj_pin(bpf_program__fd(prog), path))
@@ -464,7 +294,7 @@ static int object_pin(struct xi_dataplane *dp, const struct plugin_stage *ps,
 }
 
 /* Loads ps on the interface and publishes it in xi_plugins. */
-static int stage_load(struct xi_dataplane *dp, const struct plugin_stage *ps, int plugins_fd,
+static int stage_load(struct xi_dataplane *dp, const struct xi_plugin_stage_rec *ps, int plugins_fd,
 		      uint32_t *ret_slot, struct xi_err *err)
 {
 	struct xi_plugins_value val;
@@ -481,18 +311,18 @@ static int stage_load(struct xi_dataplane *dp, const struct plugin_stage *ps, in
 	if (!obj)
 		return xi_err_set(err, -errno, "cannot open: %s", strerror(errno));
 	r = object_maps_prepare(dp, ps, obj, err);
-	prog = bpf_object__find_program_by_name(obj, ps->desc.prog);
+	prog = bpf_object__find_program_by_name(obj, ps->stage.prog);
 	if (!r && !prog)
-		r = xi_err_set(err, -ENOENT, "no program %s in the object", ps->desc.prog);
+		r = xi_err_set(err, -ENOENT, "no program %s in the object", ps->stage.prog);
 	if (!r) {
 		bpf_object__for_each_program(prog, obj)
 			bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog),
-								 ps->desc.prog));
-		prog = bpf_object__find_program_by_name(obj, ps->desc.prog);
+								 ps->stage.prog));
+		prog = bpf_object__find_program_by_name(obj, ps->stage.prog);
 		r = bpf_object__load(obj);
 		if (r)
 			xi_err_set(err, r, "the kernel refused program %s: %s (the verifier's "
-				   "log shows with -v)", ps->desc.prog, strerror(-r));
+				   "log shows with -v)", ps->stage.prog, strerror(-r));
 	}
 	if (!r) {
 		r = object_pin(dp, ps, obj, prog, slot);
@@ -522,7 +352,7 @@ static int stage_load(struct xi_dataplane *dp, const struct plugin_stage *ps, in
 }
 
 /* The slot of ps on this interface, loading it there first if need be. */
-static int stage_slot(struct xi_dataplane *dp, const struct plugin_stage *ps, uint32_t *ret,
+static int stage_slot(struct xi_dataplane *dp, const struct xi_plugin_stage_rec *ps, uint32_t *ret,
 		      struct xi_err *err)
 {
 	struct xi_plugins_value val;
@@ -554,18 +384,19 @@ static int stage_slot(struct xi_dataplane *dp, const struct plugin_stage *ps, ui
 int xi_dataplane_stage_slot_of(struct xi_dataplane *dp, const struct xi_factory *f,
 			       uint32_t *ret, struct xi_err *err)
 {
-	const struct plugin_stage *ps = stage_of_factory(f);
-	const struct xi_stage_desc *d;
+	const struct xi_plugin_stage_rec *ps;
 	struct xi_err e = { 0 };
 	int r;
 
-	if (!ps) {
-		d = xi_stage_by_prog(f ? f->xdp_prog : NULL);
-		if (!d)
-			return -ENOENT;
-		*ret = d->slot;
+	if (!f || !f->stage)
+		return -ENOENT;
+	if (f->stage->slot != XI_STAGE_SLOT_ANY) {   /* a built-in's: fixed */
+		*ret = f->stage->slot;
 		return 0;
 	}
+	ps = xi_plugin_stage_of(f);
+	if (!ps)
+		return -ENOENT;   /* a stage no kept plugin brought */
 	r = stage_slot(dp, ps, ret, &e);
 	if (r)
 		xi_err_set(err, r, "%s: stage object %s: %s", ps->id, ps->object, e.msg);
@@ -584,36 +415,19 @@ int xi_dataplane_stage_map_fd(struct xi_dataplane *dp, const struct xi_factory *
 	return r ? r : xi_dataplane_stage_fd(dp, slot, map);
 }
 
-bool xi_dataplane_build_writes_maps(const struct xi_dataplane *dp)
-{
-	return dp && xi_dataplane_build_writes(dp);
-}
-
-bool xi_dataplane_close_removes_maps(const struct xi_dataplane *dp)
-{
-	return dp && xi_dataplane_close_removes(dp);
-}
-
 int xi_dataplane_load_plugin_stages(struct xi_dataplane *dp, xi_plugin_report_fn report,
 				    void *user)
 {
-	size_t n;
+	const struct xi_plugin_stage_rec *ps;
 	int loaded = 0;
 
 	if (!dp)
 		return -EINVAL;
-	pthread_mutex_lock(&table_lock);
-	n = n_table;
-	pthread_mutex_unlock(&table_lock);
-	for (size_t i = 0; i < n; i++) {
-		const struct plugin_stage *ps;
+	for (size_t i = 0; (ps = xi_plugin_stage_at(i)); i++) {
 		struct xi_err err = { 0 };
 		uint32_t slot;
 		int r;
 
-		pthread_mutex_lock(&table_lock);
-		ps = table[i];
-		pthread_mutex_unlock(&table_lock);
 		r = stage_slot(dp, ps, &slot, &err);
 		if (r) {
 			xi_plugin_failure_count(ps->object);
@@ -633,7 +447,9 @@ int xi_dataplane_load_plugin_stages(struct xi_dataplane *dp, xi_plugin_report_fn
 int xi_dataplane_conn_stage_names(struct xi_dataplane *dp, uint32_t id, const char **names,
 				  size_t cap, size_t *ret_n)
 {
+	const struct xi_conn_bank *bank;
 	struct bpf_map_info info = { 0 };
+	struct xi_conn_bank tmp;
 	__u32 len = sizeof(info);
 	struct xi_conn val;
 	size_t n = 0;
@@ -649,8 +465,10 @@ int xi_dataplane_conn_stage_names(struct xi_dataplane *dp, uint32_t id, const ch
 		return -errno;
 	if (val.conn_id != id)
 		return -ENOENT;
-	for (size_t i = 0; i < val.n_stages && i < XI_CHAIN_STAGES_MAX && n < cap; i++) {
-		const char *name = xi_dataplane_slot_name(dp, val.stages[i]);
+	/* The bank packets read now: after a set-chain, the other one. */
+	bank = xi_conn_bank_active(&val, &tmp);
+	for (size_t i = 0; i < bank->n_stages && i < XI_CHAIN_STAGES_MAX && n < cap; i++) {
+		const char *name = xi_dataplane_slot_name(dp, bank->stages[i]);
 
 		names[n++] = name ? name : "?";
 	}

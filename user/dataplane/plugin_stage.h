@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plugin stages on an interface (user/dataplane/plugin_stage.c), for the
- * parts of the control plane that walk stages: built-ins first, then the
- * plugin stages this handle knows, each with the interface's slot.
+ * Plugin stages on an interface (user/dataplane/plugin_stage.c): what the
+ * one walker (xi_dataplane_stage_at, stage.h) adds after the built-ins, each
+ * with the interface's slot.
  */
 #ifndef XICEPT_DATAPLANE_PLUGIN_STAGE_H
 #define XICEPT_DATAPLANE_PLUGIN_STAGE_H
@@ -20,8 +20,9 @@ struct xi_dataplane;
 /* Opens the pins of every plugin stage loaded on the interface (xi_dataplane_open). */
 int xi_dataplane_plugin_stages_open(struct xi_dataplane *dp);
 void xi_dataplane_plugin_stages_free(struct xi_dataplane *dp);
-/* Every stage descriptor of the interface: for (i = 0; (d = ...(dp, i)); i++). */
-const struct xi_stage_desc *xi_dataplane_stage_at(const struct xi_dataplane *dp, size_t i);
+/* The i-th plugin stage loaded on the interface, or NULL: the part of
+ * xi_dataplane_stage_at (stage.h) after the built-ins. */
+const struct xi_stage *xi_dataplane_plugin_stage_at(const struct xi_dataplane *dp, size_t i);
 /* "ssrc-filter", or "pt-filter@1.0" for a plugin's slot; NULL for an empty one. */
 const char *xi_dataplane_slot_name(const struct xi_dataplane *dp, uint32_t slot);
 /* The slot f's stage runs in on this interface: a built-in's, or a

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The table of stage descriptors, made from XI_STAGES: naming every
- * xi_stage_<sym> here is also what keeps each descriptor's object file, and
- * so its factory, in a static link.
+ * The table of built-in stages, made from XI_STAGES, and the one walker over
+ * an interface's stages. Naming every xi_stage_<sym> here is also what keeps
+ * each definition's object file, and so its factory, in a static link.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,10 +10,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "user/dataplane/plugin_stage.h"
 #include "user/dataplane/stage.h"
 
 #define XI_STAGE_ADDRESS_(ID, slot, sym) &xi_stage_##sym,
-static const struct xi_stage_desc *const stages[] = { XI_STAGES(XI_STAGE_ADDRESS_) };
+static const struct xi_stage *const stages[] = { XI_STAGES(XI_STAGE_ADDRESS_) };
 #undef XI_STAGE_ADDRESS_
 
 #define XI_STAGE_CHECK_(ID, slot, sym) \
@@ -21,45 +22,42 @@ static const struct xi_stage_desc *const stages[] = { XI_STAGES(XI_STAGE_ADDRESS
 XI_STAGES(XI_STAGE_CHECK_)
 #undef XI_STAGE_CHECK_
 
-const struct xi_stage_desc *xi_stage_at(size_t i)
+#define N_BUILTIN (sizeof(stages) / sizeof(stages[0]))
+
+const struct xi_stage *xi_dataplane_stage_at(const struct xi_dataplane *dp, size_t i)
 {
-	return i < sizeof(stages) / sizeof(stages[0]) ? stages[i] : NULL;
+	if (i < N_BUILTIN)
+		return stages[i];
+	return dp ? xi_dataplane_plugin_stage_at(dp, i - N_BUILTIN) : NULL;
 }
 
-const struct xi_stage_desc *xi_stage_by_slot(uint32_t slot)
+const struct xi_stage *xi_stage_by_slot(uint32_t slot)
 {
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
-		if (d->slot == slot)
-			return d;
+	for (size_t i = 0; i < N_BUILTIN; i++)
+		if (stages[i]->slot == slot)
+			return stages[i];
 	return NULL;
 }
 
-const struct xi_stage_desc *xi_stage_by_prog(const char *prog)
+int xi_stage_fill_slots(struct bpf_object *obj, int prog_array_fd, enum xi_stage_fill what)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 
-	for (size_t i = 0; prog && (d = xi_stage_at(i)); i++)
-		if (!strcmp(d->prog, prog))
-			return d;
-	return NULL;
-}
-
-int xi_stage_fill_slots(struct bpf_object *obj, int prog_array_fd)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
+	for (size_t i = 0; (d = xi_dataplane_stage_at(NULL, i)); i++) {
+		const char *name = what == XI_FILL_EGRESS ? d->egress_prog : d->prog;
 		struct bpf_program *p;
 		__u32 slot = d->slot;
 		int fd;
 
-		if (d->on_demand)
+		if (!name || (d->on_demand && what != XI_FILL_PROGS))
 			continue;
-		p = bpf_object__find_program_by_name(obj, d->prog);
+		p = bpf_object__find_program_by_name(obj, name);
 		if (!p)
 			return -ENOENT;
+		/* xi_progs is an XDP program array: the egress entry's TC
+		 * program is found through its own filter. */
+		if (what == XI_FILL_PROGS && bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+			continue;
 		fd = bpf_program__fd(p);
 		if (bpf_map_update_elem(prog_array_fd, &slot, &fd, BPF_ANY))
 			return -errno;

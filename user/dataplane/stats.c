@@ -191,12 +191,12 @@ static void keys_unique(struct key_vec *kv)
 }
 
 /* A stage's schemas: its stats, then its stats2. */
-static const struct xi_stage_stats *schema_at(const struct xi_stage_desc *d, unsigned k)
+static const struct xi_stage_stats *schema_at(const struct xi_stage *d, unsigned k)
 {
 	return k == 0 ? d->stats : k == 1 ? d->stats2 : NULL;
 }
 
-static int stats_fd(struct xi_dataplane *dp, const struct xi_stage_desc *d,
+static int stats_fd(struct xi_dataplane *dp, const struct xi_stage *d,
 		    const struct xi_stage_stats *st)
 {
 	return xi_dataplane_stage_fd(dp, d->slot, st->map);
@@ -204,7 +204,7 @@ static int stats_fd(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 
 static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *kv)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	const struct xi_stage_stats *st;
 	struct xi_stream_key key;
 
@@ -229,7 +229,7 @@ static int keys_collect(struct xi_dataplane *dp, uint32_t conn, struct key_vec *
 /* One schema's fields of one key; zeros when the stage has no entry for it
  * (absent true). With only_present, a stage without an entry adds nothing
  * and says so in *absent. */
-static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
+static int stage_fields(struct xi_dataplane *dp, const struct xi_stage *d,
 			const struct xi_stage_stats *st, const struct xi_stream_key *key,
 			void *value, struct xi_ssrc_stats *s, bool only_present, bool *absent)
 {
@@ -262,7 +262,7 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage_desc *d,
 static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, void *value,
 		      struct xi_ssrc_stats *s)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	const struct xi_stage_stats *st;
 	uint64_t absent = 0;
 	bool a;
@@ -291,7 +291,7 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, 
 
 static size_t stats_value_max(const struct xi_dataplane *dp)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 	const struct xi_stage_stats *st;
 	size_t max = 0;
 

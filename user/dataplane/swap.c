@@ -36,6 +36,7 @@
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
+#include "user/dataplane/chain.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/swap.h"
 
@@ -168,48 +169,6 @@ int xi_dataplane_conn_version(struct xi_dataplane *dp, uint32_t id, uint32_t *re
 	return 0;
 }
 
-static int chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
-		       enum xi_dataplane_phase phase, struct xi_chain **ret, struct xi_err *err)
-{
-	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp };
-	int r;
-
-	if (!dp->cat)
-		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
-	dp->phase = phase;
-	r = xi_catalog_build(dp->cat, text, &ctx, ret, err);
-	dp->phase = XI_PHASE_KEEP;
-	return r;
-}
-
-static ssize_t no_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
-{
-	return -ENODATA;
-}
-
-/* As conn_add binds them: what xdp-kind stages write per stream (clock
- * rates) is written for the new chain's stages. */
-static int streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
-			struct xi_err *err)
-{
-	struct xi_reader next = { .read = no_read }, out;
-	struct xi_stream_info info;
-
-	for (uint32_t i = 0; i < meta->n_streams && i < XI_CONN_META_STREAMS; i++) {
-		int r;
-
-		memset(&info, 0, sizeof(info));
-		snprintf(info.id, sizeof(info.id), "ssrc-%u", meta->streams[i].ssrc);
-		info.ssrc = meta->streams[i].ssrc;
-		info.payload_type = meta->streams[i].payload_type;
-		info.clock_rate = meta->streams[i].clock_rate;
-		r = xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info, next, &out);
-		if (r)
-			return xi_err_set(err, r, "binding stream %u: %s", info.ssrc, strerror(-r));
-	}
-	return 0;
-}
-
 /* Bit per slot of the stages a bank runs. */
 static uint32_t bank_slots(const struct xi_conn_bank *b)
 {
@@ -218,27 +177,6 @@ static uint32_t bank_slots(const struct xi_conn_bank *b)
 	for (unsigned i = 0; i < b->n_stages && i < XI_CHAIN_STAGES_MAX; i++)
 		m |= 1u << (b->stages[i] & 31);
 	return m;
-}
-
-/* Every entry of the connection in the maps of the stages in mask. */
-static void stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask)
-{
-	const struct xi_stage_desc *d;
-
-	for (size_t i = 0; (d = xi_stage_at(i)); i++) {
-		if (!(mask & (1u << (d->slot & 31))))
-			continue;
-		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
-			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
-
-			if (fd < 0)
-				continue;
-			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
-				xi_dataplane_delete_conn_streams(fd, id);
-			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
-				bpf_map_delete_elem(fd, &id);
-		}
-	}
 }
 
 /* Each XDP element of the new chain's prefix whose factory is also in the
@@ -336,10 +274,10 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 	if (!strcmp(meta.chain, text))   /* the same chain: nothing to switch */
 		return ret_version ? xi_dataplane_conn_version(dp, id, ret_version) : 0;
 	/* Everything checked before anything is written. */
-	r = chain_build(dp, id, text, XI_PHASE_KEEP, &new, err);
+	r = xi_dataplane_chain_build(dp, id, text, 0, &new, err);
 	if (!r)
 		r = xi_dataplane_conn_value_make(dp, new, &tmp, err);
-	if (!r && chain_build(dp, id, meta.chain, XI_PHASE_KEEP, &old, NULL) == 0)
+	if (!r && xi_dataplane_chain_build(dp, id, meta.chain, 0, &old, NULL) == 0)
 		r = config_check(meta.chain, old, text, new, err);
 	xi_chain_close(old, NULL);
 	xi_chain_close(new, NULL);
@@ -352,10 +290,9 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 	memcpy(nb.stages, tmp.stages, sizeof(nb.stages));
 	/* The new chain's configuration and per-stream entries: stages the old
 	 * chain also has write what is there already (config_check). */
-	r = chain_build(dp, id, text, XI_PHASE_CREATE, &new, err);
+	r = xi_dataplane_chain_build(dp, id, text, XI_BUILD_WRITE_STATE, &new, err);
 	if (!r)
-		r = streams_bind(new, &meta, err);
-	dp->phase = XI_PHASE_KEEP;
+		r = xi_dataplane_streams_bind(new, &meta, err);
 	if (new)
 		xi_chain_close(new, NULL);
 	if (!r)
@@ -366,7 +303,7 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 
 		/* Undo what only the new chain's stages wrote. */
 		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c) == 0)
-			stages_sweep(dp, id, bank_slots(&nb) &
+			xi_dataplane_stages_sweep(dp, id, bank_slots(&nb) &
 					     ~bank_slots(xi_conn_bank_active(&c, &t)));
 		return r;
 	}
@@ -376,7 +313,7 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 		return xi_err_set(err, -errno, "writing connection %u's spec: %s", id,
 				  strerror(errno));
 	/* No packet reads the old bank any more: what only its stages kept goes. */
-	stages_sweep(dp, id, bank_slots(&ob) & ~bank_slots(&nb));
+	xi_dataplane_stages_sweep(dp, id, bank_slots(&ob) & ~bank_slots(&nb));
 	/* The counts of the last 16 versions stay. */
 	if (nb.version > 16)
 		xi_dataplane_chain_runs_delete(dp, id, nb.version - 15);

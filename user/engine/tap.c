@@ -35,7 +35,8 @@ static const struct xi_stage_map tap_maps[] = {
 	{ NULL },
 };
 
-const struct xi_stage_desc xi_stage_tap = {
+const struct xi_stage xi_stage_tap = {
+	.sz = sizeof(struct xi_stage),
 	.name = "tap",
 	.slot = XI_STAGE_TAP,
 	.prog = "xi_tap",

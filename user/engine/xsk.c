@@ -147,7 +147,8 @@ static const struct xi_stage_map to_user_maps[] = {
 	{ NULL },
 };
 
-const struct xi_stage_desc xi_stage_to_user = {
+const struct xi_stage xi_stage_to_user = {
+	.sz = sizeof(struct xi_stage),
 	.name = "to-user",
 	.slot = XI_STAGE_TO_USER,
 	.prog = "xi_to_user",

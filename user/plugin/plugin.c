@@ -193,7 +193,6 @@ static int plugin_init(struct xi_catalog *cat, void *handle, const char *real,
 	if (!staged)
 		return xi_err_set(err, -ENOMEM, "out of memory");
 	xi_catalog_origin_scope(XI_ORIGIN_PLUGIN, real);
-	xi_plugin_stages_begin(&info);
 	rc = init(staged, &info);
 	xi_catalog_origin_scope(XI_ORIGIN_PLUGIN, NULL);
 	if (rc > 0)
@@ -201,7 +200,7 @@ static int plugin_init(struct xi_catalog *cat, void *handle, const char *real,
 	if (rc)
 		xi_err_set(err, rc, "xicept_plugin_init failed: %s", strerror(-rc));
 	else
-		rc = xi_plugin_stages_check(err);
+		rc = xi_plugin_stages_stage(staged, dir, err);
 	if (!rc)
 		rc = plugin_commit(cat, staged, real, err);
 	xi_plugin_stages_end(!rc);

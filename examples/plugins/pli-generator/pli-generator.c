@@ -165,7 +165,7 @@ static int pli_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	return 0;
 }
 
-static int pli_close(struct xi_interceptor *ic)
+static int pli_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct pli_gen *g = pli_of(ic);
 

@@ -166,11 +166,11 @@ static void ptf_unbind_remote_stream(struct xi_interceptor *ic, const struct xi_
 		}
 }
 
-static int ptf_close(struct xi_interceptor *ic)
+static int ptf_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct pt_filter *p = ptf_of(ic);
 
-	if (p->dp && xi_dataplane_close_removes_maps(p->dp))
+	if (p->dp && (flags & XI_CLOSE_REMOVE_STATE))
 		ptf_maps_remove(p);
 	while (p->streams) {
 		struct ptf_stream *s = p->streams;
@@ -203,7 +203,7 @@ static int ptf_new(const struct xi_factory *f, const void *config,
 	p->conn_id = ctx ? ctx->conn_id : 0;
 	for (uint32_t i = 0; i < p->cfg.pt.n; i++)
 		p->allowed[p->cfg.pt.v[i]] = true;
-	if (p->dp && xi_dataplane_build_writes_maps(p->dp))
+	if (p->dp && (ctx->flags & XI_BUILD_WRITE_STATE))
 		r = ptf_maps_write(p);
 	if (r) {
 		free(p);
@@ -228,23 +228,34 @@ static void ptf_stats_fields(const void *value, struct xi_ssrc_stats *s)
 	xi_ssrc_stats_set(s, "dropped_bytes", (int64_t)c->bytes);
 }
 
-static const struct xi_plugin_stage_map ptf_maps[] = {
-	[PTF_MAP_CONNS] = { "ptf_conns", XI_PLUGIN_KEY_CONN },
-	[PTF_MAP_ALLOW] = { "ptf_allow", XI_PLUGIN_KEY_NONE },
-	[PTF_MAP_DROPS] = { "ptf_drops", XI_PLUGIN_KEY_STREAM },
-	[PTF_MAP_PT_DROPS] = { "ptf_pt_drops", XI_PLUGIN_KEY_NONE },
+static const struct xi_stage_map ptf_maps[] = {
+	[PTF_MAP_CONNS] = { "ptf_conns", XI_STAGE_KEY_CONN },
+	[PTF_MAP_ALLOW] = { "ptf_allow", XI_STAGE_KEY_NONE },
+	[PTF_MAP_DROPS] = { "ptf_drops", XI_STAGE_KEY_STREAM },
+	[PTF_MAP_PT_DROPS] = { "ptf_pt_drops", XI_STAGE_KEY_NONE },
 	{ NULL },
 };
 
-static const struct xi_plugin_stage_stats ptf_stats = {
+static const struct xi_stat_def ptf_schema[] = {
+	{ "dropped", XI_STAT_COUNTER, "RTP packets pt-filter dropped.", true },
+	{ "dropped_bytes", XI_STAT_COUNTER, "Bytes of the RTP packets pt-filter dropped." },
+	{ NULL },
+};
+
+static const struct xi_stage_stats ptf_stats = {
 	.map = PTF_MAP_DROPS,
 	.value_size = sizeof(struct ptf_count),
 	.percpu = true,
+	.schema = ptf_schema,
 	.fields = ptf_stats_fields,
 };
 
-static const struct xi_plugin_stage ptf_stage = {
+/* The same struct a built-in stage fills in, with a slot of any free one
+ * and the object beside the .so. */
+static const struct xi_stage ptf_stage = {
 	.sz = sizeof(ptf_stage),
+	.name = "pt-filter",
+	.slot = XI_STAGE_SLOT_ANY,
 	.object = "pt-filter.bpf.o",
 	.prog = "xi_pt_filter",
 	.maps = ptf_maps,
@@ -255,7 +266,7 @@ static const struct xi_factory ptf_factory = {
 	.name = "pt-filter",
 	.description = "drops RTP whose payload type is not in an allow list (XDP, plugin)",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_pt_filter",
+	.stage = &ptf_stage,
 	.keys = ptf_keys,
 	.config_size = sizeof(struct ptf_cfg),
 	.new_interceptor = ptf_new,
@@ -265,7 +276,5 @@ static const struct xi_factory ptf_factory = {
 
 int xicept_plugin_init(struct xi_catalog *cat, const struct xi_plugin_info *info)
 {
-	int r = xi_catalog_register(cat, &ptf_factory);
-
-	return r ? r : xi_plugin_stage_add(info, &ptf_factory, &ptf_stage);
+	return xi_catalog_register(cat, &ptf_factory);
 }

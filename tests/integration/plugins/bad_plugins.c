@@ -41,12 +41,13 @@ __attribute__((unused)) static const struct xi_factory second = {
 };
 
 #ifdef BAD_STAGE
+static const struct xi_stage stage = {
+	.sz = sizeof(stage), .name = "t80-bad-stage", .slot = XI_STAGE_SLOT_ANY,
+	.object = "bad_stage.bpf.o", .prog = "xi_t80_bad",
+};
 static const struct xi_factory stage_fac = {
 	.name = "t80-bad-stage", .description = "its stage is refused by the verifier",
-	.kind = XI_KIND_XDP, .xdp_prog = "xi_t80_bad", .new_interceptor = good_new,
-};
-static const struct xi_plugin_stage stage = {
-	.sz = sizeof(stage), .object = "bad_stage.bpf.o", .prog = "xi_t80_bad",
+	.kind = XI_KIND_XDP, .stage = &stage, .new_interceptor = good_new,
 };
 #endif
 
@@ -61,8 +62,7 @@ int xicept_plugin_init(struct xi_catalog *cat, const struct xi_plugin_info *info
 	};
 	return xi_catalog_register(cat, &dup);
 #elif defined(BAD_STAGE)
-	r = xi_catalog_register(cat, &stage_fac);
-	return r ? r : xi_plugin_stage_add(info, &stage_fac, &stage);
+	return xi_catalog_register(cat, &stage_fac);
 #endif
 	r = xi_catalog_register(cat, &fac);
 #ifdef BAD_INIT

@@ -108,8 +108,8 @@ static void test_egress_stages(void **state)
 	size_t len;
 
 	assert_non_null(tb);
-	assert_int_equal(xi_stage_fill_egress_slots(tb->skel->obj,
-						    tb_fd(tb->skel->maps.xi_egress_stages)), 0);
+	assert_int_equal(xi_stage_fill_slots(tb->skel->obj,
+						    tb_fd(tb->skel->maps.xi_egress_stages), XI_FILL_EGRESS), 0);
 	assert_int_equal(tb_config(tb, 0, 0, XI_IFACE_F_TEST_CLOCK, 123456789), 0);
 	assert_int_equal(tb_flow(tb, &k, 1), 0);
 	memcpy(c.egress, egress, sizeof(egress));

@@ -54,11 +54,11 @@ static int group_setup(void **state)
 /* A map by name: the connection table, or a stage's map from its descriptor. */
 static int fd_of(const char *name)
 {
-	const struct xi_stage_desc *d;
+	const struct xi_stage *d;
 
 	if (!strcmp(name, "xi_conns"))
 		return xi_dataplane_map_fd(fx.dp, XI_MAP_CONNS);
-	for (size_t i = 0; (d = xi_stage_at(i)); i++)
+	for (size_t i = 0; (d = xi_dataplane_stage_at(NULL, i)); i++)
 		for (unsigned m = 0; d->maps && d->maps[m].name; m++)
 			if (!strcmp(d->maps[m].name, name))
 				return xi_dataplane_stage_fd(fx.dp, d->slot, m);
@@ -74,7 +74,6 @@ static int maps_clear(void **state)
 	struct xi_conn zero = { 0 };
 	uint8_t key[64];
 
-	fx.dp->phase = XI_PHASE_KEEP;
 	/* xi_conns is an array: its slots are emptied, not deleted. */
 	for (uint32_t id = 0; id < 8; id++)
 		if (bpf_map_update_elem(fd_of("xi_conns"), &id, &zero, BPF_ANY))
@@ -113,15 +112,21 @@ static void conn_value_write(uint32_t id)
 	assert_int_equal(bpf_map_update_elem(fd_of("xi_conns"), &id, &c, BPF_ANY), 0);
 }
 
-static struct xi_chain *build(const char *text, struct xi_dataplane *dp, uint32_t conn)
+static struct xi_chain *build_flags(const char *text, struct xi_dataplane *dp, uint32_t conn,
+				    unsigned flags)
 {
-	struct xi_build_ctx ctx = { .conn_id = conn, .dp = dp };
+	struct xi_build_ctx ctx = { .conn_id = conn, .dp = dp, .flags = flags };
 	struct xi_chain *chain = NULL;
 	struct xi_err err = { 0 };
 
 	if (xi_catalog_build(fx.cat, text, &ctx, &chain, &err))
 		fail_msg("build '%s': %s", text, err.msg);
 	return chain;
+}
+
+static struct xi_chain *build(const char *text, struct xi_dataplane *dp, uint32_t conn)
+{
+	return build_flags(text, dp, conn, 0);
 }
 
 static struct xi_stream_info stream(uint32_t ssrc, uint32_t rate)
@@ -186,8 +191,9 @@ static void test_factories_registered(void **state)
 	assert_int_equal(xi_catalog_lookup(fx.cat, "ssrc-filter", &e), 0);
 	f = xi_catalog_entry_factory(e);
 	assert_int_equal(f->kind, XI_KIND_XDP);
-	assert_string_equal(f->xdp_prog, "xi_ssrc_filter");
-	assert_int_equal(xi_stage_by_prog(f->xdp_prog)->slot, XI_STAGE_SSRC_FILTER);
+	assert_ptr_equal(f->stage, &xi_stage_ssrc_filter);
+	assert_string_equal(f->stage->prog, "xi_ssrc_filter");
+	assert_int_equal(f->stage->slot, XI_STAGE_SSRC_FILTER);
 	assert_string_equal(f->keys[0].name, "mode");
 	assert_int_equal(f->keys[0].type, XI_CFG_ENUM);
 	assert_string_equal(f->keys[0].def, "allow");
@@ -202,14 +208,14 @@ static void test_factories_registered(void **state)
 	assert_int_equal(xi_catalog_lookup(fx.cat, "header-stats", &e), 0);
 	f = xi_catalog_entry_factory(e);
 	assert_int_equal(f->kind, XI_KIND_XDP);
-	assert_string_equal(f->xdp_prog, "xi_header_stats");
-	assert_int_equal(xi_stage_by_prog(f->xdp_prog)->slot, XI_STAGE_HEADER_STATS);
+	assert_ptr_equal(f->stage, &xi_stage_header_stats);
+	assert_string_equal(f->stage->prog, "xi_header_stats");
+	assert_int_equal(f->stage->slot, XI_STAGE_HEADER_STATS);
 	assert_string_equal(f->keys[0].name, "clock-rate");
 	assert_int_equal(f->keys[0].type, XI_CFG_U32);
 	assert_string_equal(f->keys[0].def, "90000");
 	assert_null(f->keys[1].name);
 	xi_catalog_entry_put(e);
-	assert_null(xi_stage_by_prog("xi_nope"));
 }
 
 static void assert_build_fails(const char *text, int code, const char *needle)
@@ -319,9 +325,8 @@ static void test_dp_build_writes_config(void **state)
 	uint32_t id = CONN;
 
 	conn_value_write(CONN);
-	fx.dp->phase = XI_PHASE_CREATE;
-	chain = build("ssrc-filter mode=deny ssrc=5,6 ! header-stats clock-rate=48000", fx.dp, CONN);
-	fx.dp->phase = XI_PHASE_KEEP;
+	chain = build_flags("ssrc-filter mode=deny ssrc=5,6 ! header-stats clock-rate=48000", fx.dp,
+			    CONN, XI_BUILD_WRITE_STATE);
 	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_ssrc_filters"), &id, &f), 0);
 	assert_int_equal(f.mode, XI_SSRC_MODE_DENY);
 	assert_true(stream_entry("xi_ssrc_lists", CONN, 5, &e));
@@ -337,7 +342,8 @@ static void test_dp_build_writes_config(void **state)
 	assert_int_equal(cr.clock_rate, 90000);
 	assert_int_equal(map_count("xi_clock_rates"), 1);
 
-	/* KEEP: unbind and close leave kernel state alone. */
+	/* Closed without XI_CLOSE_REMOVE_STATE: unbind and close leave
+	 * kernel state alone. */
 	xi_interceptor_unbind_remote_stream(xi_chain_interceptor(chain), &info);
 	assert_int_equal(xi_chain_close(chain, NULL), 0);
 	assert_int_equal(map_count("xi_ssrc_filters"), 1);
@@ -363,8 +369,9 @@ static void counters_fake(uint32_t conn)
 		assert_int_equal(bpf_map_update_elem(fd_of("xi_ssrc_lists"), &k, &e, BPF_ANY), 0);
 }
 
-/* REMOVE: a chain rebuilt from the spec writes nothing, and its unbind and
- * close remove exactly its connection's entries. */
+/* A chain rebuilt from the spec without XI_BUILD_WRITE_STATE writes nothing,
+ * and its close with XI_CLOSE_REMOVE_STATE removes exactly its connection's
+ * entries (unbind leaves them: the close takes them all). */
 static void test_dp_remove_exactly_own(void **state)
 {
 	struct xi_stream_info info = stream(5, 90000);
@@ -377,12 +384,12 @@ static void test_dp_remove_exactly_own(void **state)
 	counters_fake(OTHER);
 	assert_int_equal(map_count("xi_ssrc_lists"), 3);
 
-	fx.dp->phase = XI_PHASE_REMOVE;
 	chain = build("ssrc-filter mode=deny ssrc=5,6 ! header-stats clock-rate=48000", fx.dp, CONN);
+	assert_int_equal(map_count("xi_ssrc_lists"), 3);   /* the build wrote nothing */
 	xi_interceptor_unbind_remote_stream(xi_chain_interceptor(chain), &info);
+	assert_true(stream_entry("xi_clock_rates", CONN, 5, NULL));
+	assert_int_equal(xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, NULL), 0);
 	assert_false(stream_entry("xi_clock_rates", CONN, 5, NULL));
-	assert_int_equal(xi_chain_close(chain, NULL), 0);
-	fx.dp->phase = XI_PHASE_KEEP;
 
 	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_ssrc_filters"), &id, buf), -ENOENT);
 	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_conn_drops"), &id, buf), -ENOENT);
@@ -405,18 +412,16 @@ static void test_dp_remove_exactly_own(void **state)
 /* CREATE: a build that fails leaves nothing behind. */
 static void test_dp_create_failure(void **state)
 {
-	struct xi_build_ctx ctx = { .conn_id = CONN, .dp = fx.dp };
+	struct xi_build_ctx ctx = { .conn_id = CONN, .dp = fx.dp, .flags = XI_BUILD_WRITE_STATE };
 	struct xi_chain *chain = NULL;
 	struct xi_err err = { 0 };
 
 	conn_value_write(CONN);
-	fx.dp->phase = XI_PHASE_CREATE;
 	assert_int_equal(xi_catalog_build(fx.cat, "ssrc-filter ssrc=1 ! ssrc-filter ssrc=2",
 					  &ctx, &chain, &err), -EEXIST);
 	ctx.conn_id = 9;   /* header-stats needs its connection value */
 	assert_int_equal(xi_catalog_build(fx.cat, "ssrc-filter ssrc=3 ! header-stats",
 					  &ctx, &chain, &err), -ENOENT);
-	fx.dp->phase = XI_PHASE_KEEP;
 	assert_null(chain);
 	assert_int_equal(map_count("xi_ssrc_filters"), 0);
 	assert_int_equal(map_count("xi_ssrc_lists"), 0);
@@ -437,9 +442,7 @@ static void test_dp_readers_share_maps(void **state)
 	uint64_t drops;
 
 	conn_value_write(CONN);
-	fx.dp->phase = XI_PHASE_CREATE;
-	dpc = build(text, fx.dp, CONN);
-	fx.dp->phase = XI_PHASE_KEEP;
+	dpc = build_flags(text, fx.dp, CONN, XI_BUILD_WRITE_STATE);
 	mem = build(text, NULL, CONN);
 	assert_int_equal(xi_interceptor_bind_remote_stream(xi_chain_interceptor(dpc), &info,
 		(struct xi_reader){ queue_read, &q1 }, &r1), 0);
@@ -469,9 +472,7 @@ static void test_dp_readers_share_maps(void **state)
 	assert_int_equal(d[0], 1);   /* packets */
 	assert_int_equal(d[1], 70);  /* bytes */
 	assert_int_equal(xi_chain_close(mem, NULL), 0);
-	fx.dp->phase = XI_PHASE_REMOVE;
-	assert_int_equal(xi_chain_close(dpc, NULL), 0);
-	fx.dp->phase = XI_PHASE_KEEP;
+	assert_int_equal(xi_chain_close_flags(dpc, XI_CLOSE_REMOVE_STATE, NULL), 0);
 	assert_int_equal(map_count("xi_stream_stats"), 0);
 	assert_int_equal(map_count("xi_ssrc_drops"), 0);
 	assert_int_equal(map_count("xi_conn_drops"), 0);

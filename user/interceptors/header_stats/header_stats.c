@@ -18,10 +18,10 @@
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
+#include <xicept/dataplane.h>
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
-#include "user/dataplane/internal.h"
 #include "user/interceptors/header_stats/twin.h"
 
 struct hs_cfg {
@@ -31,6 +31,7 @@ struct hs_cfg {
 struct header_stats {
 	struct xi_interceptor ic;
 	struct hs_cfg cfg;
+	const struct xi_factory *f;
 	struct xi_dataplane *dp;
 	uint32_t conn_id;
 	struct xi_twin_header_stats *twin;   /* NULL with a dataplane */
@@ -47,28 +48,12 @@ enum hs_map {
 
 static int hs_fd(const struct header_stats *hs, enum hs_map map)
 {
-	return xi_dataplane_stage_fd(hs->dp, XI_STAGE_HEADER_STATS, map);
+	return xi_dataplane_stage_map_fd(hs->dp, hs->f, map);
 }
 
 static struct header_stats *hs_of(struct xi_interceptor *ic)
 {
 	return ic && ic->ops == &hs_ops ? xi_container_of(ic, struct header_stats, ic) : NULL;
-}
-
-/* The connection value exists: conn_add writes it before building. */
-static int hs_conn_rate_write(struct header_stats *hs)
-{
-	int fd = xi_dataplane_map_fd(hs->dp, XI_MAP_CONNS);
-	struct xi_conn val;
-
-	if (bpf_map_lookup_elem(fd, &hs->conn_id, &val))
-		return errno == ENOENT || errno == E2BIG ? -ENOENT : -errno;
-	if (val.conn_id != hs->conn_id)
-		return -ENOENT;   /* an empty xi_conns slot */
-	val.default_clock_rate = hs->cfg.clock_rate;
-	if (bpf_map_update_elem(fd, &hs->conn_id, &val, BPF_EXIST))
-		return -errno;
-	return 0;
 }
 
 /* The pinned entry, under its lock, so XDP on another CPU never sees half
@@ -125,14 +110,12 @@ static int hs_rate_bind(struct header_stats *hs, uint32_t ssrc, uint32_t rate)
 	return 0;
 }
 
+/* The kernel's entry stays: the connection's clock rates go with it, in
+ * close with XI_CLOSE_REMOVE_STATE. */
 static void hs_rate_unbind(struct header_stats *hs, uint32_t ssrc)
 {
-	struct xi_stream_key key = { .conn_id = hs->conn_id, .ssrc = ssrc };
-
 	if (!hs->dp)
 		xi_twin_header_stats_unbind(hs->twin, ssrc);
-	else if (xi_dataplane_close_removes(hs->dp))
-		bpf_map_delete_elem(hs_fd(hs, HS_MAP_CLOCK_RATES), &key);
 }
 
 /* A stream without a clock rate keeps the connection default. */
@@ -160,11 +143,11 @@ static void hs_unbind_remote_stream(struct xi_interceptor *ic, const struct xi_s
 	xi_stage_reader_remove(&hs->readers, info->ssrc);
 }
 
-static int hs_close(struct xi_interceptor *ic)
+static int hs_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct header_stats *hs = hs_of(ic);
 
-	if (hs->dp && xi_dataplane_close_removes(hs->dp)) {
+	if (hs->dp && (flags & XI_CLOSE_REMOVE_STATE)) {
 		xi_dataplane_delete_conn_streams(hs_fd(hs, HS_MAP_CLOCK_RATES), hs->conn_id);
 		xi_dataplane_delete_conn_streams(hs_fd(hs, HS_MAP_STREAM_STATS), hs->conn_id);
 	}
@@ -194,12 +177,13 @@ static int hs_new(const struct xi_factory *f, const void *config,
 		return -ENOMEM;
 	memcpy(&hs->cfg, config, sizeof(hs->cfg));
 	hs->ic.ops = &hs_ops;
+	hs->f = f;
 	hs->dp = ctx ? ctx->dp : NULL;
 	hs->conn_id = ctx ? ctx->conn_id : 0;
 	if (!hs->dp)
 		r = xi_twin_header_stats_new(hs->conn_id, &hs->twin);
-	else if (xi_dataplane_build_writes(hs->dp))
-		r = hs_conn_rate_write(hs);
+	else if (ctx->flags & XI_BUILD_WRITE_STATE)
+		r = xi_dataplane_conn_set_clock_rate(hs->dp, hs->conn_id, hs->cfg.clock_rate);
 	if (r) {
 		free(hs);
 		return r;
@@ -237,6 +221,25 @@ static const struct xi_stage_map hs_maps[] = {
 	{ NULL },
 };
 
+static const struct xi_stat_def hs_schema[] = {
+	{ "packets", XI_STAT_COUNTER, "RTP packets seen by header-stats.", true },
+	{ "bytes", XI_STAT_COUNTER, "UDP payload bytes of those packets (RTP header and payload).", true },
+	{ "header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
+	{ "payload_bytes", XI_STAT_COUNTER, "RTP payload bytes of those packets.", true },
+	{ "rtp_packets", XI_STAT_COUNTER, "RTP packets counted in the sequence state." },
+	{ "rtcp_packets", XI_STAT_COUNTER, "RTCP packets whose sender SSRC is this one." },
+	{ "markers", XI_STAT_COUNTER, "RTP packets with the marker bit." },
+	{ "payload_type", XI_STAT_LABEL, "The last RTP payload type seen." },
+	{ "clock_rate", XI_STAT_LABEL, "The RTP clock rate used for jitter, Hz." },
+	{ "expected", XI_STAT_GAUGE, "Packets expected (RFC 3550 A.3: extended highest minus base sequence, plus one)." },
+	{ "lost", XI_STAT_GAUGE, "Cumulative packets lost (RFC 3550 A.3: expected minus received; may be negative).", true },
+	{ "ext_highest_seq", XI_STAT_GAUGE, "Extended highest sequence number received (RFC 3550 A.1).", true },
+	{ "jitter", XI_STAT_GAUGE, "Interarrival jitter (RFC 3550 A.8), in RTP timestamp units.", true },
+	{ "first_ns", XI_STAT_LABEL, "Arrival of the first packet, CLOCK_MONOTONIC ns." },
+	{ "last_ns", XI_STAT_LABEL, "Arrival of the last packet, CLOCK_MONOTONIC ns." },
+	{ NULL },
+};
+
 /* RFC 3550 A.3 from the A.1 state, in 64 bits; nothing until the source
  * has left probation, as the RFC's receiver counts nothing before. */
 static void hs_stats_fields(const void *value, struct xi_ssrc_stats *s)
@@ -266,10 +269,12 @@ static const struct xi_stage_stats hs_stats = {
 	.map = HS_MAP_STREAM_STATS,
 	.value_size = sizeof(struct xi_stream_stats),
 	.locked = true,
+	.schema = hs_schema,
 	.fields = hs_stats_fields,
 };
 
-const struct xi_stage_desc xi_stage_header_stats = {
+const struct xi_stage xi_stage_header_stats = {
+	.sz = sizeof(struct xi_stage),
 	.name = "header-stats",
 	.slot = XI_STAGE_HEADER_STATS,
 	.prog = "xi_header_stats",
@@ -282,7 +287,7 @@ static const struct xi_factory header_stats_factory = {
 	.name = "header-stats",
 	.description = "counts RTP/RTCP per SSRC: packets, bytes, loss (RFC 3550 A.3), jitter (A.8)",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_header_stats",
+	.stage = &xi_stage_header_stats,
 	.keys = hs_keys,
 	.config_size = sizeof(struct hs_cfg),
 	.new_interceptor = hs_new,

@@ -378,7 +378,7 @@ static int nack_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	return rc;
 }
 
-static int nack_close(struct xi_interceptor *ic)
+static int nack_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct nack_gen *g = gen_of(ic);
 

@@ -266,7 +266,7 @@ static int nr_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
 	return 0;
 }
 
-static int nr_close(struct xi_interceptor *ic)
+static int nr_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct nr_gen *g = gen_of(ic);
 

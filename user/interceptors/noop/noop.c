@@ -9,7 +9,8 @@
 #include <xicept/catalog.h>
 #include <xicept/registry.h>
 
-#include "user/dataplane/stage.h"
+#include <xicept/abi.h>
+#include <xicept/stage.h>
 
 static int noop_new_interceptor(const struct xi_factory *f, const void *config,
 				const struct xi_build_ctx *ctx, struct xi_interceptor **ret)
@@ -25,7 +26,8 @@ static int noop_new_interceptor(const struct xi_factory *f, const void *config,
 	return 0;
 }
 
-const struct xi_stage_desc xi_stage_noop = {
+const struct xi_stage xi_stage_noop = {
+	.sz = sizeof(struct xi_stage),
 	.name = "noop",
 	.slot = XI_STAGE_NOOP,
 	.prog = "xi_noop",
@@ -36,7 +38,7 @@ static const struct xi_factory noop_factory = {
 	.name = "noop",
 	.description = "passes every packet unchanged",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_noop",
+	.stage = &xi_stage_noop,
 	.new_interceptor = noop_new_interceptor,
 	.flags = XI_FACTORY_OBSERVES,
 };

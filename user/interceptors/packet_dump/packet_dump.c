@@ -286,7 +286,7 @@ static void dump_free(struct dump_gen *g)
 	free(g);
 }
 
-static int dump_close(struct xi_interceptor *ic)
+static int dump_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct dump_gen *g = gen_of(ic);
 	int rc = dump_close_file(g);

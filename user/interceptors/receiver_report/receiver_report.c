@@ -261,7 +261,7 @@ static int rr_poll(struct xi_interceptor *ic, uint64_t now_ns)
 	return rc;
 }
 
-static int rr_close(struct xi_interceptor *ic)
+static int rr_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct rr_gen *g = gen_of(ic);
 

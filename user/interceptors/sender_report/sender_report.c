@@ -290,7 +290,7 @@ static int sr_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer next,
 	return 0;
 }
 
-static int sr_close(struct xi_interceptor *ic)
+static int sr_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct sr_gen *g = gen_of(ic);
 

@@ -17,12 +17,12 @@
 
 #include <bpf/bpf.h>
 
+#include <xicept/abi.h>
 #include <xicept/catalog.h>
 #include <xicept/config.h>
 #include <xicept/registry.h>
 #include <xicept/stream.h>
 
-#include "user/dataplane/internal.h"
 #include "user/interceptors/ssrc_filter/twin.h"
 
 enum sf_mode {
@@ -38,6 +38,7 @@ struct sf_cfg {
 struct ssrc_filter {
 	struct xi_interceptor ic;
 	struct sf_cfg cfg;
+	const struct xi_factory *f;
 	struct xi_dataplane *dp;    /* NULL: the twin's counts are the only ones */
 	uint32_t conn_id;
 	struct xi_twin_ssrc_filter *twin;
@@ -56,7 +57,7 @@ enum sf_map {
 
 static int sf_fd(const struct ssrc_filter *sf, enum sf_map map)
 {
-	return xi_dataplane_stage_fd(sf->dp, XI_STAGE_SSRC_FILTER, map);
+	return xi_dataplane_stage_map_fd(sf->dp, sf->f, map);
 }
 
 static enum xi_ssrc_mode sf_abi_mode(const struct sf_cfg *cfg)
@@ -167,11 +168,11 @@ static void sf_unbind_remote_stream(struct xi_interceptor *ic, const struct xi_s
 	xi_stage_reader_remove(&sf_of(ic)->readers, info->ssrc);
 }
 
-static int sf_close(struct xi_interceptor *ic)
+static int sf_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct ssrc_filter *sf = sf_of(ic);
 
-	if (sf->dp && xi_dataplane_close_removes(sf->dp))
+	if (sf->dp && (flags & XI_CLOSE_REMOVE_STATE))
 		sf_maps_remove(sf);
 	xi_stage_readers_free(&sf->readers);
 	xi_twin_ssrc_filter_free(sf->twin);
@@ -199,11 +200,12 @@ static int sf_new(const struct xi_factory *f, const void *config,
 		return -ENOMEM;
 	memcpy(&sf->cfg, config, sizeof(sf->cfg));
 	sf->ic.ops = &sf_ops;
+	sf->f = f;
 	sf->dp = ctx ? ctx->dp : NULL;
 	sf->conn_id = ctx ? ctx->conn_id : 0;
 	r = xi_twin_ssrc_filter_new(sf_abi_mode(&sf->cfg), sf->cfg.ssrc.v, sf->cfg.ssrc.n,
 				    &sf->twin);
-	if (!r && sf->dp && xi_dataplane_build_writes(sf->dp))
+	if (!r && sf->dp && (ctx->flags & XI_BUILD_WRITE_STATE))
 		r = sf_maps_write(sf);
 	if (r) {
 		xi_twin_ssrc_filter_free(sf->twin);
@@ -252,6 +254,12 @@ static const struct xi_stage_map sf_maps[] = {
 	{ NULL },
 };
 
+static const struct xi_stat_def sf_schema[] = {
+	{ "dropped", XI_STAT_COUNTER, "RTP packets ssrc-filter dropped.", true },
+	{ "dropped_bytes", XI_STAT_COUNTER, "Bytes of the packets ssrc-filter dropped." },
+	{ NULL },
+};
+
 static void sf_stats_fields(const void *value, struct xi_ssrc_stats *s)
 {
 	const struct xi_drop_count *d = value;
@@ -264,10 +272,12 @@ static const struct xi_stage_stats sf_stats = {
 	.map = SF_MAP_DROPS,
 	.value_size = sizeof(struct xi_drop_count),
 	.percpu = true,
+	.schema = sf_schema,
 	.fields = sf_stats_fields,
 };
 
-const struct xi_stage_desc xi_stage_ssrc_filter = {
+const struct xi_stage xi_stage_ssrc_filter = {
+	.sz = sizeof(struct xi_stage),
 	.name = "ssrc-filter",
 	.slot = XI_STAGE_SSRC_FILTER,
 	.prog = "xi_ssrc_filter",
@@ -280,7 +290,7 @@ static const struct xi_factory ssrc_filter_factory = {
 	.name = "ssrc-filter",
 	.description = "drops RTP and RTCP by SSRC, with an allow list or a deny list",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_ssrc_filter",
+	.stage = &xi_stage_ssrc_filter,
 	.keys = sf_keys,
 	.config_size = sizeof(struct sf_cfg),
 	.new_interceptor = sf_new,

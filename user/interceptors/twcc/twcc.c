@@ -260,7 +260,7 @@ static int twcc_bind_rtcp_writer(struct xi_interceptor *ic, struct xi_writer nex
 	return xi_stream_table_bind_rtcp_writer(&gen_of(ic)->st, next, ret);
 }
 
-static int twcc_close(struct xi_interceptor *ic)
+static int twcc_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct twcc_gen *g = gen_of(ic);
 

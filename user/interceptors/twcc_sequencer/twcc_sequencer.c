@@ -16,11 +16,11 @@
 
 #include <bpf/bpf.h>
 
+#include <xicept/abi.h>
 #include <xicept/catalog.h>
 #include <xicept/config.h>
 #include <xicept/registry.h>
 
-#include "user/dataplane/internal.h"
 
 enum ts_map {
 	TS_MAP_CFGS,
@@ -33,20 +33,19 @@ struct ts_cfg {
 
 struct twcc_seq {
 	struct xi_interceptor ic;
+	const struct xi_factory *f;
 	struct xi_dataplane *dp;
 	uint32_t conn_id;
 	struct ts_cfg cfg;
 };
 
-static int ts_close(struct xi_interceptor *ic)
+static int ts_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct twcc_seq *t = xi_container_of(ic, struct twcc_seq, ic);
 
-	if (t->dp && xi_dataplane_close_removes(t->dp)) {
-		bpf_map_delete_elem(xi_dataplane_stage_fd(t->dp, XI_STAGE_TWCC_SEQUENCER, TS_MAP_CFGS),
-				    &t->conn_id);
-		bpf_map_delete_elem(xi_dataplane_stage_fd(t->dp, XI_STAGE_TWCC_SEQUENCER, TS_MAP_SEQS),
-				    &t->conn_id);
+	if (t->dp && (flags & XI_CLOSE_REMOVE_STATE)) {
+		bpf_map_delete_elem(xi_dataplane_stage_map_fd(t->dp, t->f, TS_MAP_CFGS), &t->conn_id);
+		bpf_map_delete_elem(xi_dataplane_stage_map_fd(t->dp, t->f, TS_MAP_SEQS), &t->conn_id);
 	}
 	free(t);
 	return 0;
@@ -69,11 +68,12 @@ static int ts_new(const struct xi_factory *f, const void *config,
 	memcpy(&t->cfg, config, sizeof(t->cfg));
 	t->ic.ops = &ts_ops;
 	t->ic.name = f ? f->name : "twcc-sequencer";
+	t->f = f;
 	t->dp = ctx ? ctx->dp : NULL;
 	t->conn_id = ctx ? ctx->conn_id : 0;
-	if (t->dp && xi_dataplane_build_writes(t->dp)) {
+	if (t->dp && (ctx->flags & XI_BUILD_WRITE_STATE)) {
 		struct xi_twcc_cfg val = { .ext_id = t->cfg.ext_id };
-		int fd = xi_dataplane_stage_fd(t->dp, XI_STAGE_TWCC_SEQUENCER, TS_MAP_CFGS);
+		int fd = xi_dataplane_stage_map_fd(t->dp, f, TS_MAP_CFGS);
 
 		/* EEXIST: a second twcc-sequencer in the chain. */
 		if (bpf_map_update_elem(fd, &t->conn_id, &val, BPF_NOEXIST)) {
@@ -100,7 +100,8 @@ static const struct xi_stage_map ts_maps[] = {
 	{ NULL },
 };
 
-const struct xi_stage_desc xi_stage_twcc_sequencer = {
+const struct xi_stage xi_stage_twcc_sequencer = {
+	.sz = sizeof(struct xi_stage),
 	.name = "twcc-sequencer",
 	.slot = XI_STAGE_TWCC_SEQUENCER,
 	.prog = "xi_twcc_sequencer",
@@ -112,7 +113,7 @@ static const struct xi_factory twcc_sequencer_factory = {
 	.name = "twcc-sequencer",
 	.description = "writes transport-wide sequence numbers into packets leaving (TC egress)",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_twcc_sequencer",
+	.stage = &xi_stage_twcc_sequencer,
 	.keys = ts_keys,
 	.config_size = sizeof(struct ts_cfg),
 	.new_interceptor = ts_new,

@@ -10,10 +10,17 @@
 #include <xicept/registry.h>
 
 #include "tests/user/dataplane/probe_stage/probe.h"
-#include "user/dataplane/stage.h"
+#include <xicept/abi.h>
+#include <xicept/stage.h>
 
 static const struct xi_stage_map probe_maps[] = {
 	{ "xi_probe_counts", XI_STAGE_KEY_STREAM },
+	{ NULL },
+};
+
+static const struct xi_stat_def probe_schema[] = {
+	{ "probe_packets", XI_STAT_COUNTER, "Packets the probe stage saw." },
+	{ "probe_bytes", XI_STAT_COUNTER, "Bytes of those packets." },
 	{ NULL },
 };
 
@@ -28,10 +35,12 @@ static void probe_stats_fields(const void *value, struct xi_ssrc_stats *s)
 static const struct xi_stage_stats probe_stats = {
 	.map = 0,
 	.value_size = sizeof(struct xi_probe_count),
+	.schema = probe_schema,
 	.fields = probe_stats_fields,
 };
 
-const struct xi_stage_desc xi_stage_probe = {
+const struct xi_stage xi_stage_probe = {
+	.sz = sizeof(struct xi_stage),
 	.name = "probe",
 	.slot = XI_STAGE_PROBE,
 	.prog = "xi_probe",
@@ -52,7 +61,7 @@ static const struct xi_factory probe_factory = {
 	.name = "probe",
 	.description = "counts packets per SSRC in XDP (test-only stage)",
 	.kind = XI_KIND_XDP,
-	.xdp_prog = "xi_probe",
+	.stage = &xi_stage_probe,
 	.new_interceptor = probe_new,
 };
 

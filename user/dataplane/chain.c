@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Building, binding and sweeping a connection's chain: one place for conn
+ * add, conn del and set-chain (chain.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include <xicept/catalog.h>
+#include <xicept/stream.h>
+
+#include "user/dataplane/chain.h"
+#include "user/dataplane/internal.h"
+
+int xi_dataplane_chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
+			     unsigned flags, struct xi_chain **ret, struct xi_err *err)
+{
+	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp, .flags = flags };
+
+	if (!dp->cat)
+		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
+	return xi_catalog_build(dp->cat, text, &ctx, ret, err);
+}
+
+static ssize_t no_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)
+{
+	return -ENODATA;   /* the control plane binds streams, it never reads them */
+}
+
+static void stream_info_make(const struct xi_conn_meta_stream *s, struct xi_stream_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->id, sizeof(ret->id), "ssrc-%u", s->ssrc);
+	ret->ssrc = s->ssrc;
+	ret->payload_type = s->payload_type;
+	ret->clock_rate = s->clock_rate;
+}
+
+void xi_dataplane_streams_unbind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+				 size_t n)
+{
+	struct xi_stream_info info;
+
+	for (size_t i = n; i-- > 0;) {
+		stream_info_make(&meta->streams[i], &info);
+		xi_interceptor_unbind_remote_stream(xi_chain_interceptor(chain), &info);
+	}
+}
+
+int xi_dataplane_streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+			      struct xi_err *err)
+{
+	struct xi_reader next = { .read = no_read }, out;
+	struct xi_stream_info info;
+	int r;
+
+	for (uint32_t i = 0; i < meta->n_streams && i < XI_CONN_META_STREAMS; i++) {
+		stream_info_make(&meta->streams[i], &info);
+		r = xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info, next, &out);
+		if (r) {
+			xi_dataplane_streams_unbind(chain, meta, i);
+			return xi_err_set(err, r, "binding stream %u: %s", info.ssrc, strerror(-r));
+		}
+	}
+	return 0;
+}
+
+void xi_dataplane_stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask)
+{
+	const struct xi_stage *d;
+
+	for (size_t i = 0; (d = xi_dataplane_stage_at(dp, i)); i++) {
+		if (d->slot >= 32 || !(mask & (1u << d->slot)))
+			continue;
+		for (unsigned m = 0; d->maps && d->maps[m].name; m++) {
+			int fd = xi_dataplane_stage_fd(dp, d->slot, m);
+
+			if (fd < 0)
+				continue;
+			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
+				xi_dataplane_delete_conn_streams(fd, id);
+			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
+				bpf_map_delete_elem(fd, &id);
+		}
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A connection's chain as the control plane makes it (user/dataplane/chain.c):
+ * built from its text against the interface, its streams bound, and the
+ * kernel entries of its stages swept. conn add, conn del and set-chain all
+ * go through here, so they cannot drift apart.
+ */
+#ifndef XICEPT_DATAPLANE_CHAIN_H
+#define XICEPT_DATAPLANE_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xicept/abi.h>
+#include <xicept/error.h>
+#include <xicept/registry.h>
+
+struct xi_dataplane;
+
+/* Builds text for connection id with build flags (XI_BUILD_*): with
+ * XI_BUILD_WRITE_STATE each element writes its configuration. */
+int xi_dataplane_chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
+			     unsigned flags, struct xi_chain **ret, struct xi_err *err);
+/* Binds every stream of meta to chain, in order; on failure unbinds the ones
+ * bound, and err names the stream. */
+int xi_dataplane_streams_bind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+			      struct xi_err *err);
+/* Unbinds the first n streams of meta, last first. */
+void xi_dataplane_streams_unbind(struct xi_chain *chain, const struct xi_conn_meta *meta,
+				 size_t n);
+
+/* Every slot. */
+#define XI_SLOTS_ALL UINT32_MAX
+/* Deletes connection id's entries from the maps of every stage of the
+ * interface (built-in or plugin) whose slot is in mask (bit per slot), by
+ * each map's keying: whether or not the stages' closes removed them. */
+void xi_dataplane_stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask);
+
+#endif
