@@ -18,9 +18,10 @@
 
 static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
 {
-	char near[XI_NAME_MAX], bare[XI_NAME_MAX], have[XI_ID_MAX];
+	char near[XI_NAME_MAX], bare[XI_NAME_MAX], have[XI_ID_MAX], known[XI_ERR_MSG_MAX];
 	struct xi_catalog_entry *e;
 	bool versioned;
+	int n;
 
 	if (xi_name_split(name, bare, &versioned, NULL, NULL))
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (a name is NAME or "
@@ -36,6 +37,13 @@ static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err 
 	if (xi_catalog_suggest(cat, name, near, sizeof(near)) == 0)
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (did you mean '%s'?)",
 				  name, near);
+	/* Nothing near enough to guess: what there is, as for an unknown key. */
+	n = xi_catalog_known(cat, known, sizeof(known));
+	if (n == 0)
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (the catalog is empty)",
+				  name);
+	if (n > 0)
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (known: %s)", name, known);
 	return xi_err_set(err, -ENOENT, "unknown interceptor '%s'", name);
 }
 

@@ -185,7 +185,8 @@ XI_API void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[X
 
 /* Looks up every element of desc and parses its config into a new chain
  * builder. Unknown names fail with -ENOENT and "unknown interceptor 'x'
- * (did you mean 'y'?)"; config errors name the element and the field. */
+ * (did you mean 'y'?)", or, with no name near, "(known: a, b, c)"; config
+ * errors name the element and the field. */
 XI_API int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
 			      struct xi_chain_builder **ret, struct xi_err *err);
 /* Parse text, make the builder, build the chain: counted in the stats (any

@@ -545,7 +545,7 @@ static const struct xi_config_key skeys[] = {
 
 static void test_build_from_text(void **state)
 {
-	struct xi_catalog *cat = xi_catalog_new();
+	struct xi_catalog *cat = xi_catalog_new(), *empty;
 	struct counts c = { 0 };
 	struct xi_factory filt = FACTORY("ssrc-filter", &c), stats = FACTORY("header-stats", &c);
 	struct xi_factory bad = { .name = "broken", .new_interceptor = failing_new };
@@ -583,7 +583,13 @@ static void test_build_from_text(void **state)
 			 -ENOENT);
 	assert_string_equal(err.msg, "unknown interceptor 'ssrc-filtr' (did you mean 'ssrc-filter'?)");
 	assert_int_equal(xi_catalog_build(cat, "header-stats ! zzz", NULL, &chain, &err), -ENOENT);
-	assert_string_equal(err.msg, "unknown interceptor 'zzz'");
+	/* Too far from any name for a guess: every name, so the reader can pick. */
+	assert_string_equal(err.msg, "unknown interceptor 'zzz' (known: broken, header-stats, "
+			    "ssrc-filter)");
+	empty = xi_catalog_new();
+	assert_int_equal(xi_catalog_build(empty, "zzz", NULL, &chain, &err), -ENOENT);
+	assert_string_equal(err.msg, "unknown interceptor 'zzz' (the catalog is empty)");
+	xi_catalog_free(empty);
 	assert_int_equal(xi_catalog_build(cat, "ssrc-filter window=100", NULL, &chain, &err),
 			 -EINVAL);
 	assert_string_equal(err.msg, "ssrc-filter: window: 100 is not a power of two");
