@@ -324,14 +324,15 @@ static int snapshot_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 
 /* ---- hooks ---- */
 
-/* notify_lock held. */
-static void hooks_run(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name)
+/* notify_lock held. e: the entry changed, held by the catalog or the caller. */
+static void hooks_run(struct xi_catalog *cat, enum xi_catalog_event ev,
+		      struct xi_catalog_entry *e)
 {
 	struct hook_frame frame = { cat, hook_frames };
 
 	hook_frames = &frame;
 	for (size_t i = 0; i < cat->n_hooks; i++)
-		cat->hooks[i].fn(cat, ev, name, cat->hooks[i].user);
+		cat->hooks[i].fn(cat, ev, e, cat->hooks[i].user);
 	hook_frames = frame.outer;
 }
 
@@ -393,7 +394,8 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 		count(&cat->registrations, 1);
 	pthread_mutex_lock(&cat->notify_lock);
 	pthread_mutex_unlock(&cat->lock);
-	hooks_run(cat, ev, name);
+	/* An unregistered entry is still ours: it is put only after the hooks. */
+	hooks_run(cat, ev, ev == XI_CATALOG_UNREGISTERED ? dropped : added);
 	pthread_mutex_unlock(&cat->notify_lock);
 	xi_catalog_entry_put(dropped);
 	return 0;

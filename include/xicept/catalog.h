@@ -45,8 +45,12 @@ enum xi_catalog_event {
 	XI_CATALOG_UNREGISTERED,
 };
 
+/* e is the entry the change is about: the one registered, the one a replace
+ * swapped in, or the one unregistered. It names the factory, its version and
+ * its origin; it is valid during the hook, and xi_catalog_entry_get keeps it
+ * longer. */
 typedef void (*xi_catalog_hook_fn)(struct xi_catalog *cat, enum xi_catalog_event ev,
-				   const char *name, void *user);
+				   struct xi_catalog_entry *e, void *user);
 
 struct xi_catalog_stats {
 	uint64_t size;            /* entries now */
