@@ -660,8 +660,7 @@ nomem:
 
 /* ---- readers ---- */
 
-int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
-		      struct xi_catalog_entry **ret)
+int xi_catalog_find(struct xi_catalog *cat, const char *name, struct xi_catalog_entry **ret)
 {
 	struct xi_catalog_entry *e = NULL;
 	struct entry_key key;
@@ -671,21 +670,32 @@ int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
 
 	if (!cat || !name || !ret)
 		return -EINVAL;
-	count(&cat->lookups, 1);
-	if (!entry_key_parse(name, &key)) {
-		s = read_begin(cat);
-		at = snapshot_find(s, &key, &found);
-		/* The snapshot's own reference keeps e alive until the grace period. */
-		if (found)
-			e = xi_catalog_entry_get(s->e[at]);
-		read_end(cat);
-	}
-	if (!e) {
-		miss_record(cat, name);
+	if (entry_key_parse(name, &key))
 		return -ENOENT;
-	}
+	s = read_begin(cat);
+	at = snapshot_find(s, &key, &found);
+	/* The snapshot's own reference keeps e alive until the grace period. */
+	if (found)
+		e = xi_catalog_entry_get(s->e[at]);
+	read_end(cat);
+	if (!e)
+		return -ENOENT;
 	*ret = e;
 	return 0;
+}
+
+int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
+		      struct xi_catalog_entry **ret)
+{
+	int rc;
+
+	if (!cat || !name || !ret)
+		return -EINVAL;
+	count(&cat->lookups, 1);
+	rc = xi_catalog_find(cat, name, ret);
+	if (rc == -ENOENT)
+		miss_record(cat, name);
+	return rc;
 }
 
 void xi_strv_free(char **v, size_t n)

@@ -26,7 +26,8 @@ static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err 
 	if (xi_name_split(name, bare, &versioned, NULL, NULL))
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (a name is NAME or "
 				  "NAME@MAJOR.MINOR)", name);
-	if (versioned && xi_catalog_lookup(cat, bare, &e) == 0) {
+	/* The miss of name is counted already: this check is the catalog's own. */
+	if (versioned && xi_catalog_find(cat, bare, &e) == 0) {
 		xi_factory_id(xi_catalog_entry_factory(e), have, sizeof(have));
 		xi_catalog_entry_put(e);
 		return xi_err_set(err, -ENOENT, "unknown version '%s' (the highest is '%s')",

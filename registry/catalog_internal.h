@@ -10,6 +10,11 @@
  * kind, new_interceptor or key table. register's check. */
 int xi_factory_check(const struct xi_factory *f, struct xi_err *err);
 
+/* xi_catalog_lookup without its counters: for the registry's and the plugin
+ * loader's own checks (is this NAME@VERSION taken?), which are no lookup a
+ * user made and must not show as misses on /metrics. */
+int xi_catalog_find(struct xi_catalog *cat, const char *name, struct xi_catalog_entry **ret);
+
 /* Counts one build into the stats: a failure when rc != 0, else ns taken. */
 void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns);
 

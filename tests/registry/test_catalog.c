@@ -554,6 +554,31 @@ static const struct xi_config_key skeys[] = {
 	{ 0 },
 };
 
+/* A mistaken name is one miss, of the name given: the catalog's own checks
+ * on the way to the message (has the bare name another version?) count
+ * nothing. */
+static void test_own_checks_count_nothing(void **state)
+{
+	struct xi_catalog *cat = xi_catalog_new();
+	struct counts c = { 0 };
+	struct xi_factory a = FACTORY("alpha", &c);
+	struct xi_chain *chain = NULL;
+	struct xi_err err = { 0 };
+	struct xi_catalog_stats st;
+
+	assert_int_equal(xi_catalog_register(cat, &a), 0);
+	assert_int_equal(xi_catalog_build(cat, "alpha@2.0", NULL, &chain, &err), -ENOENT);
+	assert_string_equal(err.msg, "unknown version 'alpha@2.0' (the highest is 'alpha@1.0')");
+	assert_int_equal(xi_catalog_build(cat, "zeta@1.0", NULL, &chain, &err), -ENOENT);
+	xi_catalog_stats(cat, &st);
+	assert_int_equal(st.lookups, 2);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(xi_catalog_misses_for(cat, "alpha@2.0"), 1);
+	assert_int_equal(xi_catalog_misses_for(cat, "zeta@1.0"), 1);
+	assert_int_equal(xi_catalog_misses_for(cat, "zeta"), 0);
+	xi_catalog_free(cat);
+}
+
 static void test_build_from_text(void **state)
 {
 	struct xi_catalog *cat = xi_catalog_new(), *empty;
@@ -677,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_factory_in_two_catalogs),
 		cmocka_unit_test(test_replace_while_chain_open),
 		cmocka_unit_test(test_entry_reference_outlives_unregister),
+		cmocka_unit_test(test_own_checks_count_nothing),
 		cmocka_unit_test(test_build_from_text),
 		cmocka_unit_test(test_builder_from_desc),
 	};

@@ -138,7 +138,8 @@ static int plugin_commit(struct xi_catalog *cat, struct xi_catalog *staged, cons
 		return xi_err_set(err, rc, "cannot list what it registered: %s", strerror(-rc));
 	for (size_t i = 0; i < n && !rc; i++) {
 		xi_factory_id(xi_catalog_entry_factory(v[i]), id, sizeof(id));
-		if (xi_catalog_lookup(cat, id, &have) == 0) {
+		/* Not a lookup: an absent id, the usual case, is no miss. */
+		if (xi_catalog_find(cat, id, &have) == 0) {
 			rc = xi_err_set(err, -EEXIST, "duplicate interceptor '%s' (already from %s)",
 					id, xi_catalog_entry_origin(have));
 			xi_catalog_entry_put(have);
