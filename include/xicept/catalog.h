@@ -61,6 +61,7 @@ struct xi_catalog_stats {
 	uint64_t build_failures;
 	uint64_t build_ns_total;  /* time spent in successful builds */
 	uint64_t build_ns_max;
+	uint64_t register_ns_total;  /* time spent in successful registrations */
 };
 
 XI_API struct xi_catalog *xi_catalog_new(void);              /* NULL + errno */
@@ -186,6 +187,11 @@ XI_API int xi_catalog_miss_list(struct xi_catalog *cat, char ***ret_names,
 #define XI_BUILD_BUCKETS 12
 XI_API double xi_catalog_build_bucket_le(size_t i);
 XI_API void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS]);
+/* Successful registrations (register, register_origin: what plugins and the
+ * global list go through) the same way, with the same buckets, each timed
+ * until lookups see the entry, hooks not included. */
+XI_API void xi_catalog_register_histogram(struct xi_catalog *cat,
+					  uint64_t counts[XI_BUILD_BUCKETS]);
 
 /* Looks up every element of desc and parses its config into a new chain
  * builder. Unknown names fail with -ENOENT and "unknown interceptor 'x'

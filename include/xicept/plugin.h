@@ -169,6 +169,10 @@ XI_API int xi_plugin_load_dir(struct xi_catalog *cat, const char *dir,
 			      xi_plugin_report_fn report, void *user);
 /* Load failures so far, per file: i-th file and its count; -ENOENT past the end. */
 XI_API int xi_plugin_failure_at(size_t i, const char **ret_file, uint64_t *ret_count);
+/* Plugins kept so far, each once by its real path: the i-th and how long its
+ * xicept_plugin_init took, in ns (the last time it ran); -ENOENT past the
+ * end. */
+XI_API int xi_plugin_loaded_at(size_t i, const char **ret_path, uint64_t *ret_init_ns);
 
 #ifdef __cplusplus
 }

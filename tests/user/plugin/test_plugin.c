@@ -2,7 +2,8 @@
 /*
  * The plugin loader against a real plugin (one_plugin.c, built here into a
  * fresh directory beside this program, which only root may write): what a
- * load leaves in the catalog's counters, and the duplicate check.
+ * load leaves in the catalog's counters, the duplicate check, the init's
+ * time.
  */
 #include <errno.h>
 #include <limits.h>
@@ -119,11 +120,29 @@ static void test_duplicate_refused(void **state)
 	xi_catalog_free(cat);
 }
 
+/* Each plugin kept is listed once, by its real path, with how long its
+ * init took (a load again, as by the tests above, times it again); one
+ * refused (the duplicate) adds nothing. */
+static void test_init_time(void **state)
+{
+	const char *path = NULL;
+	uint64_t ns = 0;
+
+	if (!plugin[0])
+		skip();
+	assert_int_equal(xi_plugin_loaded_at(0, &path, &ns), 0);
+	assert_string_equal(path, plugin);
+	assert_true(ns > 0 && ns < 10ull * 1000 * 1000 * 1000);
+	assert_int_equal(xi_plugin_loaded_at(1, &path, &ns), -ENOENT);
+	assert_int_equal(xi_plugin_loaded_at(0, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_counts_no_miss),
 		cmocka_unit_test(test_duplicate_refused),
+		cmocka_unit_test(test_init_time),
 	};
 
 	return cmocka_run_group_tests(tests, build_plugin, remove_plugin);
