@@ -175,6 +175,10 @@ $(BUILD)/tsan/bin/tests/%: tests/%.c $(LIB_A_TSAN) | $(BPF_SKELS)
 $(BUILD)/fuzz/bin/tests/%: tests/%.c $(LIB_A_FUZZ) | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -fsanitize=fuzzer,address,undefined $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A_FUZZ) $(LIBS)
+# The plugin loader's test loads a plugin that calls the library in the test
+# program itself, as the CLI's plugins do: it exports the API ("private": not
+# the library's objects it depends on).
+$(BUILD)/bin/tests/user/plugin/% $(BUILD)/asan/bin/tests/user/plugin/%: private XCFLAGS += -rdynamic
 # shared_*.c: the same, against libxicept.so (a static pattern rule, so it
 # wins over the generic one above).
 $(SHARED_BINS): $(BUILD)/bin/tests/%: tests/%.c $(LIB_SO) | $(BPF_SKELS)

@@ -28,6 +28,7 @@
 #include "registry/catalog_internal.h"
 #include "registry/config_internal.h"
 #include "registry/entry_internal.h"
+#include "user/lib/clock.h"
 #include "user/lib/tsan.h"
 
 /* The grace period, as TSan sees it: user/lib/tsan.h. */
@@ -45,6 +46,13 @@ struct snapshot {
 struct hook {
 	xi_catalog_hook_fn fn;
 	void *user;
+};
+
+/* How long the successful ones of a kind of call took: not cumulative, by
+ * the buckets of build_bucket_ns, and their sum. Atomics only. */
+struct timing {
+	uint64_t buckets[XI_BUILD_BUCKETS];
+	uint64_t ns_total;
 };
 
 enum miss_state { MISS_FREE, MISS_CLAIMED, MISS_READY };
@@ -70,8 +78,8 @@ struct xi_catalog {
 	struct miss_slot *misses;       /* MISS_SLOTS, open addressing */
 	/* Touched by readers: atomics only. */
 	uint64_t lookups, n_missed, registrations;
-	uint64_t builds, build_failures, build_ns_total, build_ns_max;
-	uint64_t build_buckets[XI_BUILD_BUCKETS];   /* not cumulative */
+	uint64_t builds, build_failures, build_ns_max;
+	struct timing build_time, register_time;
 };
 
 /*
@@ -103,6 +111,33 @@ static void count(uint64_t *c, uint64_t n)
 static uint64_t counter(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Upper bounds of the buckets of struct timing, in ns; the last bucket has none. */
+static const uint64_t build_bucket_ns[XI_BUILD_BUCKETS - 1] = {
+	100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 250000000,
+};
+
+static size_t build_bucket(uint64_t ns)
+{
+	size_t i = 0;
+
+	while (i < XI_BUILD_BUCKETS - 1 && ns > build_bucket_ns[i])
+		i++;
+	return i;
+}
+
+static void timing_count(struct timing *t, uint64_t ns)
+{
+	count(&t->buckets[build_bucket(ns)], 1);
+	count(&t->ns_total, ns);
+}
+
+static void timing_read(const struct timing *t, uint64_t counts[XI_BUILD_BUCKETS])
+{
+	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++)
+		counts[i] = t ? counter(&t->buckets[i]) : 0;
 }
 
 /* ---- factories ---- */
@@ -324,14 +359,15 @@ static int snapshot_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 
 /* ---- hooks ---- */
 
-/* notify_lock held. */
-static void hooks_run(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name)
+/* notify_lock held. e: the entry changed, held by the catalog or the caller. */
+static void hooks_run(struct xi_catalog *cat, enum xi_catalog_event ev,
+		      struct xi_catalog_entry *e)
 {
 	struct hook_frame frame = { cat, hook_frames };
 
 	hook_frames = &frame;
 	for (size_t i = 0; i < cat->n_hooks; i++)
-		cat->hooks[i].fn(cat, ev, name, cat->hooks[i].user);
+		cat->hooks[i].fn(cat, ev, e, cat->hooks[i].user);
 	hook_frames = frame.outer;
 }
 
@@ -365,6 +401,7 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 			  enum xi_origin_kind kind, const char *origin)
 {
 	struct xi_catalog_entry *added = NULL, *dropped = NULL;
+	uint64_t start = xi_mono_ns();
 	struct entry_key key;
 	int rc;
 
@@ -389,11 +426,16 @@ static int catalog_change(struct xi_catalog *cat, enum xi_catalog_event ev,
 		xi_entry_discard(added);        /* never published: f was never ours */
 		return rc;
 	}
-	if (ev == XI_CATALOG_REGISTERED)
+	/* Timed to when lookups see it, hooks not included: they are the
+	 * caller's time. */
+	if (ev == XI_CATALOG_REGISTERED) {
 		count(&cat->registrations, 1);
+		timing_count(&cat->register_time, xi_mono_ns() - start);
+	}
 	pthread_mutex_lock(&cat->notify_lock);
 	pthread_mutex_unlock(&cat->lock);
-	hooks_run(cat, ev, name);
+	/* An unregistered entry is still ours: it is put only after the hooks. */
+	hooks_run(cat, ev, ev == XI_CATALOG_UNREGISTERED ? dropped : added);
 	pthread_mutex_unlock(&cat->notify_lock);
 	xi_catalog_entry_put(dropped);
 	return 0;
@@ -658,8 +700,7 @@ nomem:
 
 /* ---- readers ---- */
 
-int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
-		      struct xi_catalog_entry **ret)
+int xi_catalog_find(struct xi_catalog *cat, const char *name, struct xi_catalog_entry **ret)
 {
 	struct xi_catalog_entry *e = NULL;
 	struct entry_key key;
@@ -669,21 +710,32 @@ int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
 
 	if (!cat || !name || !ret)
 		return -EINVAL;
-	count(&cat->lookups, 1);
-	if (!entry_key_parse(name, &key)) {
-		s = read_begin(cat);
-		at = snapshot_find(s, &key, &found);
-		/* The snapshot's own reference keeps e alive until the grace period. */
-		if (found)
-			e = xi_catalog_entry_get(s->e[at]);
-		read_end(cat);
-	}
-	if (!e) {
-		miss_record(cat, name);
+	if (entry_key_parse(name, &key))
 		return -ENOENT;
-	}
+	s = read_begin(cat);
+	at = snapshot_find(s, &key, &found);
+	/* The snapshot's own reference keeps e alive until the grace period. */
+	if (found)
+		e = xi_catalog_entry_get(s->e[at]);
+	read_end(cat);
+	if (!e)
+		return -ENOENT;
 	*ret = e;
 	return 0;
+}
+
+int xi_catalog_lookup(struct xi_catalog *cat, const char *name,
+		      struct xi_catalog_entry **ret)
+{
+	int rc;
+
+	if (!cat || !name || !ret)
+		return -EINVAL;
+	count(&cat->lookups, 1);
+	rc = xi_catalog_find(cat, name, ret);
+	if (rc == -ENOENT)
+		miss_record(cat, name);
+	return rc;
 }
 
 void xi_strv_free(char **v, size_t n)
@@ -763,21 +815,6 @@ int xi_catalog_names(struct xi_catalog *cat, char ***ret_names, size_t *ret_n)
 	return rc;
 }
 
-/* Upper bounds of the build-time buckets, in ns; the last bucket has none. */
-static const uint64_t build_bucket_ns[XI_BUILD_BUCKETS - 1] = {
-	100000, 250000, 500000, 1000000, 2500000, 5000000,
-	10000000, 25000000, 50000000, 100000000, 250000000,
-};
-
-static size_t build_bucket(uint64_t ns)
-{
-	size_t i = 0;
-
-	while (i < XI_BUILD_BUCKETS - 1 && ns > build_bucket_ns[i])
-		i++;
-	return i;
-}
-
 double xi_catalog_build_bucket_le(size_t i)
 {
 	return i < XI_BUILD_BUCKETS - 1 ? (double)build_bucket_ns[i] / 1e9 : INFINITY;
@@ -785,8 +822,12 @@ double xi_catalog_build_bucket_le(size_t i)
 
 void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS])
 {
-	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++)
-		counts[i] = cat ? counter(&cat->build_buckets[i]) : 0;
+	timing_read(cat ? &cat->build_time : NULL, counts);
+}
+
+void xi_catalog_register_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS])
+{
+	timing_read(cat ? &cat->register_time : NULL, counts);
 }
 
 void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns)
@@ -798,8 +839,7 @@ void xi_catalog_count_build(struct xi_catalog *cat, int rc, uint64_t ns)
 		return;
 	}
 	count(&cat->builds, 1);
-	count(&cat->build_ns_total, ns);
-	count(&cat->build_buckets[build_bucket(ns)], 1);
+	timing_count(&cat->build_time, ns);
 	while (ns > max && !__atomic_compare_exchange_n(&cat->build_ns_max, &max, ns, true,
 							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
@@ -819,6 +859,7 @@ void xi_catalog_stats(struct xi_catalog *cat, struct xi_catalog_stats *ret)
 	ret->registrations = counter(&cat->registrations);
 	ret->builds = counter(&cat->builds);
 	ret->build_failures = counter(&cat->build_failures);
-	ret->build_ns_total = counter(&cat->build_ns_total);
+	ret->build_ns_total = counter(&cat->build_time.ns_total);
 	ret->build_ns_max = counter(&cat->build_ns_max);
+	ret->register_ns_total = counter(&cat->register_time.ns_total);
 }

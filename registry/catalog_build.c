@@ -18,14 +18,16 @@
 
 static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err *err)
 {
-	char near[XI_NAME_MAX], bare[XI_NAME_MAX], have[XI_ID_MAX];
+	char near[XI_NAME_MAX], bare[XI_NAME_MAX], have[XI_ID_MAX], known[XI_ERR_MSG_MAX];
 	struct xi_catalog_entry *e;
 	bool versioned;
+	int n;
 
 	if (xi_name_split(name, bare, &versioned, NULL, NULL))
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (a name is NAME or "
 				  "NAME@MAJOR.MINOR)", name);
-	if (versioned && xi_catalog_lookup(cat, bare, &e) == 0) {
+	/* The miss of name is counted already: this check is the catalog's own. */
+	if (versioned && xi_catalog_find(cat, bare, &e) == 0) {
 		xi_factory_id(xi_catalog_entry_factory(e), have, sizeof(have));
 		xi_catalog_entry_put(e);
 		return xi_err_set(err, -ENOENT, "unknown version '%s' (the highest is '%s')",
@@ -36,6 +38,13 @@ static int unknown_name(struct xi_catalog *cat, const char *name, struct xi_err 
 	if (xi_catalog_suggest(cat, name, near, sizeof(near)) == 0)
 		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (did you mean '%s'?)",
 				  name, near);
+	/* Nothing near enough to guess: what there is, as for an unknown key. */
+	n = xi_catalog_known(cat, known, sizeof(known));
+	if (n == 0)
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (the catalog is empty)",
+				  name);
+	if (n > 0)
+		return xi_err_set(err, -ENOENT, "unknown interceptor '%s' (known: %s)", name, known);
 	return xi_err_set(err, -ENOENT, "unknown interceptor '%s'", name);
 }
 

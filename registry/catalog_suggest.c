@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * "Did you mean": the known name nearest to a mistyped one. Only error paths
- * ask, so it works on a copy of the names rather than inside a read section.
+ * "Did you mean": the known name nearest to a mistyped one, or when none is
+ * near, every known name. Only error paths ask, so it works on a copy of the
+ * names rather than inside a read section.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
+
+#include "registry/catalog_internal.h"
 
 /* Optimal string alignment distance (Levenshtein plus adjacent swaps).
  * b is a catalog name, so three rows of XI_NAME_MAX cells suffice. */
@@ -85,4 +89,23 @@ int xi_catalog_suggest(struct xi_catalog *cat, const char *name, char *buf, size
 		strcpy(buf, best);
 	xi_strv_free(names, n);
 	return rc;
+}
+
+int xi_catalog_known(struct xi_catalog *cat, char *buf, size_t size)
+{
+	size_t n, at = 0;
+	char **names;
+	int rc;
+
+	if (!cat || !buf || !size)
+		return -EINVAL;
+	rc = xi_catalog_names(cat, &names, &n);
+	if (rc)
+		return rc;
+	buf[0] = '\0';
+	/* snprintf stops at the end of buf: a long list is cut, not overrun. */
+	for (size_t i = 0; i < n && at < size; i++)
+		at += snprintf(buf + at, size - at, "%s%s", i ? ", " : "", names[i]);
+	xi_strv_free(names, n);
+	return (int)n;
 }

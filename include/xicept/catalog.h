@@ -45,8 +45,12 @@ enum xi_catalog_event {
 	XI_CATALOG_UNREGISTERED,
 };
 
+/* e is the entry the change is about: the one registered, the one a replace
+ * swapped in, or the one unregistered. It names the factory, its version and
+ * its origin; it is valid during the hook, and xi_catalog_entry_get keeps it
+ * longer. */
 typedef void (*xi_catalog_hook_fn)(struct xi_catalog *cat, enum xi_catalog_event ev,
-				   const char *name, void *user);
+				   struct xi_catalog_entry *e, void *user);
 
 struct xi_catalog_stats {
 	uint64_t size;            /* entries now */
@@ -57,6 +61,7 @@ struct xi_catalog_stats {
 	uint64_t build_failures;
 	uint64_t build_ns_total;  /* time spent in successful builds */
 	uint64_t build_ns_max;
+	uint64_t register_ns_total;  /* time spent in successful registrations */
 };
 
 XI_API struct xi_catalog *xi_catalog_new(void);              /* NULL + errno */
@@ -182,10 +187,16 @@ XI_API int xi_catalog_miss_list(struct xi_catalog *cat, char ***ret_names,
 #define XI_BUILD_BUCKETS 12
 XI_API double xi_catalog_build_bucket_le(size_t i);
 XI_API void xi_catalog_build_histogram(struct xi_catalog *cat, uint64_t counts[XI_BUILD_BUCKETS]);
+/* Successful registrations (register, register_origin: what plugins and the
+ * global list go through) the same way, with the same buckets, each timed
+ * until lookups see the entry, hooks not included. */
+XI_API void xi_catalog_register_histogram(struct xi_catalog *cat,
+					  uint64_t counts[XI_BUILD_BUCKETS]);
 
 /* Looks up every element of desc and parses its config into a new chain
  * builder. Unknown names fail with -ENOENT and "unknown interceptor 'x'
- * (did you mean 'y'?)"; config errors name the element and the field. */
+ * (did you mean 'y'?)", or, with no name near, "(known: a, b, c)"; config
+ * errors name the element and the field. */
 XI_API int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
 			      struct xi_chain_builder **ret, struct xi_err *err);
 /* Parse text, make the builder, build the chain: counted in the stats (any

@@ -75,7 +75,9 @@ struct xi_factory;
 /* Raised whenever a change to a public header could break a plugin built
  * against the previous one. 2: one struct xi_stage for built-in and plugin
  * stages (xi_factory.stage, no xi_plugin_stage_add), XI_BUILD_WRITE_STATE and
- * the close op's XI_CLOSE_* flags instead of asking the dataplane. */
+ * the close op's XI_CLOSE_* flags instead of asking the dataplane, change
+ * hooks given the entry (name, version, origin), struct xi_catalog_stats
+ * grown by register_ns_total. */
 #define XI_PLUGIN_ABI_VERSION 2u
 
 struct xi_plugin_info {
@@ -120,6 +122,10 @@ XI_API int xi_plugin_load_dir(struct xi_catalog *cat, const char *dir,
 			      xi_plugin_report_fn report, void *user);
 /* Load failures so far, per file: i-th file and its count; -ENOENT past the end. */
 XI_API int xi_plugin_failure_at(size_t i, const char **ret_file, uint64_t *ret_count);
+/* Plugins kept so far, each once by its real path: the i-th and how long its
+ * xicept_plugin_init took, in ns (the last time it ran); -ENOENT past the
+ * end. */
+XI_API int xi_plugin_loaded_at(size_t i, const char **ret_path, uint64_t *ret_init_ns);
 
 #ifdef __cplusplus
 }

@@ -4,8 +4,9 @@
 # packets, losses and drops per connection and SSRC equal what was sent,
 # the reasons equal 'xicept stats --json', the NACKs and receiver reports
 # sent equal what tshark decodes on the sender's side, one chain build per
-# connection in the histogram, the bad plugin's failure by file.
-# /debug/registry checked with jq; anything but GET gets 405, unknown paths
+# connection in the histogram, one registration timed per entry, no lookup
+# miss from loading the good plugin, the bad plugin's failure by file.
+# /debug/registry checked with jq (the good plugin's init time among it); anything but GET gets 405, unknown paths
 # 404; the default bind is loopback only; 2000 requests from parallel curls
 # during the traffic lose no packet.
 source "$(dirname "$0")/lib.sh"
@@ -13,12 +14,14 @@ source "$(dirname "$0")/lib_engine.sh"
 t_setup
 command -v promtool >/dev/null || fail "promtool is missing (scripts/deps.sh installs prometheus)"
 
-# A bad plugin, on a path only root can write (not under /tmp).
+# A bad plugin and a good one, on a path only root can write (not under /tmp).
 rm -rf "$T_TMP"
 T_TMP=$(mktemp -d -p "$T_BUILD" "xi-$T_NAME.XXXXXX")
 P=$T_TMP/plugins
 mkdir -p "$P"
 printf 'not an ELF file\n' >"$P/garbage.so"
+cc -shared -fPIC -O2 -Wall -Werror -I"$T_ROOT/include" -o "$P/good.so" \
+  "$T_ROOT/tests/integration/plugins/bad_plugins.c" || fail "cannot build the good plugin"
 
 IF=$TB_RX_IF
 PORT=9464
@@ -133,7 +136,8 @@ for fam in xicept_packets_total xicept_bytes_total xicept_lost_packets xicept_ji
   xicept_dropped_packets_total xicept_reason_packets_total xicept_userspace_lost_packets_total \
   xicept_nacks_sent_total xicept_receiver_reports_sent_total xicept_registry_size \
   xicept_registry_lookups_total xicept_registry_lookup_misses_total \
-  xicept_registry_registrations_total xicept_plugin_load_failures_total xicept_chain_build_seconds; do
+  xicept_registry_registrations_total xicept_registry_register_seconds \
+  xicept_plugin_load_failures_total xicept_chain_build_seconds; do
   grep -q "^# HELP $fam " "$T_TMP/m.txt" && grep -q "^# TYPE $fam " "$T_TMP/m.txt" ||
     fail "no HELP/TYPE for $fam"
 done
@@ -161,6 +165,12 @@ done
 n=$(xi --plugin-dir "$P" registry list --json 2>/dev/null | jq ".interceptors | length")
 expect_eq "$(metric xicept_registry_size)" "$n" "registry_size"
 expect_eq "$(metric xicept_registry_registrations_total)" "$n" "registrations_total"
+expect_eq "$(metric xicept_registry_register_seconds_count)" "$n" "registrations timed"
+expect_eq "$(metric 'xicept_registry_register_seconds_bucket{le="+Inf"}')" "$n" "registrations: +Inf bucket"
+# Loading the good plugin checked its name was free: no lookup, so no miss
+# (every chain built here names what exists).
+expect_eq "$(grep -c '^xicept_registry_lookup_misses_total{' "$T_TMP/m.txt")" 0 \
+  "lookup misses: $(grep '^xicept_registry_lookup_misses_total{' "$T_TMP/m.txt" | xargs)"
 expect_eq "$(metric xicept_chain_build_seconds_count)" 2 "chain builds (one per connection)"
 expect_eq "$(metric 'xicept_chain_build_seconds_bucket{le="+Inf"}')" 2 "+Inf bucket"
 expect_eq "$(metric xicept_chain_build_failures_total)" 0 "chain build failures"
@@ -173,6 +183,8 @@ t_ok
 tb_rx curl -s -m 5 "$URL/debug/registry" >"$T_TMP/reg.json" || fail "GET /debug/registry"
 expect_eq "$(jq .frozen "$T_TMP/reg.json")" true "frozen"
 expect_eq "$(jq '.interceptors | length' "$T_TMP/reg.json")" "$n" "entries"
+expect_eq "$(jq -r '[.plugins[] | "\(.path) \(.init_seconds | type)"] | join(";")' "$T_TMP/reg.json")" \
+  "$P/good.so number" "plugins: the good one, with its init time"
 expect_eq "$(jq -r '.interceptors[] | select(.name == "header-stats") | "\(.kind) \(.version) \(.uses) \(.origin_kind)"' "$T_TMP/reg.json")" \
   "xdp 1.0 2 builtin" "header-stats: kind, version, uses (two connections), origin kind"
 expect_match "$(jq -r '.interceptors[] | select(.name == "header-stats") | .origin' "$T_TMP/reg.json")" \

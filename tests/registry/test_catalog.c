@@ -278,30 +278,38 @@ struct hook_log {
 	int visible;     /* the changed name's lookup result, seen from the hook */
 };
 
-static void log_hook(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name,
-		     void *user)
+/* The hook learns the entry itself: its name, version and origin. */
+static void log_hook(struct xi_catalog *cat, enum xi_catalog_event ev,
+		     struct xi_catalog_entry *changed, void *user)
 {
 	static const char tag[] = { 'R', 'P', 'U' };
+	const struct xi_factory *f = xi_catalog_entry_factory(changed);
 	struct hook_log *log = user;
 	struct xi_catalog_entry *e = NULL;
+	char id[XI_ID_MAX];
 
-	log->visible = xi_catalog_lookup(cat, name, &e);
+	xi_factory_id(f, id, sizeof(id));
+	log->visible = xi_catalog_lookup(cat, id, &e);
 	if (e) {
-		/* A replace must show the new factory already. */
-		snprintf(log->ev[log->n++], sizeof(log->ev[0]), "%c:%s:%s", tag[ev], name,
-			 (const char *)xi_catalog_entry_factory(e)->description);
+		/* A replace must show the new factory already, and hand the hook it. */
+		snprintf(log->ev[log->n++], sizeof(log->ev[0]), "%c:%s:%s:%s:%s", tag[ev], id,
+			 (const char *)xi_catalog_entry_factory(e)->description,
+			 (const char *)f->description,
+			 xi_origin_kind_name(xi_catalog_entry_origin_kind(changed)));
 		xi_catalog_entry_put(e);
 	} else {
-		snprintf(log->ev[log->n++], sizeof(log->ev[0]), "%c:%s:gone", tag[ev], name);
+		snprintf(log->ev[log->n++], sizeof(log->ev[0]), "%c:%s:gone:%s:%s", tag[ev], id,
+			 (const char *)f->description, xi_catalog_entry_origin(changed));
 	}
 }
 
-static void second_hook(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name,
-			void *user)
+static void second_hook(struct xi_catalog *cat, enum xi_catalog_event ev,
+			struct xi_catalog_entry *changed, void *user)
 {
 	struct hook_log *log = user;
 
-	snprintf(log->ev[log->n++], sizeof(log->ev[0]), "second:%s", name);
+	snprintf(log->ev[log->n++], sizeof(log->ev[0]), "second:%s",
+		 xi_catalog_entry_factory(changed)->name);
 }
 
 static void test_hooks_sequence(void **state)
@@ -315,10 +323,12 @@ static void test_hooks_sequence(void **state)
 	a.description = "v1";
 	a2.description = "v2";
 	b.description = "b";
+	b.version_major = 3;
+	b.version_minor = 1;
 	assert_int_equal(xi_catalog_on_change(cat, log_hook, &log), 0);
 	assert_int_equal(xi_catalog_on_change(cat, NULL, &log), -EINVAL);
 	assert_int_equal(xi_catalog_register(cat, &a), 0);
-	assert_int_equal(xi_catalog_register(cat, &b), 0);
+	assert_int_equal(xi_catalog_register_origin(cat, &b, XI_ORIGIN_PLUGIN, "/p/beta.so"), 0);
 	assert_int_equal(xi_catalog_register(cat, &a2), -EEXIST);    /* no event */
 	assert_int_equal(xi_catalog_replace(cat, &a2), 0);
 	assert_int_equal(xi_catalog_on_change(cat, second_hook, &log), 0);
@@ -328,7 +338,8 @@ static void test_hooks_sequence(void **state)
 	assert_int_equal(xi_catalog_unregister(cat, "alpha"), -EBUSY);  /* no event */
 
 	static const char *const want[] = {
-		"R:alpha:v1", "R:beta:b", "P:alpha:v2", "U:beta:gone", "second:beta",
+		"R:alpha@1.0:v1:v1:program", "R:beta@3.1:b:b:plugin", "P:alpha@1.0:v2:v2:program",
+		"U:beta@3.1:gone:b:/p/beta.so", "second:beta",
 	};
 	assert_int_equal(log.n, 5);
 	for (size_t i = 0; i < 5; i++)
@@ -341,8 +352,8 @@ static void test_hooks_sequence(void **state)
 
 static struct xi_factory reentry_f;
 
-static void reentry_hook(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name,
-			 void *user)
+static void reentry_hook(struct xi_catalog *cat, enum xi_catalog_event ev,
+			 struct xi_catalog_entry *changed, void *user)
 {
 	struct hook_log *log = user;
 
@@ -382,8 +393,8 @@ struct cross {
 	int calls;
 };
 
-static void cross_hook(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name,
-		       void *user)
+static void cross_hook(struct xi_catalog *cat, enum xi_catalog_event ev,
+		       struct xi_catalog_entry *changed, void *user)
 {
 	struct cross *x = user;
 
@@ -543,9 +554,34 @@ static const struct xi_config_key skeys[] = {
 	{ 0 },
 };
 
-static void test_build_from_text(void **state)
+/* A mistaken name is one miss, of the name given: the catalog's own checks
+ * on the way to the message (has the bare name another version?) count
+ * nothing. */
+static void test_own_checks_count_nothing(void **state)
 {
 	struct xi_catalog *cat = xi_catalog_new();
+	struct counts c = { 0 };
+	struct xi_factory a = FACTORY("alpha", &c);
+	struct xi_chain *chain = NULL;
+	struct xi_err err = { 0 };
+	struct xi_catalog_stats st;
+
+	assert_int_equal(xi_catalog_register(cat, &a), 0);
+	assert_int_equal(xi_catalog_build(cat, "alpha@2.0", NULL, &chain, &err), -ENOENT);
+	assert_string_equal(err.msg, "unknown version 'alpha@2.0' (the highest is 'alpha@1.0')");
+	assert_int_equal(xi_catalog_build(cat, "zeta@1.0", NULL, &chain, &err), -ENOENT);
+	xi_catalog_stats(cat, &st);
+	assert_int_equal(st.lookups, 2);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(xi_catalog_misses_for(cat, "alpha@2.0"), 1);
+	assert_int_equal(xi_catalog_misses_for(cat, "zeta@1.0"), 1);
+	assert_int_equal(xi_catalog_misses_for(cat, "zeta"), 0);
+	xi_catalog_free(cat);
+}
+
+static void test_build_from_text(void **state)
+{
+	struct xi_catalog *cat = xi_catalog_new(), *empty;
 	struct counts c = { 0 };
 	struct xi_factory filt = FACTORY("ssrc-filter", &c), stats = FACTORY("header-stats", &c);
 	struct xi_factory bad = { .name = "broken", .new_interceptor = failing_new };
@@ -583,7 +619,13 @@ static void test_build_from_text(void **state)
 			 -ENOENT);
 	assert_string_equal(err.msg, "unknown interceptor 'ssrc-filtr' (did you mean 'ssrc-filter'?)");
 	assert_int_equal(xi_catalog_build(cat, "header-stats ! zzz", NULL, &chain, &err), -ENOENT);
-	assert_string_equal(err.msg, "unknown interceptor 'zzz'");
+	/* Too far from any name for a guess: every name, so the reader can pick. */
+	assert_string_equal(err.msg, "unknown interceptor 'zzz' (known: broken, header-stats, "
+			    "ssrc-filter)");
+	empty = xi_catalog_new();
+	assert_int_equal(xi_catalog_build(empty, "zzz", NULL, &chain, &err), -ENOENT);
+	assert_string_equal(err.msg, "unknown interceptor 'zzz' (the catalog is empty)");
+	xi_catalog_free(empty);
 	assert_int_equal(xi_catalog_build(cat, "ssrc-filter window=100", NULL, &chain, &err),
 			 -EINVAL);
 	assert_string_equal(err.msg, "ssrc-filter: window: 100 is not a power of two");
@@ -660,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_factory_in_two_catalogs),
 		cmocka_unit_test(test_replace_while_chain_open),
 		cmocka_unit_test(test_entry_reference_outlives_unregister),
+		cmocka_unit_test(test_own_checks_count_nothing),
 		cmocka_unit_test(test_build_from_text),
 		cmocka_unit_test(test_builder_from_desc),
 	};

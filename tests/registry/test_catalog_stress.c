@@ -80,8 +80,8 @@ static struct version *version_new(const char *name)
 	return v;
 }
 
-static void count_event(struct xi_catalog *cat, enum xi_catalog_event ev, const char *name,
-			void *user)
+static void count_event(struct xi_catalog *cat, enum xi_catalog_event ev,
+			struct xi_catalog_entry *changed, void *user)
 {
 	__atomic_add_fetch(&g.ev[ev], 1, __ATOMIC_RELAXED);
 }

@@ -268,6 +268,37 @@ static void test_build_histogram(void **state)
 	xi_catalog_free(cat);
 }
 
+/* Registrations are timed as builds are: one count per successful register
+ * (and register_origin, as plugins and the global list use), none for one
+ * refused, nor for replace or unregister. */
+static void test_register_histogram(void **state)
+{
+	struct xi_catalog *cat = three_versions();
+	struct xi_factory other = v1_0;
+	struct xi_catalog_stats st;
+	uint64_t b[XI_BUILD_BUCKETS], sum = 0;
+
+	other.name = "vother";
+	assert_int_equal(xi_catalog_register_origin(cat, &other, XI_ORIGIN_PLUGIN, "/p.so"), 0);
+	assert_int_equal(xi_catalog_register(cat, &v1_0), -EEXIST);
+	assert_int_equal(xi_catalog_replace(cat, &v2_0), 0);
+	assert_int_equal(xi_catalog_unregister(cat, "vtest@1.2"), 0);
+	xi_catalog_register_histogram(cat, b);
+	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++)
+		sum += b[i];
+	xi_catalog_stats(cat, &st);
+	assert_int_equal(sum, 4);
+	assert_int_equal(st.registrations, 4);
+	assert_true(st.register_ns_total > 0);
+	/* Apart from the builds': none was made. */
+	xi_catalog_build_histogram(cat, b);
+	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++)
+		assert_int_equal(b[i], 0);
+	xi_catalog_register_histogram(NULL, b);
+	assert_int_equal(b[0], 0);
+	xi_catalog_free(cat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_frozen_message),
 		cmocka_unit_test(test_miss_list),
 		cmocka_unit_test(test_build_histogram),
+		cmocka_unit_test(test_register_histogram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,10 +45,31 @@ static void sample1(FILE *f, const char *name, const char *key, const char *valu
 
 /* ---- registry ---- */
 
+/* A histogram of the catalog's (not cumulative: xi_catalog_build_histogram),
+ * in seconds, its buckets made cumulative as the format wants. */
+static void histogram(FILE *f, const char *name, const char *help,
+		      const uint64_t counts[XI_BUILD_BUCKETS], uint64_t ns_total)
+{
+	uint64_t cum = 0;
+
+	head(f, name, "histogram", help);
+	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++) {
+		double le = xi_catalog_build_bucket_le(i);
+
+		cum += counts[i];
+		if (isinf(le))
+			fprintf(f, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+		else
+			fprintf(f, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, le, cum);
+	}
+	fprintf(f, "%s_sum %.9f\n", name, (double)ns_total / 1e9);
+	fprintf(f, "%s_count %" PRIu64 "\n", name, cum);
+}
+
 static int registry_metrics(FILE *f, struct xi_catalog *cat)
 {
 	struct xi_catalog_stats st;
-	uint64_t buckets[XI_BUILD_BUCKETS], cum = 0;
+	uint64_t buckets[XI_BUILD_BUCKETS];
 	char **names = NULL;
 	uint64_t *counts = NULL;
 	size_t n = 0;
@@ -72,25 +93,18 @@ static int registry_metrics(FILE *f, struct xi_catalog *cat)
 	free(counts);
 	head(f, "xicept_registry_registrations_total", "counter", "Successful registrations.");
 	fprintf(f, "xicept_registry_registrations_total %" PRIu64 "\n", st.registrations);
+	xi_catalog_register_histogram(cat, buckets);
+	histogram(f, "xicept_registry_register_seconds", "Time taken by successful registrations.",
+		  buckets, st.register_ns_total);
 	head(f, "xicept_plugin_load_failures_total", "counter",
 	     "Plugins that could not be loaded, by file.");
 	for (size_t i = 0; !xi_plugin_failure_at(i, &file, &fails); i++)
 		sample1(f, "xicept_plugin_load_failures_total", "file", file, fails);
 	head(f, "xicept_chain_build_failures_total", "counter", "Chain builds that failed.");
 	fprintf(f, "xicept_chain_build_failures_total %" PRIu64 "\n", st.build_failures);
-	head(f, "xicept_chain_build_seconds", "histogram", "Time taken by successful chain builds.");
 	xi_catalog_build_histogram(cat, buckets);
-	for (size_t i = 0; i < XI_BUILD_BUCKETS; i++) {
-		double le = xi_catalog_build_bucket_le(i);
-
-		cum += buckets[i];
-		if (isinf(le))
-			fprintf(f, "xicept_chain_build_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-		else
-			fprintf(f, "xicept_chain_build_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", le, cum);
-	}
-	fprintf(f, "xicept_chain_build_seconds_sum %.9f\n", (double)st.build_ns_total / 1e9);
-	fprintf(f, "xicept_chain_build_seconds_count %" PRIu64 "\n", cum);
+	histogram(f, "xicept_chain_build_seconds", "Time taken by successful chain builds.",
+		  buckets, st.build_ns_total);
 	return 0;
 }
 
@@ -265,6 +279,23 @@ static json_t *entry_json(const struct xi_catalog_entry *e)
 	return o;
 }
 
+/* The plugins this process kept, with how long each one's init took. */
+static json_t *plugins_json(void)
+{
+	json_t *arr = json_array();
+	const char *path;
+	uint64_t ns;
+
+	for (size_t i = 0; !xi_plugin_loaded_at(i, &path, &ns); i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "path", json_string(path));
+		json_object_set_new(o, "init_seconds", json_real((double)ns / 1e9));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 int xi_registry_json_text(struct xi_catalog *cat, char **ret, size_t *ret_len)
 {
 	struct xi_catalog_entry **v = NULL;
@@ -284,6 +315,7 @@ int xi_registry_json_text(struct xi_catalog *cat, char **ret, size_t *ret_len)
 	json_object_set_new(doc, "frozen", json_boolean(xi_catalog_frozen(cat)));
 	json_object_set_new(doc, "size", json_integer((json_int_t)n));
 	json_object_set_new(doc, "interceptors", arr);
+	json_object_set_new(doc, "plugins", plugins_json());
 	text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(doc);
 	if (!text)

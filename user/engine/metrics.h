@@ -36,7 +36,8 @@ int xi_metrics_text(const struct xi_metrics_src *src, char **ret, size_t *ret_le
 
 /* The /debug/registry document: {"interceptors": [{name, version, id, kind,
  * origin, origin_kind, description, keys: [{name, default, required}],
- * uses}], "frozen", "size"}, malloc'd. 0 or -ENOMEM. */
+ * uses}], "frozen", "size", "plugins": [{path, init_seconds}]}, malloc'd.
+ * 0 or -ENOMEM. */
 int xi_registry_json_text(struct xi_catalog *cat, char **ret, size_t *ret_len);
 
 #endif

@@ -3,7 +3,8 @@
  * The plugin loader (include/xicept/plugin.h): ownership checks, dlopen,
  * the ABI handshake, init into a catalog of the plugin's own, and the move
  * of what it registered into the real catalog, all or nothing. Failures are
- * counted per file for /metrics.
+ * counted per file for /metrics, and init times kept per plugin for
+ * /debug/registry.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -20,59 +21,80 @@
 #include <xicept/registry.h>
 
 #include "registry/catalog_internal.h"
+#include "user/lib/clock.h"
 #include "user/plugin/plugin_internal.h"
 
 #ifndef XI_LIB_VERSION
 #define XI_LIB_VERSION "0.1.0"
 #endif
 
-/* ---- failures by file ---- */
+/* ---- by file: load failures, init times ---- */
 
-struct failure {
-	char *file;
-	uint64_t n;
+struct by_file {
+	pthread_mutex_t lock;
+	struct file_value {
+		char *file;     /* never freed nor moved once made: _at hands it out */
+		uint64_t v;
+	} *v;
+	size_t n;
 };
 
-static pthread_mutex_t failures_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct failure *failures;
-static size_t n_failures;
+static struct by_file failures = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+static struct by_file init_times = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+
+/* Adds x to file's value (add) or sets it to x. Out of memory, a new file is
+ * not recorded: these are diagnostics. */
+static void by_file_update(struct by_file *t, const char *file, bool add, uint64_t x)
+{
+	struct file_value *v;
+	size_t i;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->n && strcmp(t->v[i].file, file); i++)
+		;
+	if (i == t->n) {
+		v = realloc(t->v, (t->n + 1) * sizeof(*v));
+		if (v) {
+			t->v = v;
+			v[i] = (struct file_value){ strdup(file), 0 };
+			if (v[i].file)
+				t->n++;
+		}
+	}
+	if (i < t->n)
+		t->v[i].v = add ? t->v[i].v + x : x;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int by_file_at(struct by_file *t, size_t i, const char **ret_file, uint64_t *ret_v)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&t->lock);
+	if (i < t->n) {
+		if (ret_file)
+			*ret_file = t->v[i].file;
+		if (ret_v)
+			*ret_v = t->v[i].v;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
 
 void xi_plugin_failure_count(const char *file)
 {
-	struct failure *v;
-
-	pthread_mutex_lock(&failures_lock);
-	for (size_t i = 0; i < n_failures; i++)
-		if (!strcmp(failures[i].file, file)) {
-			failures[i].n++;
-			pthread_mutex_unlock(&failures_lock);
-			return;
-		}
-	v = realloc(failures, (n_failures + 1) * sizeof(*v));
-	if (v) {
-		failures = v;
-		failures[n_failures].file = strdup(file);
-		failures[n_failures].n = 1;
-		if (failures[n_failures].file)
-			n_failures++;
-	}
-	pthread_mutex_unlock(&failures_lock);
+	by_file_update(&failures, file, true, 1);
 }
 
 int xi_plugin_failure_at(size_t i, const char **ret_file, uint64_t *ret_count)
 {
-	int rc = -ENOENT;
+	return by_file_at(&failures, i, ret_file, ret_count);
+}
 
-	pthread_mutex_lock(&failures_lock);
-	if (i < n_failures) {
-		if (ret_file)
-			*ret_file = failures[i].file;   /* never freed nor moved once made */
-		if (ret_count)
-			*ret_count = failures[i].n;
-		rc = 0;
-	}
-	pthread_mutex_unlock(&failures_lock);
-	return rc;
+int xi_plugin_loaded_at(size_t i, const char **ret_path, uint64_t *ret_init_ns)
+{
+	return by_file_at(&init_times, i, ret_path, ret_init_ns);
 }
 
 /* ---- ownership ---- */
@@ -138,7 +160,8 @@ static int plugin_commit(struct xi_catalog *cat, struct xi_catalog *staged, cons
 		return xi_err_set(err, rc, "cannot list what it registered: %s", strerror(-rc));
 	for (size_t i = 0; i < n && !rc; i++) {
 		xi_factory_id(xi_catalog_entry_factory(v[i]), id, sizeof(id));
-		if (xi_catalog_lookup(cat, id, &have) == 0) {
+		/* Not a lookup: an absent id, the usual case, is no miss. */
+		if (xi_catalog_find(cat, id, &have) == 0) {
 			rc = xi_err_set(err, -EEXIST, "duplicate interceptor '%s' (already from %s)",
 					id, xi_catalog_entry_origin(have));
 			xi_catalog_entry_put(have);
@@ -174,6 +197,7 @@ static int plugin_init(struct xi_catalog *cat, void *handle, const char *real,
 				       .path = real, .version = XI_LIB_VERSION };
 	struct xi_catalog *staged;
 	char dir[PATH_MAX], *slash;
+	uint64_t start, init_ns;
 	int rc;
 
 	if (!abi)
@@ -193,7 +217,9 @@ static int plugin_init(struct xi_catalog *cat, void *handle, const char *real,
 	if (!staged)
 		return xi_err_set(err, -ENOMEM, "out of memory");
 	xi_catalog_origin_scope(XI_ORIGIN_PLUGIN, real);
+	start = xi_mono_ns();
 	rc = init(staged, &info);
+	init_ns = xi_mono_ns() - start;
 	xi_catalog_origin_scope(XI_ORIGIN_PLUGIN, NULL);
 	if (rc > 0)
 		rc = -EINVAL;   /* the contract: 0 or a negative errno */
@@ -203,6 +229,8 @@ static int plugin_init(struct xi_catalog *cat, void *handle, const char *real,
 		rc = xi_plugin_stages_stage(staged, dir, err);
 	if (!rc)
 		rc = plugin_commit(cat, staged, real, err);
+	if (!rc)
+		by_file_update(&init_times, real, false, init_ns);
 	xi_plugin_stages_end(!rc);
 	xi_catalog_free(staged);
 	return rc;
