@@ -7,12 +7,20 @@
  * beside its factory; xi_catalog_new_from_global calls xi_builtins_keep,
  * which pulls this file, and so every built-in and its XI_CATALOG_REGISTER,
  * into the program.
+ *
+ * The anchors are not listed by hand: the build writes XI_BUILTINS
+ * (xi_builtins.h) with an X(sym) for each XI_CATALOG_ANCHOR(sym) in
+ * user/interceptors/, so a new userspace-kind interceptor needs only its
+ * anchor beside its XI_CATALOG_REGISTER. XDP-kind interceptors are kept
+ * through their line in XI_STAGES (abi.h), which names their stage
+ * descriptor. The literal list in tests/registry/test_global.c fails when a
+ * built-in is missing from the program.
  */
 #include <xicept/abi.h>
 #include <xicept/catalog.h>
 
-#include "registry/builtin.h"
 #include "registry/catalog_internal.h"
+#include "xi_builtins.h"
 
 XI_BUILTINS(XI_CATALOG_USE)
 

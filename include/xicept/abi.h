@@ -97,32 +97,54 @@ enum xi_action {
 	XI_ACT_DROP = 1,
 };
 
-/* Indexes of xi_reasons. Append only: the numbers are ABI. */
+/*
+ * The lists of counter reasons: X(sym, value, "name", "help") per entry, in
+ * order. Each list makes its enum (XI_LIST_ENUM), a name table for stats,
+ * JSON and /metrics (XI_LIST_NAME, by designated initializer) and the help
+ * of 'xicept stats'. Append only: the values are ABI (indexes of pinned
+ * maps), and XI_LIST_PIN fails the build when an entry's position is not the
+ * value it states.
+ */
+#define XI_LIST_ENUM(sym, value, name, help) sym,
+#define XI_LIST_PIN(sym, value, name, help) \
+	_Static_assert(sym == value, #sym " is ABI: its value stays " #value);
+#define XI_LIST_NAME(sym, value, name, help) [sym] = name,
+
+/* Indexes of xi_reasons. */
+#define XI_REASONS(X) \
+	X(XI_REASON_NOT_IP, 0, "not_ip", "ethertype not IPv4/IPv6 (ARP, a third VLAN tag, ...)") \
+	X(XI_REASON_TRUNCATED, 1, "truncated", "frame shorter than a header or a declared length") \
+	X(XI_REASON_BAD_IP, 2, "bad_ip", "IP version mismatch, IHL < 5, tot_len < IHL") \
+	X(XI_REASON_FRAGMENT, 3, "fragment", "IPv4 MF/offset or IPv6 fragment header") \
+	X(XI_REASON_IPV6_EXT_LIMIT, 4, "ipv6_ext_limit", \
+	  "too many IPv6 extension headers (more than XI_IPV6_EXT_MAX)") \
+	X(XI_REASON_NOT_UDP, 5, "not_udp", "IP payload not UDP") \
+	X(XI_REASON_BAD_UDP, 6, "bad_udp", "UDP length < 8 or past the IP payload") \
+	X(XI_REASON_UNKNOWN_FLOW, 7, "unknown_flow", "no flow matches, exact or wildcard") \
+	X(XI_REASON_NO_CONN, 8, "no_conn", "flow found, its xi_conns slot holds no connection") \
+	X(XI_REASON_STUN, 9, "stun", "known flow, RFC 7983 STUN") \
+	X(XI_REASON_DTLS, 10, "dtls", "known flow, RFC 7983 DTLS") \
+	X(XI_REASON_OTHER, 11, "other", \
+	  "known flow, empty payload, ZRTP, TURN channel, anything else") \
+	X(XI_REASON_BAD_RTP, 12, "bad_rtp", \
+	  "RTP/RTCP range, header inconsistent with the length") \
+	X(XI_REASON_RTP, 13, "rtp", "RTP that entered its connection's chain") \
+	X(XI_REASON_RTCP, 14, "rtcp", "RTCP that entered its connection's chain") \
+	X(XI_REASON_SSRC_DROP, 15, "ssrc_drop", "dropped by ssrc-filter") \
+	X(XI_REASON_TAILCALL_FAIL, 16, "tailcall_fail", "a stage's xi_stages slot was empty: passed") \
+	X(XI_REASON_STATS_FULL, 17, "stats_full", "a per-stream map was full: not counted there") \
+	X(XI_REASON_CHAIN_END, 18, "chain_end", "ran every stage of its chain") \
+	X(XI_REASON_NO_DAEMON, 19, "no_daemon", \
+	  "the chain goes on in userspace (XI_STAGE_TO_USER or _TAP), no daemon runs it") \
+	X(XI_REASON_TAP_FULL, 20, "tap_full", "the tap's ring was full: passed, not observed") \
+	X(XI_REASON_PLUGIN_DROP, 21, "plugin_drop", \
+	  "dropped by a plugin's stage (its own counters say why)")
+
 enum xi_reason {
-	XI_REASON_NOT_IP = 0,        /* ethertype not IPv4/IPv6 (ARP, a third VLAN tag, ...) */
-	XI_REASON_TRUNCATED = 1,     /* frame shorter than a header or a declared length */
-	XI_REASON_BAD_IP = 2,        /* IP version mismatch, IHL < 5, tot_len < IHL */
-	XI_REASON_FRAGMENT = 3,      /* IPv4 MF/offset or IPv6 fragment header */
-	XI_REASON_IPV6_EXT_LIMIT = 4,/* more than XI_IPV6_EXT_MAX extension headers */
-	XI_REASON_NOT_UDP = 5,
-	XI_REASON_BAD_UDP = 6,       /* UDP length < 8 or past the IP payload */
-	XI_REASON_UNKNOWN_FLOW = 7,
-	XI_REASON_NO_CONN = 8,       /* flow found, its xi_conns slot holds no connection */
-	XI_REASON_STUN = 9,          /* known flow, RFC 7983 classes: */
-	XI_REASON_DTLS = 10,
-	XI_REASON_OTHER = 11,        /* empty payload, ZRTP, TURN channel, anything else */
-	XI_REASON_BAD_RTP = 12,      /* RTP/RTCP range, header inconsistent with the length */
-	XI_REASON_RTP = 13,          /* entered its connection's chain */
-	XI_REASON_RTCP = 14,
-	XI_REASON_SSRC_DROP = 15,    /* dropped by ssrc-filter */
-	XI_REASON_TAILCALL_FAIL = 16,/* empty xi_stages slot: passed */
-	XI_REASON_STATS_FULL = 17,   /* a per-stream map was full: not counted there */
-	XI_REASON_CHAIN_END = 18,    /* ran every stage of its chain */
-	XI_REASON_NO_DAEMON = 19,    /* XI_STAGE_TO_USER or _TAP slot empty: no daemon */
-	XI_REASON_TAP_FULL = 20,     /* the tap's ring was full: passed, not observed */
-	XI_REASON_PLUGIN_DROP = 21,  /* dropped by a plugin's stage (its own counters say why) */
+	XI_REASONS(XI_LIST_ENUM)
 	XI_REASON__MAX,
 };
+XI_REASONS(XI_LIST_PIN)
 
 /*
  * xi_losses (ARRAY, XI_LOSS__MAX entries of __u64): packets XDP handed to the
@@ -131,17 +153,21 @@ enum xi_reason {
  * XDP_STATISTICS (deltas, so totals survive a restart) and its own failures.
  * Append only: the numbers are ABI.
  */
+#define XI_LOSSES(X) \
+	X(XI_LOSS_RX_RING_FULL, 0, "rx_ring_full", "the socket's RX ring was full") \
+	X(XI_LOSS_FILL_EMPTY, 1, "fill_empty", "no frame in the fill ring to receive into") \
+	X(XI_LOSS_RX_DROPPED, 2, "rx_dropped", "the redirect to the socket failed otherwise") \
+	X(XI_LOSS_RX_INVALID, 3, "rx_invalid", "invalid RX descriptors") \
+	X(XI_LOSS_CHAIN_ERROR, 4, "chain_error", "a chain's read failed: the packet was dropped") \
+	X(XI_LOSS_BAD_META, 5, "bad_meta", "no usable xi_xsk_meta: dropped") \
+	X(XI_LOSS_DELIVER_FAILED, 6, "deliver_failed", "handing the datagram to the stack failed") \
+	X(XI_LOSS_TX_FAILED, 7, "tx_failed", "an emitted frame found no TX frame, or TX failed")
+
 enum xi_loss {
-	XI_LOSS_RX_RING_FULL = 0,    /* the socket's RX ring was full */
-	XI_LOSS_FILL_EMPTY = 1,      /* no frame in the fill ring to receive into */
-	XI_LOSS_RX_DROPPED = 2,      /* the redirect to the socket failed otherwise */
-	XI_LOSS_RX_INVALID = 3,      /* invalid RX descriptors */
-	XI_LOSS_CHAIN_ERROR = 4,     /* a chain's read failed: the packet was dropped */
-	XI_LOSS_BAD_META = 5,        /* no usable xi_xsk_meta: dropped */
-	XI_LOSS_DELIVER_FAILED = 6,  /* handing the datagram to the stack failed */
-	XI_LOSS_TX_FAILED = 7,       /* an emitted frame found no TX frame, or TX failed */
+	XI_LOSSES(XI_LIST_ENUM)
 	XI_LOSS__MAX,
 };
+XI_LOSSES(XI_LIST_PIN)
 
 /* xi_config flags. */
 #define XI_IFACE_F_TEST_CLOCK  0x1u   /* arrival time is test_clock_ns, not bpf_ktime_get_ns() */
@@ -561,13 +587,17 @@ struct xi_remote_report {
  * userspace interceptors received and did not act on, by reason. Written by
  * `xicept run`. Append only.
  */
+#define XI_RTCP_BADS(X) \
+	X(XI_RTCP_BAD_MALFORMED, 0, "malformed", "the compound does not parse (lengths, version)") \
+	X(XI_RTCP_BAD_TRUNCATED, 1, "truncated", "a feedback packet shorter than its fixed part") \
+	X(XI_RTCP_BAD_FCI, 2, "fci_overrun", "an FCI that does not fill its packet exactly") \
+	X(XI_RTCP_BAD_UNKNOWN_FMT, 3, "unknown_fmt", "RTPFB/PSFB with a FMT nothing here knows")
+
 enum xi_rtcp_bad {
-	XI_RTCP_BAD_MALFORMED = 0,   /* the compound does not parse (lengths, version) */
-	XI_RTCP_BAD_TRUNCATED = 1,   /* a feedback packet shorter than its fixed part */
-	XI_RTCP_BAD_FCI = 2,         /* an FCI that does not fill its packet exactly */
-	XI_RTCP_BAD_UNKNOWN_FMT = 3, /* RTPFB/PSFB with a FMT nothing here knows */
+	XI_RTCP_BADS(XI_LIST_ENUM)
 	XI_RTCP_BAD__MAX,
 };
+XI_RTCP_BADS(XI_LIST_PIN)
 
 /* twcc-sequencer, xi_twcc_seqs (HASH by __u32 conn_id): the next
  * transport-wide sequence number of the connection. */

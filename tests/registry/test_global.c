@@ -55,8 +55,8 @@ static void test_noop_is_global(void **state)
 	xi_catalog_free(cat);
 }
 
-/* Written out, not derived from XI_BUILTINS: a built-in left out of
- * registry/builtin.h must make this fail, not shrink the list it checks. */
+/* Written out, not derived from XI_BUILTINS: a built-in the generated list
+ * leaves out must make this fail, not shrink the list it checks. */
 static const char *const builtins[] = {
 	"header-stats", "nack-generator", "nack-responder", "noop", "packet-dump", "receiver-report",
 	"sender-report", "ssrc-filter", "twcc", "twcc-sequencer",

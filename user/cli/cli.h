@@ -18,6 +18,8 @@
 #define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
 
+/* util.c: the helpers every command shares, down to cli_chain_canonical. */
+
 /* Every command accepts these two; -v may come before or after the command. */
 #define CLI_COMMON_LONGOPTS \
 	{ "help", no_argument, NULL, 'h' }, \

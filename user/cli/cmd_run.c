@@ -35,7 +35,7 @@ static const char run_usage[] =
 	"is not running, those packets get the interface's no-daemon policy.\n"
 	"\n"
 	"Every packet handed to it that does not reach its destination is counted\n"
-	"by reason in 'xicept stats' (losses: rx_ring_full, fill_empty, ...), and\n"
+	"by reason in 'xicept stats' (its --help lists the reasons), and\n"
 	"logged: a line when loss starts, at most one a second while it lasts, and\n"
 	"one when a second passes without loss.\n"
 	"\n"

@@ -13,7 +13,12 @@
 
 #include <jansson.h>
 
+#include <xicept/abi.h>
+
 #include "cli.h"
+
+/* One line per entry of abi.h's reason lists. */
+#define REASON_HELP(sym, value, name, help) "  " name ": " help "\n"
 
 static const char stats_usage[] =
 	"Usage: xicept stats IFNAME [--conn ID] [--json] [--watch SECONDS]\n"
@@ -26,12 +31,19 @@ static const char stats_usage[] =
 	"  -j, --json             one JSON document: connections[] of {id, local,\n"
 	"                         remote, chain, ssrcs[]}, each SSRC an object with\n"
 	"                         ssrc, packets, bytes, payload_bytes, lost,\n"
-	"                         ext_highest_seq, jitter, dropped; reasons{}; and\n"
-	"                         losses{} (rx_ring_full, fill_empty, rx_dropped,\n"
-	"                         rx_invalid, chain_error, bad_meta, deliver_failed,\n"
-	"                         tx_failed)\n"
+	"                         ext_highest_seq, jitter, dropped; reasons{},\n"
+	"                         losses{}, egress_reasons{} and rtcp_ignored{}, each\n"
+	"                         by the reasons below\n"
 	"  -w, --watch SECONDS    redraw every SECONDS until interrupted (with --json:\n"
-	"                         one document per line)\n";
+	"                         one document per line)\n"
+	"\n"
+	"Reasons (reasons, egress_reasons), what XDP did with each packet:\n"
+	XI_REASONS(REASON_HELP)
+	"Losses, of packets handed to the userspace path:\n"
+	XI_LOSSES(REASON_HELP)
+	"RTCP ignored by the userspace interceptors:\n"
+	XI_RTCP_BADS(REASON_HELP);
+#undef REASON_HELP
 
 struct stats_opts {
 	const char *ifname;

@@ -222,12 +222,7 @@ int xi_dataplane_egress_reasons(struct xi_dataplane *dp, uint64_t *counts, size_
 	return 0;
 }
 
-static const char *const rtcp_bad_names[] = {
-	[XI_RTCP_BAD_MALFORMED] = "malformed",
-	[XI_RTCP_BAD_TRUNCATED] = "truncated",
-	[XI_RTCP_BAD_FCI] = "fci_overrun",
-	[XI_RTCP_BAD_UNKNOWN_FMT] = "unknown_fmt",
-};
+static const char *const rtcp_bad_names[] = { XI_RTCP_BADS(XI_LIST_NAME) };
 
 _Static_assert(sizeof(rtcp_bad_names) / sizeof(rtcp_bad_names[0]) == XI_RTCP_BAD__MAX,
 	       "every enum xi_rtcp_bad needs a name");

@@ -19,30 +19,7 @@
 #include "user/dataplane/internal.h"
 #include "user/dataplane/plugin_stage.h"
 
-static const char *const reason_names[] = {
-	[XI_REASON_NOT_IP] = "not_ip",
-	[XI_REASON_TRUNCATED] = "truncated",
-	[XI_REASON_BAD_IP] = "bad_ip",
-	[XI_REASON_FRAGMENT] = "fragment",
-	[XI_REASON_IPV6_EXT_LIMIT] = "ipv6_ext_limit",
-	[XI_REASON_NOT_UDP] = "not_udp",
-	[XI_REASON_BAD_UDP] = "bad_udp",
-	[XI_REASON_UNKNOWN_FLOW] = "unknown_flow",
-	[XI_REASON_NO_CONN] = "no_conn",
-	[XI_REASON_STUN] = "stun",
-	[XI_REASON_DTLS] = "dtls",
-	[XI_REASON_OTHER] = "other",
-	[XI_REASON_BAD_RTP] = "bad_rtp",
-	[XI_REASON_RTP] = "rtp",
-	[XI_REASON_RTCP] = "rtcp",
-	[XI_REASON_SSRC_DROP] = "ssrc_drop",
-	[XI_REASON_TAILCALL_FAIL] = "tailcall_fail",
-	[XI_REASON_STATS_FULL] = "stats_full",
-	[XI_REASON_CHAIN_END] = "chain_end",
-	[XI_REASON_NO_DAEMON] = "no_daemon",
-	[XI_REASON_TAP_FULL] = "tap_full",
-	[XI_REASON_PLUGIN_DROP] = "plugin_drop",
-};
+static const char *const reason_names[] = { XI_REASONS(XI_LIST_NAME) };
 
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == XI_REASON__MAX,
 	       "every enum xi_reason needs a name");
@@ -57,16 +34,7 @@ const char *xi_reason_name(size_t reason)
 	return reason < XI_REASON__MAX ? reason_names[reason] : NULL;
 }
 
-static const char *const loss_names[] = {
-	[XI_LOSS_RX_RING_FULL] = "rx_ring_full",
-	[XI_LOSS_FILL_EMPTY] = "fill_empty",
-	[XI_LOSS_RX_DROPPED] = "rx_dropped",
-	[XI_LOSS_RX_INVALID] = "rx_invalid",
-	[XI_LOSS_CHAIN_ERROR] = "chain_error",
-	[XI_LOSS_BAD_META] = "bad_meta",
-	[XI_LOSS_DELIVER_FAILED] = "deliver_failed",
-	[XI_LOSS_TX_FAILED] = "tx_failed",
-};
+static const char *const loss_names[] = { XI_LOSSES(XI_LIST_NAME) };
 
 _Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == XI_LOSS__MAX,
 	       "every enum xi_loss needs a name");
