@@ -19,9 +19,14 @@
 #include <cmocka.h>
 
 #include <xicept/catalog.h>
+#include <xicept/interceptor.h>
 #include <xicept/plugin.h>
 
 static char plugin[PATH_MAX];   /* the plugin's real path */
+
+/* What the plugin calls must be in this program for it to export (-rdynamic):
+ * a static link takes only the archive members something here refers to. */
+__attribute__((used)) static void *const plugin_needs[] = { (void *)xi_noop_new };
 
 static int build_plugin(void **state)
 {
