@@ -123,7 +123,7 @@ deps:
 lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
 tools: $(TOOLS)
-bpf: $(BPF_SKELS)
+bpf: $(BPF_SKELS) $(BPF_ALONE)
 
 # Header dependencies come from the .d files. The skeleton is generated, so
 # on a first build no .d file can say who includes it: every compile waits

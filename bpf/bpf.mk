@@ -45,6 +45,15 @@ $(BPF_OBJ): $(BPF_SRCS) $(BPF_STAGE_LIST) $(BPF_STAGE_MAPS)
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c bpf/xicept.bpf.c -o $@
 
+# Each stage's source includes what it uses (xi_common.h, xi_egress.h, its
+# own ABI header): compiled alone too, so that a missing include fails the
+# build rather than hiding behind what the object included before it.
+BPF_ALONE  := $(patsubst %.bpf.c,$(BUILD)/bpf/alone/%.o,$(BPF_STAGE_SRCS))
+
+$(BUILD)/bpf/alone/%.o: %.bpf.c $(BPF_SRCS)
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/gen/xicept.skel.h: $(BPF_OBJ)
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name xicept > $@.tmp && mv $@.tmp $@

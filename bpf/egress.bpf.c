@@ -11,16 +11,9 @@
  * Attached and detached by user/dataplane/egress.c.
  */
 
-/* header-stats, packets leaving: see struct xi_local_stats in abi.h. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XI_MAX_STREAMS);
-	__type(key, struct xi_stream_key);
-	__type(value, struct xi_local_stats);
-} xi_local_stats SEC(".maps");
-
-/* Written by `xicept run`; see struct xi_remote_report in abi.h. */
+/* What the remote reports of local streams, written by `xicept run`
+ * (sender-report, nack-responder) through xi_dataplane_remote_report_merge;
+ * see struct xi_remote_report in abi.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

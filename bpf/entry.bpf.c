@@ -12,8 +12,6 @@
 
 #define XI_PARSED XI_REASON__MAX   /* "no reason yet": parsing goes on */
 
-/* Bounds every offset for the verifier; XDP frames are far smaller. */
-#define XI_OFF_MAX 0x3fff
 
 struct xi_vlan {
 	__be16 tci;

@@ -9,6 +9,9 @@
 #include <bpf/bpf_endian.h>
 #include <xicept/abi.h>
 
+/* Bounds every offset for the verifier; XDP frames are far smaller. */
+#define XI_OFF_MAX 0x3fff
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -340,90 +340,6 @@ struct xi_stream_key {
 	__u32 ssrc;
 };
 
-/* ssrc-filter. xi_ssrc_filters (HASH by __u32 conn_id) holds the mode; a
- * connection without an entry, or with XI_SSRC_MODE_OFF, passes everything.
- * xi_ssrc_lists (HASH by xi_stream_key) holds the listed SSRCs. */
-enum xi_ssrc_mode {
-	XI_SSRC_MODE_OFF = 0,
-	XI_SSRC_MODE_ALLOW = 1,    /* pass listed SSRCs, drop the rest */
-	XI_SSRC_MODE_DENY = 2,     /* drop listed SSRCs, pass the rest */
-};
-
-struct xi_ssrc_filter {
-	__u32 mode;                /* enum xi_ssrc_mode */
-};
-
-struct xi_ssrc_entry {
-	__u32 ssrc;                /* the key's ssrc again, for readable dumps */
-};
-
-/* xi_ssrc_drops (PERCPU_HASH by xi_stream_key) and xi_conn_drops (PERCPU_HASH
- * by __u32 conn_id): packets dropped by ssrc-filter, exact once the CPUs'
- * copies are summed. */
-struct xi_drop_count {
-	__u64 packets;
-	__u64 bytes;               /* their UDP payload bytes */
-};
-
-/* xi_clock_rates (HASH by xi_stream_key): written by bind_remote_stream. */
-struct xi_clock_rate {
-	__u32 clock_rate;          /* Hz */
-};
-
-/*
- * header-stats, xi_stream_stats (HASH by xi_stream_key). Every field is
- * updated under lock, so the counts are exact however many CPUs receive the
- * stream. The entry is created by the first RTP or RTCP packet of the SSRC.
- *
- * RTCP packets count in packets and rtcp_packets of their sender SSRC only.
- * RTP packets count in packets, rtp_packets, header_bytes (fixed header,
- * CSRCs, extension and padding, as W3C headerBytesReceived), payload_bytes
- * (the rest), markers and payload_type (the last one seen), run the RFC 3550
- * A.1 sequence tracking and the A.8 jitter estimate.
- *
- * A.1 deviates from the RFC's code in one place: during probation "seq ==
- * max_seq + 1" is computed modulo 2^16, so a source may start at 65535.
- * expected and lost are A.3's, recomputed after every accepted packet.
- *
- * A.8: arrival time in RTP units is now_ns * clock_rate / 1e9 (mod 2^32),
- * clock_rate being the stream's xi_clock_rates entry or the connection's
- * default. jitter_q4 is the RFC's jitter scaled by 16 (J += |D| - (J + 8)/16),
- * jitter = jitter_q4 >> 4. Every RTP packet updates it, accepted by A.1 or not;
- * with clock_rate 0 it is not updated.
- */
-struct xi_stream_stats {
-	struct bpf_spin_lock lock;
-	__u32 ssrc;
-	__u32 conn_id;
-	__u32 clock_rate;          /* rate used for the last jitter update */
-	__u64 packets;
-	__u64 rtp_packets;
-	__u64 rtcp_packets;
-	__u64 header_bytes;
-	__u64 payload_bytes;
-	__u64 markers;
-	__u64 first_arrival_ns;
-	__u64 last_arrival_ns;
-	/* RFC 3550 A.1 */
-	__u32 seq_started;         /* 1 after the first RTP packet */
-	__u32 max_seq;             /* highest seq seen, 16 bits */
-	__u32 cycles;              /* sequence wraps, times 2^16 */
-	__u32 base_seq;
-	__u32 bad_seq;
-	__u32 probation;
-	__u32 received;            /* packets A.1 accepted */
-	__u32 ext_max_seq;         /* cycles + max_seq */
-	__u32 expected;            /* A.3: ext_max_seq - base_seq + 1 */
-	__s32 lost;                /* A.3: expected - received (not clamped) */
-	/* RFC 3550 A.8 */
-	__u32 transit;             /* arrival - timestamp of the last RTP packet */
-	__u32 jitter_q4;
-	__u32 jitter;
-	__u8 payload_type;
-	__u8 transit_valid;
-	__u8 pad[2];
-};
-
 /*
  * xi_conn_meta (HASH by __u32 conn_id): a connection's spec as the control
  * plane was given it, so that any later process can rebuild its chain from
@@ -539,29 +455,6 @@ struct xi_tap_record {
 #define XI_TAP_FULL            XI_TAP_SNAP_FRAME
 
 /*
- * Local streams, counted by header-stats in TC egress: xi_local_stats (HASH
- * by xi_stream_key), exact under the entry's lock. octets are RTP payload
- * octets (no header, no padding), as an RFC 3550 SR counts them. The send
- * time is CLOCK_MONOTONIC ns.
- */
-struct xi_local_stats {
-	struct bpf_spin_lock lock;
-	__u32 conn_id;
-	__u32 ssrc;
-	__u32 last_rtp_ts;
-	__u64 packets;             /* RTP and RTCP */
-	__u64 rtp_packets;
-	__u64 rtcp_packets;
-	__u64 octets;
-	__u64 header_bytes;
-	__u64 first_send_ns;
-	__u64 last_send_ns;        /* of the packet that carried last_rtp_ts */
-	__u16 last_seq;
-	__u8 payload_type;
-	__u8 pad[5];
-};
-
-/*
  * xi_remote_reports (HASH by xi_stream_key, keyed by a local SSRC): what the
  * remote's receiver reports say about a local stream, and the
  * nack-responder's counts. Written by `xicept run` (sender-report,
@@ -598,17 +491,5 @@ enum xi_rtcp_bad {
 	XI_RTCP_BAD__MAX,
 };
 XI_RTCP_BADS(XI_LIST_PIN)
-
-/* twcc-sequencer, xi_twcc_seqs (HASH by __u32 conn_id): the next
- * transport-wide sequence number of the connection. */
-struct xi_twcc_seq {
-	struct bpf_spin_lock lock;
-	__u32 next;
-};
-
-/* twcc-sequencer, xi_twcc_cfgs (HASH by __u32 conn_id). */
-struct xi_twcc_cfg {
-	__u32 ext_id;              /* RFC 8285 one-byte element id, 1..14 */
-};
 
 #endif

@@ -208,6 +208,17 @@ XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi
  * what its packets' xi_pkt_ctx.default_clock_rate says. -ENOENT: no such
  * connection. */
 XI_API int xi_dataplane_conn_set_clock_rate(struct xi_dataplane *dp, uint32_t id, uint32_t rate);
+/* What the remote's receiver reports say of local stream (id, ssrc), in the
+ * pinned map xi_remote_reports (struct xi_remote_report, abi.h), where
+ * `stats` in any process reads it: the interceptors that read the reports
+ * (sender-report) or answer NACKs (nack-responder) write it. Adds the
+ * counters of add (reports, rtt_reports, nack_*) and, with set_report,
+ * replaces the report fields (fraction, lost, jitter, highest) by add's,
+ * with set_rtt rtt_q16. 0 without dp; -ENOSPC: the map is full. */
+struct xi_remote_report;
+XI_API int xi_dataplane_remote_report_merge(struct xi_dataplane *dp, uint32_t id, uint32_t ssrc,
+					    const struct xi_remote_report *add, bool set_report,
+					    bool set_rtt);
 /* Sorted ids; free *ret_ids with free(). */
 XI_API int xi_dataplane_conn_ids(struct xi_dataplane *dp, uint32_t **ret_ids, size_t *ret_n);
 

@@ -34,6 +34,7 @@
 
 #include <xicept/rtp.h>
 #include "user/interceptors/header_stats/twin.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define BATCH      64
 #define DGRAM_MAX  2048

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "bpf/xi_tb.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define ROUNDS 7
 #define REPEAT 100000u

@@ -18,6 +18,8 @@
 #include <cmocka.h>
 
 #include "bpf/xi_expect.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define N_PACKETS 120000
 #define N_CONNS 6

@@ -19,6 +19,8 @@
 #include "xicept.skel.h"
 #include "user/dataplane/internal.h"
 #include "bpf/xi_pkt.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 struct tb {
 	struct xicept *skel;

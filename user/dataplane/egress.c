@@ -25,17 +25,6 @@
 #include "user/dataplane/egress.h"
 #include "user/dataplane/internal.h"
 
-static const struct xi_stat_def local_schema[] = {
-	{ "direction", XI_STAT_LABEL, "1: the SSRC was seen leaving (a local stream)." },
-	{ "sent_packets", XI_STAT_COUNTER, "RTP packets of the local stream that left." },
-	{ "sent_octets", XI_STAT_COUNTER, "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
-	{ "sent_header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
-	{ "sent_rtcp_packets", XI_STAT_COUNTER, "RTCP packets that left with this sender SSRC." },
-	{ "last_rtp_ts", XI_STAT_LABEL, "RTP timestamp of the last packet that left." },
-	{ "last_send_ns", XI_STAT_LABEL, "When the last packet left, CLOCK_MONOTONIC ns." },
-	{ NULL },
-};
-
 static const struct xi_stat_def remote_schema[] = {
 	{ "remote_reports", XI_STAT_COUNTER, "Reports the remote sent about this local stream." },
 	{ "rtt_us", XI_STAT_GAUGE, "Round-trip time from the last report with LSR (RFC 3550 6.4.1), us; -1: none yet." },
@@ -47,20 +36,6 @@ static const struct xi_stat_def remote_schema[] = {
 	{ "nack_missed", XI_STAT_COUNTER, "Of those, no longer held: not resent." },
 	{ NULL },
 };
-
-static void local_fields(const void *value, struct xi_ssrc_stats *s)
-{
-	const struct xi_local_stats *v = value;
-
-	/* An SSRC with an entry here was seen leaving: a local stream. */
-	xi_ssrc_stats_set(s, "direction", v->conn_id ? 1 : 0);
-	xi_ssrc_stats_set(s, "sent_packets", (int64_t)v->rtp_packets);
-	xi_ssrc_stats_set(s, "sent_octets", (int64_t)v->octets);
-	xi_ssrc_stats_set(s, "sent_header_bytes", (int64_t)v->header_bytes);
-	xi_ssrc_stats_set(s, "sent_rtcp_packets", (int64_t)v->rtcp_packets);
-	xi_ssrc_stats_set(s, "last_rtp_ts", v->last_rtp_ts);
-	xi_ssrc_stats_set(s, "last_send_ns", (int64_t)v->last_send_ns);
-}
 
 static void remote_fields(const void *value, struct xi_ssrc_stats *s)
 {
@@ -79,20 +54,11 @@ static void remote_fields(const void *value, struct xi_ssrc_stats *s)
 }
 
 static const struct xi_stage_map egress_maps[] = {
-	[XI_EGRESS_MAP_LOCAL] = { "xi_local_stats", XI_STAGE_KEY_STREAM },
 	[XI_EGRESS_MAP_REMOTE] = { "xi_remote_reports", XI_STAGE_KEY_STREAM },
 	[XI_EGRESS_MAP_REASONS] = { "xi_egress_reasons", XI_STAGE_KEY_NONE },
 	[XI_EGRESS_MAP_RTCP_IGNORED] = { "xi_rtcp_ignored", XI_STAGE_KEY_NONE },
 	[XI_EGRESS_MAP_STAGES] = { "xi_egress_stages", XI_STAGE_KEY_NONE },
 	{ NULL },
-};
-
-static const struct xi_stage_stats local_stats = {
-	.map = XI_EGRESS_MAP_LOCAL,
-	.value_size = sizeof(struct xi_local_stats),
-	.locked = true,
-	.schema = local_schema,
-	.fields = local_fields,
 };
 
 static const struct xi_stage_stats remote_stats = {
@@ -109,8 +75,7 @@ const struct xi_stage xi_stage_egress = {
 	.prog = "xi_tc_egress",
 	.on_demand = true,
 	.maps = egress_maps,
-	.stats = &local_stats,
-	.stats2 = &remote_stats,
+	.stats = &remote_stats,
 };
 
 static int config_note(int cfg_fd, bool own_qdisc, __u32 handle, __u32 priority)
@@ -273,5 +238,38 @@ int xi_egress_info(struct xi_dataplane *dp, struct xi_dataplane_info *info)
 	 * shows the program that runs the egress stages. */
 	info->stage_prog_ids[XI_STAGE_EGRESS] = pi.id;
 	info->n_stage_progs++;
+	return 0;
+}
+
+int xi_dataplane_remote_report_merge(struct xi_dataplane *dp, uint32_t conn_id, uint32_t ssrc,
+				     const struct xi_remote_report *add, bool set_report,
+				     bool set_rtt)
+{
+	struct xi_stream_key key = { .conn_id = conn_id, .ssrc = ssrc };
+	struct xi_remote_report v = { 0 };
+	int fd;
+
+	if (!dp)
+		return 0;
+	fd = xi_dataplane_stage_fd(dp, XI_STAGE_EGRESS, XI_EGRESS_MAP_REMOTE);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, &v) && errno != ENOENT)
+		return -errno;
+	v.reports += add->reports;
+	v.rtt_reports += add->rtt_reports;
+	v.nack_requested += add->nack_requested;
+	v.nack_resent += add->nack_resent;
+	v.nack_missed += add->nack_missed;
+	if (set_report) {
+		v.fraction_lost = add->fraction_lost;
+		v.cumulative_lost = add->cumulative_lost;
+		v.jitter = add->jitter;
+		v.ext_highest_seq = add->ext_highest_seq;
+	}
+	if (set_rtt)
+		v.rtt_q16 = add->rtt_q16;
+	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
 	return 0;
 }

@@ -11,7 +11,6 @@ struct bpf_object;
 
 /* The maps of the egress descriptor (xi_stage_egress), by index. */
 enum xi_egress_map {
-	XI_EGRESS_MAP_LOCAL,          /* (conn, ssrc) -> struct xi_local_stats */
 	XI_EGRESS_MAP_REMOTE,         /* (conn, ssrc) -> struct xi_remote_report */
 	XI_EGRESS_MAP_REASONS,        /* per-CPU counters by enum xi_reason */
 	XI_EGRESS_MAP_RTCP_IGNORED,   /* counters by enum xi_rtcp_bad */

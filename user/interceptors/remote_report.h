@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the userspace interceptors of local streams (sender-report,
- * nack-responder) publish per local SSRC in the pinned map
- * xi_remote_reports (struct xi_remote_report, abi.h), so that `xicept stats`
- * in another process shows it. Internal to the library.
+ * nack-responder) share about the remote's reports. Internal to the library.
  */
 #ifndef XICEPT_INTERCEPTORS_REMOTE_REPORT_H
 #define XICEPT_INTERCEPTORS_REMOTE_REPORT_H
@@ -15,11 +13,9 @@
 
 struct xi_dataplane;
 
-/* Adds the counters of add (reports, rtt_reports, nack_*) to the entry of
- * (conn, ssrc) and, when set_report, replaces its report fields (rtt,
- * fraction, lost, jitter, highest) by add's. A no-op without dp. */
-int xi_remote_report_merge(struct xi_dataplane *dp, uint32_t conn_id, uint32_t ssrc,
-			   const struct xi_remote_report *add, bool set_report, bool set_rtt);
+/* The entries themselves are the data plane's, written through
+ * xi_dataplane_remote_report_merge (<xicept/dataplane.h>), as a plugin
+ * would. */
 
 /* NTP time (RFC 5905 64-bit: seconds since 1900 << 32 | fraction) of a
  * CLOCK_MONOTONIC instant, through the wall clock read now. */

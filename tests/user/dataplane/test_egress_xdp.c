@@ -20,6 +20,9 @@
 
 #include "bpf/xi_tb.h"
 #include "user/interceptors/twcc_sequencer/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
+#include "user/interceptors/twcc_sequencer/twcc_sequencer_abi.h"
 
 static const uint8_t LOCAL[4] = { 10, 0, 0, 2 }, REMOTE[4] = { 10, 0, 0, 1 };
 

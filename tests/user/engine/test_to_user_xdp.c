@@ -26,6 +26,7 @@
 
 #include "bpf/xi_tb.h"
 #include "bpf/xi_sys.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 9
 #define NOW_NS 123456789012ull

@@ -34,6 +34,8 @@
 #include "user/dataplane/internal.h"
 #include "user/interceptors/header_stats/twin.h"
 #include "user/interceptors/ssrc_filter/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 7
 #define OTHER 8

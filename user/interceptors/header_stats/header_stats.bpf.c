@@ -7,7 +7,11 @@
  * hence __always_inline throughout. Twin: user/interceptors/header_stats/twin.c.
  */
 
-/* The stage's maps; see struct xi_stream_stats in abi.h. Not preallocated:
+#include "xi_common.h"
+#include "xi_egress.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
+
+/* The stage's maps; see struct xi_stream_stats in header_stats_abi.h. Not preallocated:
  * a stream's entry takes memory with its first packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -24,6 +28,15 @@ struct {
 	__type(key, struct xi_stream_key);
 	__type(value, struct xi_stream_stats);
 } xi_stream_stats SEC(".maps");
+
+/* Packets leaving, counted by xi_header_stats_tc: struct xi_local_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XI_MAX_STREAMS);
+	__type(key, struct xi_stream_key);
+	__type(value, struct xi_local_stats);
+} xi_local_stats SEC(".maps");
 
 static __always_inline void xi_seq_init(struct xi_stream_stats *s, __u32 seq)
 {
@@ -159,7 +172,7 @@ int xi_header_stats(struct xdp_md *ctx)
 }
 
 /* Packets leaving: the local stream's counts, what an RFC 3550 SR reports
- * (struct xi_local_stats, in bpf/egress.bpf.c). */
+ * (struct xi_local_stats, above). */
 static __always_inline void xi_local_update(struct xi_local_stats *s, const struct xi_pkt_ctx *pc)
 {
 	if (s->packets == 0)

@@ -23,6 +23,7 @@
 #include <xicept/stream.h>
 
 #include "user/interceptors/header_stats/twin.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 struct hs_cfg {
 	uint32_t clock_rate;        /* Hz, for SSRCs bound without one or not at all */
@@ -44,6 +45,7 @@ static const struct xi_interceptor_ops hs_ops;
 enum hs_map {
 	HS_MAP_CLOCK_RATES,         /* (conn, ssrc) -> struct xi_clock_rate */
 	HS_MAP_STREAM_STATS,        /* (conn, ssrc) -> struct xi_stream_stats */
+	HS_MAP_LOCAL_STATS,         /* (conn, ssrc) -> struct xi_local_stats: packets leaving */
 };
 
 static int hs_fd(const struct header_stats *hs, enum hs_map map)
@@ -218,6 +220,7 @@ static const struct xi_config_key hs_keys[] = {
 static const struct xi_stage_map hs_maps[] = {
 	[HS_MAP_CLOCK_RATES] = { "xi_clock_rates", XI_STAGE_KEY_STREAM },
 	[HS_MAP_STREAM_STATS] = { "xi_stream_stats", XI_STAGE_KEY_STREAM },
+	[HS_MAP_LOCAL_STATS] = { "xi_local_stats", XI_STAGE_KEY_STREAM },
 	{ NULL },
 };
 
@@ -273,6 +276,39 @@ static const struct xi_stage_stats hs_stats = {
 	.fields = hs_stats_fields,
 };
 
+static const struct xi_stat_def local_schema[] = {
+	{ "direction", XI_STAT_LABEL, "1: the SSRC was seen leaving (a local stream)." },
+	{ "sent_packets", XI_STAT_COUNTER, "RTP packets of the local stream that left." },
+	{ "sent_octets", XI_STAT_COUNTER, "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
+	{ "sent_header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
+	{ "sent_rtcp_packets", XI_STAT_COUNTER, "RTCP packets that left with this sender SSRC." },
+	{ "last_rtp_ts", XI_STAT_LABEL, "RTP timestamp of the last packet that left." },
+	{ "last_send_ns", XI_STAT_LABEL, "When the last packet left, CLOCK_MONOTONIC ns." },
+	{ NULL },
+};
+
+static void local_fields(const void *value, struct xi_ssrc_stats *s)
+{
+	const struct xi_local_stats *v = value;
+
+	/* An SSRC with an entry here was seen leaving: a local stream. */
+	xi_ssrc_stats_set(s, "direction", v->conn_id ? 1 : 0);
+	xi_ssrc_stats_set(s, "sent_packets", (int64_t)v->rtp_packets);
+	xi_ssrc_stats_set(s, "sent_octets", (int64_t)v->octets);
+	xi_ssrc_stats_set(s, "sent_header_bytes", (int64_t)v->header_bytes);
+	xi_ssrc_stats_set(s, "sent_rtcp_packets", (int64_t)v->rtcp_packets);
+	xi_ssrc_stats_set(s, "last_rtp_ts", v->last_rtp_ts);
+	xi_ssrc_stats_set(s, "last_send_ns", (int64_t)v->last_send_ns);
+}
+
+static const struct xi_stage_stats hs_local_stats = {
+	.map = HS_MAP_LOCAL_STATS,
+	.value_size = sizeof(struct xi_local_stats),
+	.locked = true,
+	.schema = local_schema,
+	.fields = local_fields,
+};
+
 const struct xi_stage xi_stage_header_stats = {
 	.sz = sizeof(struct xi_stage),
 	.name = "header-stats",
@@ -281,6 +317,7 @@ const struct xi_stage xi_stage_header_stats = {
 	.egress_prog = "xi_header_stats_tc",
 	.maps = hs_maps,
 	.stats = &hs_stats,
+	.stats2 = &hs_local_stats,
 };
 
 static const struct xi_factory header_stats_factory = {

@@ -2,13 +2,14 @@
 /*
  * Twin of xi_header_stats (user/interceptors/header_stats/header_stats.bpf.c) for one connection: RFC
  * 3550 A.1 sequence tracking, A.3 loss, A.8 jitter. The field semantics are
- * documented with struct xi_stream_stats in abi.h.
+ * documented with struct xi_stream_stats in header_stats_abi.h.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "user/interceptors/header_stats/twin.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 struct xi_twin_header_stats {
 	uint32_t conn_id;

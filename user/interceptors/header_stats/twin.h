@@ -4,6 +4,7 @@
 #define XICEPT_HEADER_STATS_TWIN_H
 
 #include "user/twin/twin.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 struct xi_twin_header_stats;
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xicept/dataplane.h>
 #include <xicept/attributes.h>
 #include <xicept/catalog.h>
 #include <xicept/config.h>
@@ -182,7 +183,7 @@ static void nack_answer(struct nr_gen *g, const struct xi_rtcp_packet *p)
 	n = xi_rtcp_nack_expand(p, g->seqs, sizeof(g->seqs) / sizeof(g->seqs[0]));
 	for (int i = 0; i < n; i++)
 		resend(g, s, g->seqs[i], &add);
-	xi_remote_report_merge(g->dp, g->conn_id, s->base.ssrc, &add, false, false);
+	xi_dataplane_remote_report_merge(g->dp, g->conn_id, s->base.ssrc, &add, false, false);
 }
 
 static ssize_t nr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)

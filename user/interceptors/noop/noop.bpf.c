@@ -2,6 +2,9 @@
 /* xi_noop: hands the packet on. For chain-length benchmarks and as the
  * builtin "noop" interceptor's stage. */
 
+#include "xi_common.h"
+#include "xi_egress.h"
+
 SEC("xdp")
 int xi_noop(struct xdp_md *ctx)
 {

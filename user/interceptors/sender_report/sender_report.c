@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xicept/dataplane.h>
 #include <xicept/attributes.h>
 #include <xicept/catalog.h>
 #include <xicept/config.h>
@@ -151,7 +152,7 @@ static void block_note(struct sr_gen *g, const struct xi_rtcp_report_block *b, u
 	s->remote.ext_highest_seq = add.ext_highest_seq;
 	if (rtt)
 		s->remote.rtt_q16 = add.rtt_q16;
-	xi_remote_report_merge(g->dp, g->conn_id, b->ssrc, &add, true, rtt);
+	xi_dataplane_remote_report_merge(g->dp, g->conn_id, b->ssrc, &add, true, rtt);
 }
 
 static ssize_t sr_read_rtcp(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs)

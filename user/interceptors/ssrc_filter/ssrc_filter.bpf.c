@@ -2,7 +2,11 @@
 /* xi_ssrc_filter: per-connection allow or deny list of SSRCs, applied to the
  * RTP SSRC and the RTCP sender SSRC. Twin: user/interceptors/ssrc_filter/twin.c. */
 
-/* The stage's maps; see struct xi_ssrc_filter and friends in abi.h. None is
+#include "xi_common.h"
+#include "xi_egress.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+
+/* The stage's maps; see struct xi_ssrc_filter and friends in ssrc_filter_abi.h. None is
  * preallocated: an entry takes memory when a connection or SSRC needs it,
  * which keeps large tables (per CPU, for the drop counters) affordable. */
 struct {

@@ -24,6 +24,7 @@
 #include <xicept/stream.h>
 
 #include "user/interceptors/ssrc_filter/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
 
 enum sf_mode {
 	SF_ALLOW = 0,   /* index into sf_mode_choices */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "user/interceptors/ssrc_filter/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
 
 struct xi_twin_ssrc_filter {
 	enum xi_ssrc_mode mode;

@@ -4,6 +4,7 @@
 #define XICEPT_SSRC_FILTER_TWIN_H
 
 #include "user/twin/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
 
 struct xi_twin_ssrc_filter;
 

@@ -9,6 +9,10 @@
  * Packets arriving pass untouched. Twin: user/interceptors/twcc_sequencer/twin.c.
  */
 
+#include "xi_common.h"
+#include "xi_egress.h"
+#include "user/interceptors/twcc_sequencer/twcc_sequencer_abi.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -20,6 +20,7 @@
 #include <xicept/catalog.h>
 #include <xicept/config.h>
 #include <xicept/registry.h>
+#include "user/interceptors/twcc_sequencer/twcc_sequencer_abi.h"
 
 
 enum ts_map {

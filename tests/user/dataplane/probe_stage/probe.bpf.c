@@ -7,6 +7,7 @@
  * its descriptor (probe.c).
  */
 
+#include "xi_common.h"
 #include "tests/user/dataplane/probe_stage/probe.h"
 
 struct {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "bpf/xi_expect.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 3
 #define SSRC 0x5eed0001u

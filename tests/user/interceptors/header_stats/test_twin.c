@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "user/interceptors/header_stats/twin.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define SSRC 42
 #define MS 1000000ull

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "bpf/xi_expect.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
+#include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 7
 #define CONN2 8

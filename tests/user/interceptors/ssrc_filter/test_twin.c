@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "user/interceptors/ssrc_filter/twin.h"
+#include "user/interceptors/ssrc_filter/ssrc_filter_abi.h"
 
 static enum xi_action run(struct xi_twin_ssrc_filter *f, uint32_t ssrc, int rtcp)
 {
