@@ -134,9 +134,20 @@ struct xi_stat_field {
 struct xi_ssrc_stats {
 	uint32_t conn_id;
 	uint32_t ssrc;
+	bool local;                   /* a local stream's: a local schema has it */
 	size_t n_fields;
 	struct xi_stat_field fields[XI_SSRC_STATS_FIELDS_MAX];
 };
+
+struct xi_stat_def;
+/* The fields of the stats schemas of dp's stages (built-ins, then the plugin
+ * stages loaded there), in that order, each name once (the first stage's),
+ * into defs (at most cap); local[i] (local may be NULL) says whether field
+ * i's schema is a local one. Returns how many. What `stats` and /metrics
+ * print comes from here. */
+#define XI_STAT_DEFS_MAX XI_SSRC_STATS_FIELDS_MAX
+XI_API size_t xi_dataplane_stat_defs(const struct xi_dataplane *dp, const struct xi_stat_def **defs,
+				     bool *local, size_t cap);
 
 /* The field called name: 0 and its value, or -ENOENT. */
 XI_API int xi_ssrc_stats_find(const struct xi_ssrc_stats *s, const char *name, int64_t *ret);

@@ -53,13 +53,18 @@ enum xi_stat_type {
 	XI_STAT_LABEL = 2,       /* a property (payload type, clock rate): shown, never a metric */
 };
 
-/* One field of a stats schema. */
+/* One field of a stats schema: what `stats`, `stats --json` and /metrics
+ * know of it (none of them names a stage's fields). */
 struct xi_stat_def {
-	const char *name;        /* [a-z_]+, "packets"; NULL ends a schema */
+	const char *name;        /* [a-z_]+, "packets": its --json key; NULL ends a schema */
 	enum xi_stat_type type;
-	const char *help;        /* one line, for /metrics and the docs */
-	/* `stats` shows it as a column of its table; the rest are in --json only. */
-	bool column;
+	const char *help;        /* one line: the /metrics HELP */
+	/* The header of its column in the `stats` table ("PKTS"), or NULL: in
+	 * the local-stream line (a local schema's), or in --json only. */
+	const char *column;
+	/* Its /metrics family ("xicept_packets_total"), labelled by interface,
+	 * connection and SSRC; NULL: not a metric. */
+	const char *metric;
 };
 
 /* The stage's per-stream counters: one map keyed by struct xi_stream_key,
@@ -70,6 +75,9 @@ struct xi_stage_stats {
 	size_t value_size;
 	bool locked;             /* the value holds a bpf_spin_lock: read with BPF_F_LOCK */
 	bool percpu;             /* a per-CPU map of __u64 counters: the copies are summed */
+	/* Keyed by local SSRCs (streams leaving): an SSRC with an entry here is
+	 * a local stream (xi_ssrc_stats.local). */
+	bool local;
 	const struct xi_stat_def *schema;
 	void (*fields)(const void *value, struct xi_ssrc_stats *s);
 };

@@ -59,17 +59,29 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* What an operator reads first, in the table and at the head of each JSON
- * stream; the stages' other fields follow. */
-static const char *const headline[] = {
-	"packets", "bytes", "payload_bytes", "lost", "ext_highest_seq", "jitter", "dropped",
+struct snapshot {
+	uint32_t *ids;
+	size_t n_ids;
+	struct xi_conn_spec *specs;
+	struct xi_ssrc_stats *stats;
+	size_t n_stats;
+	uint64_t *reasons;
+	size_t n_reasons;
+	uint64_t *losses;
+	size_t n_losses;
+	uint64_t *egress;          /* reasons of packets leaving */
+	uint64_t *rtcp_ignored;
+	/* The stages' stats schemas: what the table and JSON show. */
+	const struct xi_stat_def *defs[XI_STAT_DEFS_MAX];
+	bool local[XI_STAT_DEFS_MAX];
+	size_t n_defs;
 };
 
 /* An SSRC is a local stream (out) when it was seen leaving or the
  * connection declares it; otherwise it is a remote one (in). */
 static bool ssrc_out(const struct xi_ssrc_stats *s, const struct xi_conn_spec *spec)
 {
-	if (xi_ssrc_stats_get(s, "direction"))
+	if (s->local)
 		return true;
 	for (size_t i = 0; spec && i < spec->n_local_streams; i++)
 		if (spec->local_streams[i].ssrc == s->ssrc ||
@@ -91,14 +103,18 @@ static void remote_json(json_t *o, const struct xi_ssrc_stats *s)
 	json_object_set_new(o, "remote_jitter", json_integer(xi_ssrc_stats_get(s, "remote_jitter")));
 }
 
-/* Every field every stage named, under its own name. */
-static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spec *spec)
+/* Every field every stage named, under its own name: the table's columns
+ * first, as an operator reads them. */
+static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spec *spec,
+			 const struct snapshot *snap)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
-	for (size_t i = 0; i < sizeof(headline) / sizeof(headline[0]); i++)
-		json_object_set_new(o, headline[i], json_integer(xi_ssrc_stats_get(s, headline[i])));
+	for (size_t i = 0; i < snap->n_defs; i++)
+		if (snap->defs[i]->column && !snap->local[i])
+			json_object_set_new(o, snap->defs[i]->name,
+					    json_integer(xi_ssrc_stats_get(s, snap->defs[i]->name)));
 	json_object_set_new(o, "direction", json_string(ssrc_out(s, spec) ? "out" : "in"));
 	remote_json(o, s);
 	for (size_t i = 0; i < s->n_fields; i++)
@@ -107,19 +123,6 @@ static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spe
 	return o;
 }
 
-struct snapshot {
-	uint32_t *ids;
-	size_t n_ids;
-	struct xi_conn_spec *specs;
-	struct xi_ssrc_stats *stats;
-	size_t n_stats;
-	uint64_t *reasons;
-	size_t n_reasons;
-	uint64_t *losses;
-	size_t n_losses;
-	uint64_t *egress;          /* reasons of packets leaving */
-	uint64_t *rtcp_ignored;
-};
 
 static void snapshot_free(struct snapshot *s)
 {
@@ -162,6 +165,7 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 		if (rc)
 			return rc;
 	}
+	s->n_defs = xi_dataplane_stat_defs(dp, s->defs, s->local, XI_STAT_DEFS_MAX);
 	rc = xi_dataplane_ssrc_stats(dp, o->conn, &s->stats, &s->n_stats);
 	if (!rc)
 		rc = xi_dataplane_reasons(dp, s->reasons, s->n_reasons);
@@ -192,7 +196,7 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 		json_object_set_new(c, "chain", json_string(s->specs[i].chain));
 		for (size_t k = 0; k < s->n_stats; k++)
 			if (s->stats[k].conn_id == s->ids[i])
-				json_array_append_new(ssrcs, ssrc_json(&s->stats[k], &s->specs[i]));
+				json_array_append_new(ssrcs, ssrc_json(&s->stats[k], &s->specs[i], s));
 		json_object_set_new(c, "ssrcs", ssrcs);
 		json_array_append_new(conns, c);
 	}
@@ -216,12 +220,16 @@ static json_t *snapshot_json(const struct stats_opts *o, const struct snapshot *
 	return doc;
 }
 
+/* A column's width: its header's, at least 10. */
+static int column_width(const struct xi_stat_def *d)
+{
+	int n = (int)strlen(d->column);
+
+	return n < 10 ? 10 : n;
+}
+
 static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 {
-	static const int widths[] = { 10, 12, 12, 8, 10, 8, 10 };   /* of headline[] */
-
-	_Static_assert(sizeof(widths) / sizeof(widths[0]) == sizeof(headline) / sizeof(headline[0]),
-		       "a width per headline column");
 	char local[64], remote[64];
 
 	for (size_t i = 0; i < s->n_ids; i++) {
@@ -229,26 +237,34 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 		xi_endpoint_format(&s->specs[i].remote, remote, sizeof(remote));
 		printf("%s connection %u: %s <- %s: %s\n", o->ifname, s->ids[i], local, remote,
 		       s->specs[i].chain);
-		printf("  %-10s %10s %12s %12s %8s %10s %8s %10s\n", "SSRC", "PKTS", "BYTES",
-		       "PAYLOAD", "LOST", "EXT-SEQ", "JITTER", "DROPPED");
+		printf("  %-10s", "SSRC");
+		for (size_t d = 0; d < s->n_defs; d++)
+			if (s->defs[d]->column && !s->local[d])
+				printf(" %*s", column_width(s->defs[d]), s->defs[d]->column);
+		printf("\n");
 		for (size_t k = 0; k < s->n_stats; k++) {
 			const struct xi_ssrc_stats *st = &s->stats[k];
+			const char *sep = ": ";
 
 			if (st->conn_id != s->ids[i])
 				continue;
 			printf("  0x%08x", st->ssrc);
-			for (size_t h = 0; h < sizeof(headline) / sizeof(headline[0]); h++)
-				printf(" %*lld", widths[h], (long long)xi_ssrc_stats_get(st, headline[h]));
+			for (size_t d = 0; d < s->n_defs; d++)
+				if (s->defs[d]->column && !s->local[d])
+					printf(" %*lld", column_width(s->defs[d]),
+					       (long long)xi_ssrc_stats_get(st, s->defs[d]->name));
 			printf("\n");
-			if (ssrc_out(st, &s->specs[i]))
-				printf("    out: sent %lld packets, %lld octets; remote reports %lld, "
-				       "rtt %lld us, lost %lld, jitter %lld\n",
-				       (long long)xi_ssrc_stats_get(st, "sent_packets"),
-				       (long long)xi_ssrc_stats_get(st, "sent_octets"),
-				       (long long)xi_ssrc_stats_get(st, "remote_reports"),
-				       (long long)xi_ssrc_stats_get(st, "rtt_us"),
-				       (long long)xi_ssrc_stats_get(st, "remote_lost"),
-				       (long long)xi_ssrc_stats_get(st, "remote_jitter"));
+			if (!ssrc_out(st, &s->specs[i]))
+				continue;
+			/* A local stream: the fields of the local schemas. */
+			printf("    out");
+			for (size_t d = 0; d < s->n_defs; d++)
+				if (s->local[d] && s->defs[d]->type != XI_STAT_LABEL) {
+					printf("%s%s %lld", sep, s->defs[d]->name,
+					       (long long)xi_ssrc_stats_get(st, s->defs[d]->name));
+					sep = ", ";
+				}
+			printf("\n");
 		}
 		printf("\n");
 	}

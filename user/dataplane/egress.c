@@ -27,10 +27,12 @@
 
 static const struct xi_stat_def remote_schema[] = {
 	{ "remote_reports", XI_STAT_COUNTER, "Reports the remote sent about this local stream." },
-	{ "rtt_us", XI_STAT_GAUGE, "Round-trip time from the last report with LSR (RFC 3550 6.4.1), us; -1: none yet." },
+	{ "rtt_us", XI_STAT_GAUGE,
+	  "Round-trip time from the last report with LSR (RFC 3550 6.4.1), us; -1: none yet." },
 	{ "remote_fraction_lost", XI_STAT_GAUGE, "Fraction lost the remote reported, in 1/256." },
 	{ "remote_lost", XI_STAT_GAUGE, "Cumulative packets lost the remote reported." },
-	{ "remote_jitter", XI_STAT_GAUGE, "Interarrival jitter the remote reported, RTP timestamp units." },
+	{ "remote_jitter", XI_STAT_GAUGE,
+	  "Interarrival jitter the remote reported, RTP timestamp units." },
 	{ "nack_requested", XI_STAT_COUNTER, "Packets the remote asked for again (generic NACK)." },
 	{ "nack_resent", XI_STAT_COUNTER, "Of those, resent." },
 	{ "nack_missed", XI_STAT_COUNTER, "Of those, no longer held: not resent." },
@@ -63,6 +65,7 @@ static const struct xi_stage_map egress_maps[] = {
 
 static const struct xi_stage_stats remote_stats = {
 	.map = XI_EGRESS_MAP_REMOTE,
+	.local = true,   /* keyed by the local SSRC the reports are about */
 	.value_size = sizeof(struct xi_remote_report),
 	.schema = remote_schema,
 	.fields = remote_fields,

@@ -220,6 +220,8 @@ static int stage_fields(struct xi_dataplane *dp, const struct xi_stage *d,
 	st->fields(value, s);
 	for (size_t i = first; i < s->n_fields; i++)
 		s->fields[i].stage = d->name;
+	if (r != -ENOENT && st->local)
+		s->local = true;
 	return 0;
 }
 
@@ -255,6 +257,31 @@ static int stats_fill(struct xi_dataplane *dp, const struct xi_stream_key *key, 
 			if ((st = schema_at(d, k)) && (absent & (1ull << (i * 2 + k))))
 				r = stage_fields(dp, d, st, key, value, s, false, &a);
 	return r;
+}
+
+size_t xi_dataplane_stat_defs(const struct xi_dataplane *dp, const struct xi_stat_def **defs,
+			      bool *local, size_t cap)
+{
+	const struct xi_stage *d;
+	const struct xi_stage_stats *st;
+	size_t n = 0;
+
+	for (size_t a = 0; (d = xi_dataplane_stage_at(dp, a)); a++)
+		for (unsigned k = 0; k < 2; k++)
+			for (size_t f = 0; (st = schema_at(d, k)) && st->schema &&
+					   st->schema[f].name && n < cap; f++) {
+				bool seen = false;
+
+				/* Each name once: the first stage's (see stats_fill). */
+				for (size_t m = 0; m < n && !seen; m++)
+					seen = !strcmp(defs[m]->name, st->schema[f].name);
+				if (seen)
+					continue;
+				if (local)
+					local[n] = st->local;
+				defs[n++] = &st->schema[f];
+			}
+	return n;
 }
 
 static size_t stats_value_max(const struct xi_dataplane *dp)

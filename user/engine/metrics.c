@@ -110,37 +110,29 @@ static int registry_metrics(FILE *f, struct xi_catalog *cat)
 
 /* ---- data path ---- */
 
-/* The per-SSRC families: a field of the stages' stats schema each. */
-static const struct {
-	const char *field, *name, *type, *help;
-} ssrc_families[] = {
-	{ "packets", "xicept_packets_total", "counter", "RTP packets seen by header-stats." },
-	{ "bytes", "xicept_bytes_total", "counter", "Bytes of those packets (IP datagram)." },
-	{ "payload_bytes", "xicept_payload_bytes_total", "counter", "RTP payload bytes of those packets." },
-	{ "lost", "xicept_lost_packets", "gauge",
-	  "Cumulative packets lost (RFC 3550 A.3: expected minus received; may be negative)." },
-	{ "ext_highest_seq", "xicept_ext_highest_seq", "gauge", "Extended highest sequence number received." },
-	{ "jitter", "xicept_jitter", "gauge", "Interarrival jitter (RFC 3550 A.8), in RTP timestamp units." },
-	{ "dropped", "xicept_dropped_packets_total", "counter", "RTP packets ssrc-filter dropped." },
-};
-
 static int ssrc_metrics(FILE *f, const char *ifname, struct xi_dataplane *dp)
 {
+	const struct xi_stat_def *defs[XI_STAT_DEFS_MAX];
 	struct xi_ssrc_stats *st = NULL;
-	size_t n = 0;
+	size_t n = 0, nd;
 	int rc;
 
 	rc = xi_dataplane_ssrc_stats(dp, XI_CONN_ANY, &st, &n);
 	if (rc)
 		return rc;
-	for (size_t k = 0; k < sizeof(ssrc_families) / sizeof(ssrc_families[0]); k++) {
-		head(f, ssrc_families[k].name, ssrc_families[k].type, ssrc_families[k].help);
+	/* A family per schema field that names one (struct xi_stat_def). */
+	nd = xi_dataplane_stat_defs(dp, defs, NULL, XI_STAT_DEFS_MAX);
+	for (size_t k = 0; k < nd; k++) {
+		if (!defs[k]->metric || defs[k]->type == XI_STAT_LABEL)
+			continue;
+		head(f, defs[k]->metric, defs[k]->type == XI_STAT_COUNTER ? "counter" : "gauge",
+		     defs[k]->help);
 		for (size_t i = 0; i < n; i++) {
 			int64_t v;
 
-			if (xi_ssrc_stats_find(&st[i], ssrc_families[k].field, &v))
+			if (xi_ssrc_stats_find(&st[i], defs[k]->name, &v))
 				continue;
-			fprintf(f, "%s{ifname=\"", ssrc_families[k].name);
+			fprintf(f, "%s{ifname=\"", defs[k]->metric);
 			label_value(f, ifname);
 			fprintf(f, "\",conn=\"%" PRIu32 "\",ssrc=\"%" PRIu32 "\"} %" PRId64 "\n",
 				st[i].conn_id, st[i].ssrc, v);

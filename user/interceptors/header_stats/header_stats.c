@@ -225,19 +225,32 @@ static const struct xi_stage_map hs_maps[] = {
 };
 
 static const struct xi_stat_def hs_schema[] = {
-	{ "packets", XI_STAT_COUNTER, "RTP packets seen by header-stats.", true },
-	{ "bytes", XI_STAT_COUNTER, "UDP payload bytes of those packets (RTP header and payload).", true },
+	{ "packets", XI_STAT_COUNTER,
+	  "RTP packets seen by header-stats.",
+	  "PKTS", "xicept_packets_total" },
+	{ "bytes", XI_STAT_COUNTER,
+	  "UDP payload bytes of those packets (RTP header and payload).",
+	  "BYTES", "xicept_bytes_total" },
 	{ "header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
-	{ "payload_bytes", XI_STAT_COUNTER, "RTP payload bytes of those packets.", true },
+	{ "payload_bytes", XI_STAT_COUNTER,
+	  "RTP payload bytes of those packets.",
+	  "PAYLOAD", "xicept_payload_bytes_total" },
 	{ "rtp_packets", XI_STAT_COUNTER, "RTP packets counted in the sequence state." },
 	{ "rtcp_packets", XI_STAT_COUNTER, "RTCP packets whose sender SSRC is this one." },
 	{ "markers", XI_STAT_COUNTER, "RTP packets with the marker bit." },
 	{ "payload_type", XI_STAT_LABEL, "The last RTP payload type seen." },
 	{ "clock_rate", XI_STAT_LABEL, "The RTP clock rate used for jitter, Hz." },
-	{ "expected", XI_STAT_GAUGE, "Packets expected (RFC 3550 A.3: extended highest minus base sequence, plus one)." },
-	{ "lost", XI_STAT_GAUGE, "Cumulative packets lost (RFC 3550 A.3: expected minus received; may be negative).", true },
-	{ "ext_highest_seq", XI_STAT_GAUGE, "Extended highest sequence number received (RFC 3550 A.1).", true },
-	{ "jitter", XI_STAT_GAUGE, "Interarrival jitter (RFC 3550 A.8), in RTP timestamp units.", true },
+	{ "expected", XI_STAT_GAUGE,
+	  "Packets expected (RFC 3550 A.3: extended highest minus base sequence, plus one)." },
+	{ "lost", XI_STAT_GAUGE,
+	  "Cumulative packets lost (RFC 3550 A.3: expected minus received; may be negative).",
+	  "LOST", "xicept_lost_packets" },
+	{ "ext_highest_seq", XI_STAT_GAUGE,
+	  "Extended highest sequence number received (RFC 3550 A.1).",
+	  "EXT-SEQ", "xicept_ext_highest_seq" },
+	{ "jitter", XI_STAT_GAUGE,
+	  "Interarrival jitter (RFC 3550 A.8), in RTP timestamp units.",
+	  "JITTER", "xicept_jitter" },
 	{ "first_ns", XI_STAT_LABEL, "Arrival of the first packet, CLOCK_MONOTONIC ns." },
 	{ "last_ns", XI_STAT_LABEL, "Arrival of the last packet, CLOCK_MONOTONIC ns." },
 	{ NULL },
@@ -277,9 +290,9 @@ static const struct xi_stage_stats hs_stats = {
 };
 
 static const struct xi_stat_def local_schema[] = {
-	{ "direction", XI_STAT_LABEL, "1: the SSRC was seen leaving (a local stream)." },
 	{ "sent_packets", XI_STAT_COUNTER, "RTP packets of the local stream that left." },
-	{ "sent_octets", XI_STAT_COUNTER, "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
+	{ "sent_octets", XI_STAT_COUNTER,
+	  "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
 	{ "sent_header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
 	{ "sent_rtcp_packets", XI_STAT_COUNTER, "RTCP packets that left with this sender SSRC." },
 	{ "last_rtp_ts", XI_STAT_LABEL, "RTP timestamp of the last packet that left." },
@@ -291,8 +304,6 @@ static void local_fields(const void *value, struct xi_ssrc_stats *s)
 {
 	const struct xi_local_stats *v = value;
 
-	/* An SSRC with an entry here was seen leaving: a local stream. */
-	xi_ssrc_stats_set(s, "direction", v->conn_id ? 1 : 0);
 	xi_ssrc_stats_set(s, "sent_packets", (int64_t)v->rtp_packets);
 	xi_ssrc_stats_set(s, "sent_octets", (int64_t)v->octets);
 	xi_ssrc_stats_set(s, "sent_header_bytes", (int64_t)v->header_bytes);
@@ -305,6 +316,7 @@ static const struct xi_stage_stats hs_local_stats = {
 	.map = HS_MAP_LOCAL_STATS,
 	.value_size = sizeof(struct xi_local_stats),
 	.locked = true,
+	.local = true,   /* an SSRC with an entry here was seen leaving */
 	.schema = local_schema,
 	.fields = local_fields,
 };
