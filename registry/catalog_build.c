@@ -109,6 +109,20 @@ int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
 	return 0;
 }
 
+int xi_catalog_build_from(struct xi_catalog *cat, struct xi_chain_builder *b,
+			  const struct xi_build_ctx *ctx, struct xi_chain **ret, struct xi_err *err)
+{
+	static const struct xi_build_ctx no_ctx;
+	uint64_t start = xi_mono_ns();
+	int rc;
+
+	if (!cat || !b || !ret)
+		return xi_err_set(err, -EINVAL, "catalog: bad arguments");
+	rc = xi_chain_builder_build(b, ctx ? ctx : &no_ctx, ret, err);
+	xi_catalog_count_build(cat, rc, xi_mono_ns() - start);
+	return rc;
+}
+
 int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,
 		     const struct xi_build_ctx *ctx, struct xi_chain **ret,
 		     struct xi_err *err)

@@ -199,6 +199,11 @@ XI_API void xi_catalog_register_histogram(struct xi_catalog *cat,
  * errors name the element and the field. */
 XI_API int xi_catalog_builder(struct xi_catalog *cat, const struct xi_chain_desc *desc,
 			      struct xi_chain_builder **ret, struct xi_err *err);
+/* Builds b's chain (b from xi_catalog_builder: text parsed once may be built
+ * more than once), counted in cat's stats as xi_catalog_build counts. */
+XI_API int xi_catalog_build_from(struct xi_catalog *cat, struct xi_chain_builder *b,
+				 const struct xi_build_ctx *ctx, struct xi_chain **ret,
+				 struct xi_err *err);
 /* Parse text, make the builder, build the chain: counted in the stats (any
  * failure, parse errors included, counts as a build failure). */
 XI_API int xi_catalog_build(struct xi_catalog *cat, const char *chain_text,

@@ -10,10 +10,42 @@
 #include <bpf/bpf.h>
 
 #include <xicept/catalog.h>
+#include <xicept/config.h>
 #include <xicept/stream.h>
 
 #include "user/dataplane/chain.h"
 #include "user/dataplane/internal.h"
+
+int xi_chain_plan_make(struct xi_dataplane *dp, const char *text, struct xi_chain_plan *ret,
+		       struct xi_err *err)
+{
+	int r;
+
+	*ret = (struct xi_chain_plan){ 0 };
+	if (!dp->cat)
+		return xi_err_set(err, -EINVAL, "no catalog to build chains from");
+	r = xi_chain_desc_parse(text, &ret->desc, err);
+	if (!r)
+		r = xi_catalog_builder(dp->cat, ret->desc, &ret->builder, err);
+	if (r)
+		xi_chain_plan_free(ret);
+	return r;
+}
+
+void xi_chain_plan_free(struct xi_chain_plan *plan)
+{
+	xi_chain_builder_free(plan->builder);
+	xi_chain_desc_free(plan->desc);
+	*plan = (struct xi_chain_plan){ 0 };
+}
+
+int xi_chain_plan_build(struct xi_dataplane *dp, uint32_t id, const struct xi_chain_plan *plan,
+			unsigned flags, struct xi_chain **ret, struct xi_err *err)
+{
+	struct xi_build_ctx ctx = { .conn_id = id, .dp = dp, .flags = flags };
+
+	return xi_catalog_build_from(dp->cat, plan->builder, &ctx, ret, err);
+}
 
 int xi_dataplane_chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
 			     unsigned flags, struct xi_chain **ret, struct xi_err *err)

@@ -17,8 +17,21 @@
 
 struct xi_dataplane;
 
-/* Builds text for connection id with build flags (XI_BUILD_*): with
+/* A chain text parsed once, with its elements looked up and configured:
+ * what set-chain checks, compares and builds from. */
+struct xi_chain_plan {
+	struct xi_chain_desc *desc;
+	struct xi_chain_builder *builder;
+};
+
+int xi_chain_plan_make(struct xi_dataplane *dp, const char *text, struct xi_chain_plan *ret,
+		       struct xi_err *err);
+void xi_chain_plan_free(struct xi_chain_plan *plan);
+/* Builds plan's chain for connection id with build flags (XI_BUILD_*): with
  * XI_BUILD_WRITE_STATE each element writes its configuration. */
+int xi_chain_plan_build(struct xi_dataplane *dp, uint32_t id, const struct xi_chain_plan *plan,
+			unsigned flags, struct xi_chain **ret, struct xi_err *err);
+/* Both in one, for a text built once (conn add, conn del). */
 int xi_dataplane_chain_build(struct xi_dataplane *dp, uint32_t id, const char *text,
 			     unsigned flags, struct xi_chain **ret, struct xi_err *err);
 /* Binds every stream of meta to chain, in order; on failure unbinds the ones

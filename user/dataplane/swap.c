@@ -180,20 +180,17 @@ static uint32_t bank_slots(const struct xi_conn_bank *b)
 }
 
 /* Each XDP element of the new chain's prefix whose factory is also in the
- * old chain's prefix must have the same configuration there. */
-static int config_check(const char *old_text, const struct xi_chain *old, const char *new_text,
-			const struct xi_chain *new, struct xi_err *err)
+ * old chain's prefix must have the same configuration there: compared on the
+ * parsed forms, one element formatted at a time. */
+static int config_check(const struct xi_chain_desc *od, const struct xi_chain *old,
+			const struct xi_chain_desc *nd, const struct xi_chain *new,
+			struct xi_err *err)
 {
-	struct xi_chain_desc *od = NULL, *nd = NULL, *one = NULL;
 	size_t op = xi_chain_xdp_prefix(old), np = xi_chain_xdp_prefix(new);
 	char a[XI_CHAIN_TEXT_MAX], b[XI_CHAIN_TEXT_MAX];
-	int r;
+	struct xi_chain_desc *one = calloc(1, sizeof(*one));
+	int r = one ? 0 : -ENOMEM;
 
-	r = xi_chain_desc_parse(old_text, &od, NULL);
-	if (!r)
-		r = xi_chain_desc_parse(new_text, &nd, NULL);
-	if (!r && !(one = calloc(1, sizeof(*one))))
-		r = -ENOMEM;
 	for (size_t i = 0; !r && i < np && i < nd->n; i++)
 		for (size_t j = 0; !r && j < op && j < od->n; j++) {
 			if (xi_chain_factory(new, i) != xi_chain_factory(old, j))
@@ -210,8 +207,6 @@ static int config_check(const char *old_text, const struct xi_chain *old, const 
 					       "chain without it first)", nd->elems[i].name, a);
 		}
 	free(one);
-	xi_chain_desc_free(od);
-	xi_chain_desc_free(nd);
 	return r;
 }
 
@@ -258,6 +253,7 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 				uint32_t *ret_version, struct xi_err *err)
 {
 	struct xi_chain *old = NULL, *new = NULL;
+	struct xi_chain_plan np = { 0 }, op = { 0 };
 	struct xi_conn_bank nb = { 0 }, ob;
 	struct xi_conn tmp = { 0 };
 	struct xi_conn_meta meta;
@@ -273,24 +269,34 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 	meta.chain[XI_CONN_META_CHAIN_MAX - 1] = '\0';
 	if (!strcmp(meta.chain, text))   /* the same chain: nothing to switch */
 		return ret_version ? xi_dataplane_conn_version(dp, id, ret_version) : 0;
-	/* Everything checked before anything is written. */
-	r = xi_dataplane_chain_build(dp, id, text, 0, &new, err);
+	/* Everything checked before anything is written. Each text is parsed
+	 * once; the new chain is built twice, without writes for the checks and
+	 * with them once they passed. An old chain that no longer builds (a
+	 * factory gone) has nothing to compare. */
+	r = xi_chain_plan_make(dp, text, &np, err);
+	if (!r)
+		r = xi_chain_plan_build(dp, id, &np, 0, &new, err);
 	if (!r)
 		r = xi_dataplane_conn_value_make(dp, new, &tmp, err);
-	if (!r && xi_dataplane_chain_build(dp, id, meta.chain, 0, &old, NULL) == 0)
-		r = config_check(meta.chain, old, text, new, err);
+	if (!r && xi_chain_plan_make(dp, meta.chain, &op, NULL) == 0 &&
+	    xi_chain_plan_build(dp, id, &op, 0, &old, NULL) == 0)
+		r = config_check(op.desc, old, np.desc, new, err);
 	xi_chain_close(old, NULL);
 	xi_chain_close(new, NULL);
+	xi_chain_plan_free(&op);
 	new = NULL;
-	if (r)
+	if (r) {
+		xi_chain_plan_free(&np);
 		return r;
+	}
 	nb.n_stages = tmp.n_stages;
 	nb.verdict = tmp.verdict;
 	nb.flags = tmp.flags;
 	memcpy(nb.stages, tmp.stages, sizeof(nb.stages));
 	/* The new chain's configuration and per-stream entries: stages the old
 	 * chain also has write what is there already (config_check). */
-	r = xi_dataplane_chain_build(dp, id, text, XI_BUILD_WRITE_STATE, &new, err);
+	r = xi_chain_plan_build(dp, id, &np, XI_BUILD_WRITE_STATE, &new, err);
+	xi_chain_plan_free(&np);
 	if (!r)
 		r = xi_dataplane_streams_bind(new, &meta, err);
 	if (new)
