@@ -14,11 +14,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -35,72 +33,6 @@
 #include "user/dataplane/kernel.h"
 #include "user/dataplane/plugin_stage.h"
 #include "xicept.skel.h"
-
-#define BPFFS_ROOT "/sys/fs/bpf"
-
-static const char *const map_names[XI_MAP__MAX] = {
-	[XI_MAP_CONFIG] = "xi_config",
-	[XI_MAP_REASONS] = "xi_reasons",
-	[XI_MAP_FLOWS4] = "xi_flows4",
-	[XI_MAP_FLOWS6] = "xi_flows6",
-	[XI_MAP_PORTS] = "xi_ports",
-	[XI_MAP_CONNS] = "xi_conns",
-	[XI_MAP_STAGES] = "xi_stages",
-	[XI_MAP_CONN_META] = "xi_conn_meta",
-	[XI_MAP_LOSSES] = "xi_losses",
-	[XI_MAP_CHAIN_RUNS] = "xi_chain_runs",
-};
-
-const char *xi_dataplane_map_name(enum xi_dataplane_map map)
-{
-	return map < XI_MAP__MAX ? map_names[map] : NULL;
-}
-
-int xi_dataplane_map_fd(const struct xi_dataplane *dp, enum xi_dataplane_map map)
-{
-	return map < XI_MAP__MAX ? dp->map_fds[map] : -EINVAL;
-}
-
-int xi_dataplane_stage_fd(const struct xi_dataplane *dp, uint32_t slot, unsigned map)
-{
-	if (slot >= XI_STAGES_SLOTS || map >= XI_STAGE_MAPS_MAX)
-		return -EINVAL;
-	return dp->stage_fds[slot][map] >= 0 ? dp->stage_fds[slot][map] : -EINVAL;
-}
-
-int xi_dataplane_ifname_check(const char *ifname)
-{
-	size_t n = ifname ? strlen(ifname) : 0;
-
-	/* The kernel's dev_valid_name(), which also keeps the pin path inside
-	 * XI_PIN_ROOT: no '/', no "." or "..". */
-	if (n == 0 || n >= IF_NAMESIZE || !strcmp(ifname, ".") || !strcmp(ifname, ".."))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (ifname[i] == '/' || ifname[i] == ':' || ifname[i] <= ' ')
-			return -EINVAL;
-	return 0;
-}
-
-int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size)
-{
-	int n = name ? snprintf(buf, size, "%s/%s/%s", XI_PIN_ROOT, ifname, name)
-		     : snprintf(buf, size, "%s/%s", XI_PIN_ROOT, ifname);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/* Pins only live on a bpf filesystem; some systems never mount one. */
-static int bpffs_ensure(void)
-{
-	struct statfs st;
-
-	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
-		return -errno;
-	return 0;
-}
 
 static int dir_make(const char *path)
 {
@@ -194,15 +126,15 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 	const struct xi_stage *d;
 	int r;
 
-	r = map_size_by_name(skel, map_names[XI_MAP_FLOWS4], o->max_flows);
+	r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_FLOWS4), o->max_flows);
 	if (!r)
-		r = map_size_by_name(skel, map_names[XI_MAP_FLOWS6], o->max_flows);
+		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_FLOWS6), o->max_flows);
 	if (!r)
-		r = map_size_by_name(skel, map_names[XI_MAP_CONNS], o->max_conns);
+		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CONNS), o->max_conns);
 	if (!r)
-		r = map_size_by_name(skel, map_names[XI_MAP_CONN_META], o->max_conns);
+		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CONN_META), o->max_conns);
 	if (!r)
-		r = map_size_by_name(skel, map_names[XI_MAP_CHAIN_RUNS], 4 * o->max_conns);
+		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CHAIN_RUNS), 4 * o->max_conns);
 	/* No program reads the meta (750 bytes a connection): it takes memory
 	 * as connections come instead of all of it up front. */
 	if (!r)
@@ -316,7 +248,7 @@ int xi_dataplane_attach(const char *ifname, const struct xi_attach_opts *opts,
 	if (r)
 		return r;
 	xi_dataplane_pin_path(ifname, NULL, dir, sizeof(dir));
-	r = bpffs_ensure();
+	r = xi_bpffs_ensure();
 	if (!r)
 		r = dir_make(XI_PIN_ROOT);
 	if (r)
@@ -350,17 +282,6 @@ static int handle_new(const char *ifname, struct xi_catalog *cat, struct xi_data
 	dp->cat = cat;
 	*ret = dp;
 	return 0;
-}
-
-int xi_dataplane_pin_get(const char *ifname, const char *name)
-{
-	char path[PATH_MAX];
-	int fd, r = xi_dataplane_pin_path(ifname, name, path, sizeof(path));
-
-	if (r)
-		return r;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
 }
 
 static int map_max_entries(int fd, __u32 *ret)

@@ -75,6 +75,7 @@ int xi_dataplane_stage_fd(const struct xi_dataplane *dp, uint32_t slot, unsigned
 /* xi_percpu_sum, xi_percpu_add and xi_dataplane_delete_conn_streams are
  * public, for every stage's interceptor: <xicept/stage.h>. */
 
+/* Pins, names and fds (user/dataplane/pins.c, the folder's floor). */
 /* Pin path of one map or program of the interface; -ENAMETOOLONG. */
 int xi_dataplane_pin_path(const char *ifname, const char *name, char *buf, size_t size);
 /* An fd of the pinned map or program name of the interface, or -errno
@@ -83,6 +84,8 @@ int xi_dataplane_pin_get(const char *ifname, const char *name);
 /* 0 when ifname can name an interface and a pin directory; -EINVAL. */
 int xi_dataplane_ifname_check(const char *ifname);
 const char *xi_dataplane_map_name(enum xi_dataplane_map map);
+/* Mounts bpffs on /sys/fs/bpf when it is not one: pins live only there. */
+int xi_bpffs_ensure(void);
 
 /* Connections (user/dataplane/conn.c): closes the chains this handle built,
  * keeping kernel state. */

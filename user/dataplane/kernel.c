@@ -25,12 +25,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -43,7 +41,6 @@
 #include "user/dataplane/kernel.h"
 #include "xicept.skel.h"
 
-#define BPFFS_ROOT  "/sys/fs/bpf"
 #define ENTRY_PROG  "xi_entry"
 #define PROGS_MAP   "xi_progs"
 #define MAPS_MAX    64
@@ -277,17 +274,6 @@ static int progs_reload(struct kobj *k)
 
 /* ---- pins ---- */
 
-static int bpffs_ensure(void)
-{
-	struct statfs st;
-
-	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
-		return -errno;
-	return 0;
-}
-
 static int prog_id_of(int fd, uint32_t *ret)
 {
 	struct bpf_prog_info info;
@@ -360,7 +346,7 @@ static int pins_make(const char *ifname, int entry_fd, uint32_t entry_id, const 
 		return r;
 	if (pinned_entry_id(dir) == entry_id)
 		return 0;
-	r = bpffs_ensure();
+	r = xi_bpffs_ensure();
 	if (!r && mkdir(XI_PIN_ROOT, 0700) && errno != EEXIST)
 		r = -errno;
 	if (!r && mkdir(dir, 0700) && errno != EEXIST)

@@ -13,29 +13,6 @@
 
 #include "user/engine/conns_internal.h"
 
-/* Before anything arrived: where to send is where the packet that left
- * went, from its own frame (the MACs turned round, as if received). */
-static void peer_learn_egress(struct econn *c, const struct xi_xsk_meta *m, const uint8_t *frame)
-{
-	const uint8_t *l3 = frame + m->l3_off, *udp = frame + m->l4_off;
-
-	memcpy(c->l2, frame, m->l3_off);
-	memcpy(c->l2, frame + 6, 6);
-	memcpy(c->l2 + 6, frame, 6);
-	c->l2_len = m->l3_off;
-	c->queue = 0;
-	memset(&c->peer, 0, sizeof(c->peer));
-	if (l3[0] >> 4 == 4) {
-		c->peer.family = AF_INET;
-		memcpy(c->peer.addr, l3 + 16, 4);
-	} else {
-		c->peer.family = AF_INET6;
-		memcpy(c->peer.addr, l3 + 24, 16);
-	}
-	c->peer.port = (uint16_t)(udp[2] << 8 | udp[3]);
-	c->have_peer = true;
-}
-
 int xi_engine_conns_observe_egress(struct xi_engine_worker *w, const struct xi_xsk_meta *m,
 				   uint8_t *frame, size_t len)
 {
@@ -75,7 +52,7 @@ int xi_engine_conns_observe_egress(struct xi_engine_worker *w, const struct xi_x
 	}
 	pthread_mutex_lock(&c->lock);
 	if (!c->have_peer)
-		peer_learn_egress(c, m, frame);
+		conns_peer_learn(c, m, 0, frame, true);
 	r = conns_attrs_fill(&w->attrs, m, frame, len, len);
 	if (!r) {
 		c->observing_egress = true;

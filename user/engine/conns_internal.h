@@ -161,6 +161,10 @@ int conns_sync_locked(struct xi_engine_conns *t);
 
 /* conns_packets.c */
 bool conns_meta_valid(const struct xi_xsk_meta *m, size_t len);
+/* Learns where to send what the chain emits from frame: its source, or, for
+ * a frame that left (TC egress), its destination (conns_packets.c). */
+void conns_peer_learn(struct econn *c, const struct xi_xsk_meta *m, uint32_t queue,
+		      const uint8_t *frame, bool left);
 int conns_attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8_t *frame,
 		     size_t len, size_t caplen);
 void conns_forced_sync(struct xi_engine_conns *t, uint64_t now_ns);

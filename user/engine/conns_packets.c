@@ -27,24 +27,27 @@ bool conns_meta_valid(const struct xi_xsk_meta *m, size_t len)
 	       m->l3_off >= 14;
 }
 
-/* Where to send what the chain emits: back the way this frame came. */
-static void peer_learn(struct econn *c, const struct xi_xsk_meta *m, uint32_t queue,
-		       const uint8_t *frame)
+/* Where to send what the chain emits: back the way this frame came, or,
+ * for a frame that left (before anything arrived), where it went, with its
+ * MACs turned round as if it had been received. */
+void conns_peer_learn(struct econn *c, const struct xi_xsk_meta *m, uint32_t queue,
+		      const uint8_t *frame, bool left)
 {
 	const uint8_t *l3 = frame + m->l3_off, *udp = frame + m->l4_off;
+	bool v4 = l3[0] >> 4 == 4;
 
 	memcpy(c->l2, frame, m->l3_off);
+	if (left) {
+		memcpy(c->l2, frame + 6, 6);
+		memcpy(c->l2 + 6, frame, 6);
+	}
 	c->l2_len = m->l3_off;
 	c->queue = queue;
 	memset(&c->peer, 0, sizeof(c->peer));
-	if (l3[0] >> 4 == 4) {
-		c->peer.family = AF_INET;
-		memcpy(c->peer.addr, l3 + 12, 4);
-	} else {
-		c->peer.family = AF_INET6;
-		memcpy(c->peer.addr, l3 + 8, 16);
-	}
-	c->peer.port = (uint16_t)(udp[0] << 8 | udp[1]);
+	c->peer.family = v4 ? AF_INET : AF_INET6;
+	/* The peer is the frame's source, or its destination for one that left. */
+	memcpy(c->peer.addr, l3 + (v4 ? (left ? 16 : 12) : (left ? 24 : 8)), v4 ? 4 : 16);
+	c->peer.port = (uint16_t)(left ? udp[2] << 8 | udp[3] : udp[0] << 8 | udp[1]);
 	c->have_peer = true;
 }
 
@@ -161,7 +164,7 @@ static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const str
 	ssize_t n;
 	int r;
 
-	peer_learn(c, m, queue, frame);
+	conns_peer_learn(c, m, queue, frame, false);
 	r = reader_for(c, m, payload, &rd);
 	if (!r)
 		r = conns_attrs_fill(&w->attrs, m, frame, len, caplen);
