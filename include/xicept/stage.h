@@ -65,6 +65,10 @@ struct xi_stat_def {
 	/* Its /metrics family ("xicept_packets_total"), labelled by interface,
 	 * connection and SSRC; NULL: not a metric. */
 	const char *metric;
+	/* Where its column stands: lower first, stage order among equals.
+	 * header-stats' take 10 to 60, a filter's drop count 70; 0 reads as
+	 * 100, after those. */
+	unsigned rank;
 };
 
 /* The stage's per-stream counters: one map keyed by struct xi_stream_key,

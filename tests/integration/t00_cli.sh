@@ -108,8 +108,8 @@ expect_eq "$(jq -c "[.connections[] | {id, local, remote, ssrcs}]" <<<"$T_OUT")"
   "[{\"id\":$id,\"local\":\"$L\",\"remote\":\"$TB_TX_IP:6000\",\"ssrcs\":[]}]" "stats before traffic"
 expect_eq "$(jq -r '.reasons | type' <<<"$T_OUT")" object "stats reasons"
 t_run xi stats "$IF"
-# The columns come from the stages' stats schemas, in stage order: ssrc-filter's, then header-stats'.
-expect_match "$T_OUT" "SSRC +DROPPED +PKTS +BYTES +PAYLOAD +LOST +EXT-SEQ +JITTER" "stats table header"
+# The columns come from the stages' stats schemas, placed by their rank.
+expect_match "$T_OUT" "SSRC +PKTS +BYTES +PAYLOAD +LOST +EXT-SEQ +JITTER +DROPPED" "stats table header"
 # --watch redraws until SIGINT, then exits 0; with --json, one document a line.
 t_run tb_rx timeout --preserve-status -s INT 1.6 "$XICEPT" stats "$IF" --watch 0.5 --json
 expect_eq "$T_RC" 0 "stats --watch after SIGINT ($T_ERR)"

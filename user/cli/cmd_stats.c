@@ -75,6 +75,9 @@ struct snapshot {
 	const struct xi_stat_def *defs[XI_STAT_DEFS_MAX];
 	bool local[XI_STAT_DEFS_MAX];
 	size_t n_defs;
+	/* The table's columns: the remote-stream fields with a column, by rank. */
+	const struct xi_stat_def *columns[XI_STAT_DEFS_MAX];
+	size_t n_columns;
 };
 
 /* An SSRC is a local stream (out) when it was seen leaving or the
@@ -111,10 +114,9 @@ static json_t *ssrc_json(const struct xi_ssrc_stats *s, const struct xi_conn_spe
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssrc", json_integer(s->ssrc));
-	for (size_t i = 0; i < snap->n_defs; i++)
-		if (snap->defs[i]->column && !snap->local[i])
-			json_object_set_new(o, snap->defs[i]->name,
-					    json_integer(xi_ssrc_stats_get(s, snap->defs[i]->name)));
+	for (size_t i = 0; i < snap->n_columns; i++)
+		json_object_set_new(o, snap->columns[i]->name,
+				    json_integer(xi_ssrc_stats_get(s, snap->columns[i]->name)));
 	json_object_set_new(o, "direction", json_string(ssrc_out(s, spec) ? "out" : "in"));
 	remote_json(o, s);
 	for (size_t i = 0; i < s->n_fields; i++)
@@ -134,6 +136,29 @@ static void snapshot_free(struct snapshot *s)
 	free(s->egress);
 	free(s->rtcp_ignored);
 	memset(s, 0, sizeof(*s));
+}
+
+static unsigned column_rank(const struct xi_stat_def *d)
+{
+	return d->rank ? d->rank : 100;
+}
+
+/* The fields with a column, by rank, stage order among equals (a stable
+ * insertion). */
+static void columns_pick(struct snapshot *s)
+{
+	s->n_columns = 0;
+	for (size_t i = 0; i < s->n_defs; i++) {
+		size_t at;
+
+		if (!s->defs[i]->column || s->local[i])
+			continue;
+		for (at = s->n_columns; at > 0 && column_rank(s->columns[at - 1]) >
+						  column_rank(s->defs[i]); at--)
+			s->columns[at] = s->columns[at - 1];
+		s->columns[at] = s->defs[i];
+		s->n_columns++;
+	}
 }
 
 static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, struct snapshot *s)
@@ -166,6 +191,7 @@ static int snapshot_take(struct xi_dataplane *dp, const struct stats_opts *o, st
 			return rc;
 	}
 	s->n_defs = xi_dataplane_stat_defs(dp, s->defs, s->local, XI_STAT_DEFS_MAX);
+	columns_pick(s);
 	rc = xi_dataplane_ssrc_stats(dp, o->conn, &s->stats, &s->n_stats);
 	if (!rc)
 		rc = xi_dataplane_reasons(dp, s->reasons, s->n_reasons);
@@ -238,9 +264,8 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 		printf("%s connection %u: %s <- %s: %s\n", o->ifname, s->ids[i], local, remote,
 		       s->specs[i].chain);
 		printf("  %-10s", "SSRC");
-		for (size_t d = 0; d < s->n_defs; d++)
-			if (s->defs[d]->column && !s->local[d])
-				printf(" %*s", column_width(s->defs[d]), s->defs[d]->column);
+		for (size_t d = 0; d < s->n_columns; d++)
+			printf(" %*s", column_width(s->columns[d]), s->columns[d]->column);
 		printf("\n");
 		for (size_t k = 0; k < s->n_stats; k++) {
 			const struct xi_ssrc_stats *st = &s->stats[k];
@@ -249,10 +274,9 @@ static void snapshot_print(const struct stats_opts *o, const struct snapshot *s)
 			if (st->conn_id != s->ids[i])
 				continue;
 			printf("  0x%08x", st->ssrc);
-			for (size_t d = 0; d < s->n_defs; d++)
-				if (s->defs[d]->column && !s->local[d])
-					printf(" %*lld", column_width(s->defs[d]),
-					       (long long)xi_ssrc_stats_get(st, s->defs[d]->name));
+			for (size_t d = 0; d < s->n_columns; d++)
+				printf(" %*lld", column_width(s->columns[d]),
+				       (long long)xi_ssrc_stats_get(st, s->columns[d]->name));
 			printf("\n");
 			if (!ssrc_out(st, &s->specs[i]))
 				continue;

@@ -239,7 +239,7 @@ static const struct xi_stage_map ptf_maps[] = {
 static const struct xi_stat_def ptf_schema[] = {
 	{ "dropped", XI_STAT_COUNTER,
 	  "RTP packets pt-filter dropped.",
-	  "DROPPED", "xicept_dropped_packets_total" },
+	  "DROPPED", "xicept_dropped_packets_total", 70 },
 	{ "dropped_bytes", XI_STAT_COUNTER, "Bytes of the RTP packets pt-filter dropped." },
 	{ NULL },
 };

@@ -258,7 +258,7 @@ static const struct xi_stage_map sf_maps[] = {
 static const struct xi_stat_def sf_schema[] = {
 	{ "dropped", XI_STAT_COUNTER,
 	  "RTP packets ssrc-filter dropped.",
-	  "DROPPED", "xicept_dropped_packets_total" },
+	  "DROPPED", "xicept_dropped_packets_total", 70 },
 	{ "dropped_bytes", XI_STAT_COUNTER, "Bytes of the packets ssrc-filter dropped." },
 	{ NULL },
 };
