@@ -24,6 +24,13 @@ static size_t n_table;
 static struct xi_plugin_stage_rec **staged;
 static size_t n_staged;
 
+/* A stats schema, if any, names one of the stage's nm maps, its fields
+ * function and its schema. */
+static bool stats_ok(const struct xi_stage_stats *s, size_t nm)
+{
+	return !s || (s->map < nm && s->fields && s->schema);
+}
+
 /* What a stage must say for the loader to take it. */
 static int stage_check(const struct xi_factory *f, struct xi_err *err)
 {
@@ -42,10 +49,9 @@ static int stage_check(const struct xi_factory *f, struct xi_err *err)
 	if (nm > XI_STAGE_MAPS_MAX)
 		return xi_err_set(err, -EINVAL, "stage of '%s': more than %d maps", f->name,
 				  XI_STAGE_MAPS_MAX);
-	for (const struct xi_stage_stats *s = st->stats; s; s = s == st->stats ? st->stats2 : NULL)
-		if (s->map >= nm || !s->fields || !s->schema)
-			return xi_err_set(err, -EINVAL, "stage of '%s': a stats schema needs one "
-					  "of its maps, fields and the schema", f->name);
+	if (!stats_ok(st->stats, nm) || !stats_ok(st->stats2, nm))
+		return xi_err_set(err, -EINVAL, "stage of '%s': a stats schema needs one "
+				  "of its maps, fields and the schema", f->name);
 	return 0;
 }
 
