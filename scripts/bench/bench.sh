@@ -10,7 +10,9 @@
 # BENCH_TAP_RATE (Mpps offered to the tap-chain row, default 1),
 # BENCH_N_DROP / BENCH_N_PASS (frames per run of the XDP_DROP and the
 # socket scenarios, default 4,000,000 / 1,000,000), BENCH_OUT (default
-# bench/results).
+# bench/results), BENCH_ONLY (an extended regex: only the rows it matches,
+# and the phases conns-install, conns-1, testrun, userspace, deliver; for
+# work on a few rows, with their baselines named too).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
 # BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, pinned to CPU 0
@@ -137,11 +139,11 @@ preflight() {
 preflight
 source "$HERE/scenarios.sh"
 run_live_rounds
-run_install   # first: its time decides whether 100,000 connections fit
-run_scale
-run_testrun
-run_userspace
-run_deliver
+want conns-install && run_install   # first: its time decides whether 100,000 connections fit
+want conns-1 && run_scale
+want testrun && run_testrun
+want userspace && run_userspace
+want deliver && run_deliver
 source "$HERE/report.sh"
 write_report
 progress "done in $((SECONDS - T0)) s: $OUT/latest.csv, latest.md, latest.png"

@@ -272,23 +272,27 @@ sc_afxdp_chain_2q() {
 	xi_down
 }
 
+# want NAME: the scenario is in BENCH_ONLY (an extended regex over row
+# names; unset: every row), for runs of a few rows while working on them.
+want() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
+
 run_live_rounds() {
 	progress "warm-up"
 	RECORD=0 sc_limit_drop
 	for ((rep = 1; rep <= REPEATS; rep++)); do
 		progress "live round $rep/$REPEATS"
-		sc_limit_drop
-		sc_limit_pass
-		sc_unknown_drop
-		sc_filter_drop
-		sc_stats_filter_drop
-		sc_filter_stats_pass
-		sc_socket_baseline
-		for ((k = 0; k <= CHAIN_MAX; k++)); do sc_chain "$k"; done
-		sc_ssrcs64
-		sc_tap_chain
-		sc_afxdp_chain
-		sc_afxdp_chain_2q
+		want xdp-limit-drop && sc_limit_drop
+		want xdp-limit-pass && sc_limit_pass
+		want fastpath-unknown-drop && sc_unknown_drop
+		want fastpath-filter-drop && sc_filter_drop
+		want fastpath-stats-filter-drop && sc_stats_filter_drop
+		want fastpath-filter-stats-pass && sc_filter_stats_pass
+		want socket-baseline && sc_socket_baseline
+		for ((k = 0; k <= CHAIN_MAX; k++)); do want "chain-noop-$k" && sc_chain "$k"; done
+		want ssrcs-64 && sc_ssrcs64
+		want tap-chain && sc_tap_chain
+		want afxdp-chain && sc_afxdp_chain
+		want afxdp-chain-2q && sc_afxdp_chain_2q
 	done
 }
 
