@@ -33,7 +33,7 @@ DEPFLAGS  = -MMD -MP -MF $@.d -MT $@
 # XI_API; scripts/libxicept.map versions those in libxicept.so.
 LIB_CFLAGS := -fvisibility=hidden
 LIB_MAP  := scripts/libxicept.map
-LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lpthread -lm
+LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lsrtp2 -lcrypto -lpthread -lm
 TESTLIBS := -lcmocka $(LIBS)
 CLI_LIBS := -lmicrohttpd     # run --listen (user/cli/listen.c)
 

@@ -89,9 +89,9 @@ int xi_tc_egress(struct __sk_buff *skb)
 		xi_ecount(XI_REASON_NO_CONN);
 		return TC_ACT_OK;
 	}
-	r = xi_classify(data, end, pc);
+	r = xi_classify(data, end, pc, conn->srtp_tag_out);
 	xi_ecount(r);
-	if (r != XI_REASON_RTP && r != XI_REASON_RTCP)
+	if (r != XI_REASON_RTP && r != XI_REASON_RTCP && r != XI_REASON_SRTCP)
 		return TC_ACT_OK;
 	xi_chain_start_egress(pc, conn);
 	return xi_next_stage_tc(skb, pc);

@@ -156,8 +156,10 @@ static __always_inline __u32 xi_be32(const __u8 *p)
 }
 
 /* The RTP header: CSRCs, extension and padding must fit in the payload. */
+/* On SRTP (trailer: the tag's bytes) the padding is encrypted: its count
+ * byte is not the packet's last, so none is read, and the tag must fit. */
 static __always_inline __u32 xi_classify_rtp(void *data, void *end, __u8 *p, __u32 len,
-					     struct xi_pkt_ctx *pc)
+					     struct xi_pkt_ctx *pc, __u32 trailer)
 {
 	__u32 hlen = 12 + (p[0] & 0x0f) * 4, pad = 0;
 
@@ -170,9 +172,9 @@ static __always_inline __u32 xi_classify_rtp(void *data, void *end, __u8 *p, __u
 			return XI_REASON_BAD_RTP;
 		hlen += 4 + ((__u32)x[2] << 8 | x[3]) * 4;
 	}
-	if (hlen > len)
+	if (hlen + trailer > len)
 		return XI_REASON_BAD_RTP;
-	if (p[0] & 0x20) {
+	if ((p[0] & 0x20) && !trailer) {
 		__u32 last = pc->payload_off + len - 1;
 		__u8 *lp;
 
@@ -193,10 +195,14 @@ static __always_inline __u32 xi_classify_rtp(void *data, void *end, __u8 *p, __u
 	pc->ssrc = xi_be32(p + 8);
 	pc->rtp_hdr_len = hlen;
 	pc->rtp_pad_len = pad;
+	pc->srtp_trailer = trailer;
 	return XI_REASON_RTP;
 }
 
-static __always_inline __u32 xi_classify(void *data, void *end, struct xi_pkt_ctx *pc)
+/* trailer: the connection's SRTP tag length in the packet's direction (0:
+ * plain RTP); RTCP on an SRTP connection is SRTCP. */
+static __always_inline __u32 xi_classify(void *data, void *end, struct xi_pkt_ctx *pc,
+					 __u32 trailer)
 {
 	__u32 off = pc->payload_off & XI_OFF_MAX, len = pc->payload_len;
 	__u8 *p = data + off, b0;
@@ -219,9 +225,10 @@ static __always_inline __u32 xi_classify(void *data, void *end, struct xi_pkt_ct
 			return XI_REASON_BAD_RTP;
 		pc->is_rtcp = 1;
 		pc->ssrc = xi_be32(p + 4);
-		return XI_REASON_RTCP;
+		pc->srtp_trailer = 0;
+		return trailer ? XI_REASON_SRTCP : XI_REASON_RTCP;
 	}
-	return xi_classify_rtp(data, end, p, len, pc);
+	return xi_classify_rtp(data, end, p, len, pc, trailer & 0xff);
 }
 
 static __always_inline int xi_port_has(__u16 port, int wild)
@@ -344,9 +351,9 @@ int xi_entry(struct xdp_md *ctx)
 		xi_count(XI_REASON_NO_CONN);
 		return xi_xdp_action(cfg->unknown_flow);
 	}
-	r = xi_classify(data, end, pc);
+	r = xi_classify(data, end, pc, conn->srtp_tag_in);
 	xi_count(r);
-	if (r != XI_REASON_RTP && r != XI_REASON_RTCP)
+	if (r != XI_REASON_RTP && r != XI_REASON_RTCP && r != XI_REASON_SRTCP)
 		return xi_xdp_action(cfg->non_rtp);
 	xi_chain_start(pc, conn);
 	return xi_next_stage(ctx, pc);

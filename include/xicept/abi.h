@@ -138,7 +138,8 @@ enum xi_action {
 	  "the chain goes on in userspace (XI_STAGE_TO_USER or _TAP), no daemon runs it") \
 	X(XI_REASON_TAP_FULL, 20, "tap_full", "the tap's ring was full: passed, not observed") \
 	X(XI_REASON_PLUGIN_DROP, 21, "plugin_drop", \
-	  "dropped by a plugin's stage (its own counters say why)")
+	  "dropped by a plugin's stage (its own counters say why)") \
+	X(XI_REASON_SRTCP, 22, "srtcp", "SRTCP (an SRTP connection's RTCP) that entered its chain")
 
 enum xi_reason {
 	XI_REASONS(XI_LIST_ENUM)
@@ -287,9 +288,20 @@ struct xi_conn {
 	 * run, in write order (the chain's last element first), same ids. Not
 	 * banked: a live chain switch changes what arrives, not what leaves. */
 	__u8 n_egress;
-	__u8 pad2[3];
+	/* SRTP (include/xicept/srtp.h): the bytes after an SRTP packet's
+	 * payload (its authentication tag) of what the remote sends and of
+	 * what the local endpoint sends, 0 for plain RTP; the profiles,
+	 * in | out << 4 (below). Not banked. */
+	__u8 srtp_tag_in;
+	__u8 srtp_tag_out;
+	__u8 srtp_profiles;
 	__u8 egress[XI_CHAIN_STAGES_MAX];
 };
+
+/* xi_conn.srtp_profiles' nibbles: 0 none, then RFC 5764's profile numbers
+ * 1, 2, 7, 8 (AES_CM_128_HMAC_SHA1_80, _32, AEAD_AES_128_GCM, _256_GCM). */
+#define XI_CONN_SRTP_IN(c)  ((c)->srtp_profiles & 0x0f)
+#define XI_CONN_SRTP_OUT(c) ((c)->srtp_profiles >> 4)
 
 /* xi_chain_runs (PERCPU_HASH): packets that ended their XDP chain (its last
  * stage, a drop, the hand-off to userspace, a failed tail call), by the
@@ -330,6 +342,7 @@ struct xi_pkt_ctx {
 	__u8 verdict;
 	__u8 stages[XI_CHAIN_STAGES_MAX];
 	__u8 egress;               /* 1: TC egress (xi_tc_egress) runs this packet */
+	__u8 srtp_trailer;         /* SRTP: tag bytes after the payload (xi_conn), 0: plain */
 	__u32 version;             /* of the chain the packet read */
 	__u32 ran;                 /* stages run so far, bit = slot */
 };
@@ -484,7 +497,13 @@ struct xi_remote_report {
 	X(XI_RTCP_BAD_MALFORMED, 0, "malformed", "the compound does not parse (lengths, version)") \
 	X(XI_RTCP_BAD_TRUNCATED, 1, "truncated", "a feedback packet shorter than its fixed part") \
 	X(XI_RTCP_BAD_FCI, 2, "fci_overrun", "an FCI that does not fill its packet exactly") \
-	X(XI_RTCP_BAD_UNKNOWN_FMT, 3, "unknown_fmt", "RTPFB/PSFB with a FMT nothing here knows")
+	X(XI_RTCP_BAD_UNKNOWN_FMT, 3, "unknown_fmt", "RTPFB/PSFB with a FMT nothing here knows") \
+	X(XI_RTCP_BAD_SRTCP_AUTH, 4, "srtcp_auth", \
+	  "SRTCP that failed authentication with the connection's in keys: reached no interceptor") \
+	X(XI_RTCP_BAD_SRTCP_REPLAY, 5, "srtcp_replay", \
+	  "SRTCP with an index seen before (a replay): reached no interceptor") \
+	X(XI_RTCP_BAD_SRTCP_NO_KEYS, 6, "srtcp_no_keys", \
+	  "SRTCP of a connection whose keys the daemon could not read: reached no interceptor")
 
 enum xi_rtcp_bad {
 	XI_RTCP_BADS(XI_LIST_ENUM)

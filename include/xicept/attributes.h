@@ -34,6 +34,15 @@ enum xi_attr_key {
 	/* u64: how many of those bytes were captured; absent: all. Past it
 	 * the frame holds zeros (a tap copy keeps only what observers read). */
 	XI_ATTR_FRAME_CAPLEN = 5,
+	/* u64, SRTP connections only: the bytes after the payload of an SRTP
+	 * packet read or written here (its authentication tag), which payload
+	 * octet counts leave out. Absent: plain RTP. */
+	XI_ATTR_SRTP_TRAILER = 6,
+	/* u64 1 on a write: the packet is plain RTP that xicept originates
+	 * (an RTX retransmission); the connection's writer protects it with
+	 * the out keys. Absent: the packet is sent as it is (on SRTP, an SRTP
+	 * packet that left before, resent). */
+	XI_ATTR_SRTP_PLAIN = 7,
 	XI_ATTR_USER_BASE = 0x10000,
 };
 

@@ -41,6 +41,10 @@ struct xi_build_ctx {
 	struct xi_dataplane *dp; /* NULL: no XDP; XDP-kind elements run as C twins */
 	void *user;              /* passed through to factories untouched */
 	unsigned flags;          /* XI_BUILD_* */
+	/* The connection's SRTP contexts (<xicept/srtp.h>) where the chain
+	 * runs with them (`xicept run`), NULL otherwise: what reads packets
+	 * of the local streams in plain (nack-responder's RTX) uses it. */
+	struct xi_srtp_conn *srtp;
 };
 
 /* The build writes the element's configuration into its stage's maps: a
@@ -84,6 +88,10 @@ struct xi_factory {
 /* The factory binds local streams: it wants copies of the packets leaving
  * (TC egress puts them into the tap for `xicept run`). */
 #define XI_FACTORY_LOCAL_STREAMS 0x4u
+/* The interceptor changes what SRTP authenticates (an RTP header field, as
+ * twcc-sequencer does): a connection with SRTP keys refuses a chain that
+ * holds it. */
+#define XI_FACTORY_NO_SRTP 0x8u
 
 /* ---- the chain builder: pion's interceptor.Registry ---- */
 

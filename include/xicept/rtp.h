@@ -83,6 +83,12 @@ struct xi_rtp_header {
  * XI_RTP_EXT_MAX elements gives -E2BIG. *ret is only written on success.
  */
 XI_API int xi_rtp_header_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *ret);
+/* The header of an SRTP packet whose last trailer bytes are its
+ * authentication tag (XI_ATTR_SRTP_TRAILER; 0 parses as plain RTP): the
+ * padding is encrypted, so padding_len is 0 and payload_len is what lies
+ * between the header and the tag. */
+XI_API int xi_srtp_header_parse(const uint8_t *pkt, size_t len, size_t trailer,
+				struct xi_rtp_header *ret);
 
 /* The first element with this id: 0 and its offset and length (either ret
  * pointer may be NULL), or -ENOENT. */

@@ -36,19 +36,20 @@ static const struct conn_def {
 	uint16_t port;
 	int family;
 	int wildcard;
+	uint8_t srtp_tag;   /* SRTP: the tag's bytes (xi_conn.srtp_tag_in), 0: plain RTP */
 } CONNS[N_CONNS] = {
 	{ 1, 2, { XI_STAGE_SSRC_FILTER, XI_STAGE_HEADER_STATS }, XI_ACT_PASS, 90000,
 	  XI_SSRC_MODE_ALLOW, 5004, 4, 0 },
 	{ 2, 2, { XI_STAGE_HEADER_STATS, XI_STAGE_SSRC_FILTER }, XI_ACT_DROP, 48000,
 	  XI_SSRC_MODE_DENY, 5006, 4, 1 },
 	{ 3, 3, { XI_STAGE_NOOP, XI_STAGE_HEADER_STATS, XI_STAGE_NOOP }, XI_ACT_PASS, 0,
-	  XI_SSRC_MODE_OFF, 5008, 6, 1 },
+	  XI_SSRC_MODE_OFF, 5008, 6, 1, 10 },
 	{ 4, 0, { 0 }, XI_ACT_DROP, 90000, XI_SSRC_MODE_OFF, 5010, 6, 0 },
 	{ 5, 2, { XI_STAGE_HEADER_STATS, XI_STAGE_TO_USER }, XI_ACT_PASS, 90000,
 	  XI_SSRC_MODE_OFF, 5012, 4, 0 },
 	/* slot 9 is empty: a failed tail call after the stats */
 	{ 6, 4, { XI_STAGE_SSRC_FILTER, XI_STAGE_NOOP, XI_STAGE_HEADER_STATS, 9 }, XI_ACT_DROP,
-	  16000, XI_SSRC_MODE_DENY, 5014, 6, 1 },
+	  16000, XI_SSRC_MODE_DENY, 5014, 6, 1, 4 },
 };
 
 static const uint32_t LISTED[] = { 0x100, 0x200, 0x300 };
@@ -98,6 +99,15 @@ static void model_setup(struct model *m)
 			: tb_key6(TB_LOCAL6, c->port, c->wildcard ? NULL : TB_PEER6, 40000);
 
 		assert_int_equal(tb_conn(tb, c->id, c->stages, c->n, c->verdict, c->default_rate), 0);
+		if (c->srtp_tag) {
+			int fd = tb_fd(tb->skel->maps.xi_conns);
+			struct xi_conn v;
+
+			assert_int_equal(bpf_map_lookup_elem(fd, &c->id, &v), 0);
+			v.srtp_tag_in = c->srtp_tag;
+			v.srtp_profiles = 1;
+			assert_int_equal(bpf_map_update_elem(fd, &c->id, &v, BPF_EXIST), 0);
+		}
 		assert_int_equal(tb_flow(tb, &k, c->id), 0);
 		assert_int_equal(xi_twin_header_stats_new(c->id, &mc->stats), 0);
 		if (c->filter_mode != XI_SSRC_MODE_OFF) {
@@ -165,7 +175,7 @@ static int model_run(struct model *m, const uint8_t *f, size_t len)
 	uint32_t r = xi_twin_entry(&lk, &m->cfg, f, len, m->cfg.test_clock_ns, &pc, &act);
 
 	m->reasons[r]++;
-	if (r != XI_REASON_RTP && r != XI_REASON_RTCP)
+	if (r != XI_REASON_RTP && r != XI_REASON_RTCP && r != XI_REASON_SRTCP)
 		return xdp_of(act);
 	return model_chain(m, &pc);
 }

@@ -106,4 +106,4 @@ expect_eq "$(stats_get "$id" 30583 nack_missed)" 1 "0x7777: misses (10)"
 expect_eq "$(stats_get "$id" 22136 direction)" '"out"' "direction of a local stream"
 xi stats "$IF" --json >"$T_TMP/stats.json"
 expect_eq "$(jq -c .rtcp_ignored "$T_TMP/stats.json")" \
-  '{"malformed":0,"truncated":1,"fci_overrun":1,"unknown_fmt":1}' "RTCP ignored, by reason"
+  '{"malformed":0,"truncated":1,"fci_overrun":1,"unknown_fmt":1,"srtcp_auth":0,"srtcp_replay":0,"srtcp_no_keys":0}' "RTCP ignored, by reason"

@@ -7,12 +7,15 @@
 
 #include <jansson.h>
 
+#include <xicept/srtp.h>
+
 #include "cli.h"
 
 static const char conn_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
 	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
 	"                       [--local-stream SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT] ...]\n"
+	"                       [--srtp KEYFILE|-]\n"
 	"       xicept conn del IFNAME ID\n"
 	"       xicept conn list IFNAME [--json]\n"
 	"       xicept conn set-chain IFNAME ID CHAIN\n";
@@ -21,6 +24,7 @@ static const char add_usage[] =
 	"Usage: xicept conn add IFNAME --local IP:PORT [--remote IP:PORT] --chain CHAIN\n"
 	"                       [--stream SSRC:PT:CLOCKRATE ...]\n"
 	"                       [--local-stream SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT] ...]\n"
+	"                       [--srtp KEYFILE|-]\n"
 	"\n"
 	"Adds a connection and prints its id. Packets to --local (from --remote, or\n"
 	"from any peer without it) run through CHAIN, e.g.\n"
@@ -33,7 +37,14 @@ static const char add_usage[] =
 	"                          separate with commas for several\n"
 	"  -L, --local-stream SPEC a stream sent from --local (pion's BindLocalStream),\n"
 	"                          with its RFC 4588 retransmissions: 0x5678:96:90000:rtx=0x5679/97;\n"
-	"                          repeat or separate with commas for several\n";
+	"                          repeat or separate with commas for several\n"
+	"      --srtp KEYFILE      the media is SRTP: the SDES keys of both directions, from\n"
+	"                          a file only root can read (mode 600) or - for standard input:\n"
+	"                            in PROFILE inline:BASE64    what the remote sends\n"
+	"                            out PROFILE inline:BASE64   what --local sends\n"
+	"                          PROFILE: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,\n"
+	"                          AEAD_AES_128_GCM, AEAD_AES_256_GCM. Keys never go on the\n"
+	"                          command line; xicept keeps them readable by root alone.\n";
 
 static const char del_usage[] =
 	"Usage: xicept conn del IFNAME ID\n"
@@ -88,9 +99,10 @@ static int add_local_streams(struct xi_conn_spec *spec, const char *text)
 }
 
 static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const char **ret_local,
-		     const char **ret_remote, const char **ret_chain)
+		     const char **ret_remote, const char **ret_chain, const char **ret_srtp)
 {
 	static const struct option longopts[] = {
+		{ "srtp", required_argument, NULL, 'K' },
 		{ "local", required_argument, NULL, 'l' },
 		{ "remote", required_argument, NULL, 'r' },
 		{ "chain", required_argument, NULL, 'c' },
@@ -118,6 +130,9 @@ static int add_parse(int argc, char **argv, struct xi_conn_spec *spec, const cha
 		case 'L':
 			if (add_local_streams(spec, optarg))
 				return CLI_EXIT_FAIL;
+			break;
+		case 'K':
+			*ret_srtp = optarg;
 			break;
 		default:
 			rc = cli_common_opt(c, argv, "conn add", add_usage);
@@ -153,21 +168,29 @@ static int add_validate(struct xi_catalog *cat, struct xi_conn_spec *spec, const
 
 static int conn_add(int argc, char **argv)
 {
-	const char *local = NULL, *remote = NULL, *chain = NULL, *ifname;
+	const char *local = NULL, *remote = NULL, *chain = NULL, *srtp = NULL, *ifname;
 	struct xi_conn_spec spec = { 0 };
 	struct xi_dataplane *dp = NULL;
 	struct xi_catalog *cat = NULL;
+	struct xi_srtp_keys keys = { 0 };
 	struct xi_err err = { 0 };
 	uint32_t id;
 	int rc;
 
-	rc = add_parse(argc, argv, &spec, &local, &remote, &chain);
+	rc = add_parse(argc, argv, &spec, &local, &remote, &chain, &srtp);
 	if (rc >= 0)
 		return rc;
 	ifname = argv[optind];
+	if (srtp) {
+		if (xi_srtp_keys_read_file(srtp, &keys, &err))
+			return cli_fail("--srtp %s", err.msg);
+		spec.srtp = &keys;
+	}
 	cat = cli_catalog();
-	if (!cat)
+	if (!cat) {
+		xi_srtp_keys_wipe(&keys);
 		return CLI_EXIT_FAIL;
+	}
 	rc = add_validate(cat, &spec, local, remote, chain);
 	if (!rc)
 		rc = cli_require_root() || cli_require_ifname(ifname) || cli_open(ifname, cat, &dp);
@@ -179,6 +202,8 @@ static int conn_add(int argc, char **argv)
 		else
 			printf("%u\n", id);
 	}
+	if (srtp)
+		xi_srtp_keys_wipe(&keys);
 	xi_dataplane_close(dp);
 	xi_catalog_free(cat);
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -251,6 +276,13 @@ static json_t *conn_json(uint32_t id, const struct xi_conn_spec *spec, const cha
 		json_array_append_new(streams, json_string(stream));
 	}
 	json_object_set_new(o, "local_streams", streams);
+	if (spec->srtp_in) {   /* the profiles; the keys are never shown */
+		json_t *k = json_object();
+
+		json_object_set_new(k, "in", json_string(xi_srtp_profile_name(spec->srtp_in)));
+		json_object_set_new(k, "out", json_string(xi_srtp_profile_name(spec->srtp_out)));
+		json_object_set_new(o, "srtp", k);
+	}
 	return o;
 }
 
@@ -269,6 +301,9 @@ static void conn_print(uint32_t id, const struct xi_conn_spec *spec, const char 
 		xi_local_stream_spec_format(&spec->local_streams[i], stream, sizeof(stream));
 		printf("%-5s local stream %s\n", "", stream);
 	}
+	if (spec->srtp_in)
+		printf("%-5s srtp in %s, out %s\n", "", xi_srtp_profile_name(spec->srtp_in),
+		       xi_srtp_profile_name(spec->srtp_out));
 }
 
 static int list_print(const char *ifname, struct xi_dataplane *dp, bool json)

@@ -23,12 +23,14 @@
 #include <xicept/catalog.h>
 #include <xicept/dataplane.h>
 #include <xicept/registry.h>
+#include <xicept/srtp.h>
 #include <xicept/stream.h>
 
 #include "user/dataplane/conn_local.h"
 #include "user/dataplane/chain.h"
 #include "user/dataplane/internal.h"
 #include "user/dataplane/plugin_stage.h"
+#include "user/dataplane/srtp_store.h"
 
 /* Id 0 stays unused so that a zeroed key or value never names a connection. */
 #define CONN_ID_FIRST 1
@@ -426,21 +428,67 @@ static int table_full(struct xi_err *err, const char *table, uint32_t max, const
 			  table, max, opt);
 }
 
-/* Everything after the id is reserved; on failure undoes it all. */
+int xi_dataplane_chain_srtp_check(const struct xi_chain *chain, struct xi_err *err)
+{
+	for (size_t i = 0; i < xi_chain_len(chain); i++) {
+		const struct xi_factory *f = xi_chain_factory(chain, i);
+
+		if (f && (f->flags & XI_FACTORY_NO_SRTP))
+			return xi_err_set(err, -EINVAL, "%s changes RTP headers, which SRTP "
+					  "authenticates: it cannot run on an SRTP connection", f->name);
+	}
+	return 0;
+}
+
+/* The SRTP fields of a connection's value: the tag lengths the fast path
+ * leaves out of payload octets, and the profiles. */
+static void conn_srtp_set(struct xi_conn *val, const struct xi_srtp_keys *k)
+{
+	val->srtp_tag_in = (__u8)xi_srtp_profile_rtp_trailer(k->in.profile);
+	val->srtp_tag_out = (__u8)xi_srtp_profile_rtp_trailer(k->out.profile);
+	val->srtp_profiles = (__u8)((k->in.profile & 0x0f) | (k->out.profile & 0x0f) << 4);
+}
+
+static int srtp_keys_check(const struct xi_srtp_keys *k, struct xi_err *err)
+{
+	if (!xi_srtp_profile_name(k->in.profile) || !xi_srtp_profile_name(k->out.profile))
+		return xi_err_set(err, -EINVAL, "SRTP keys with an unknown profile");
+	return 0;
+}
+
+/* Everything after the id is reserved; on failure undoes it all. The keys
+ * are kept before the flow exists, so that no packet of an SRTP connection
+ * meets a daemon without them. */
 static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_conn_meta *meta,
-		       const struct xi_flow_key *key, struct xi_err *err)
+		       const struct xi_srtp_keys *srtp, const struct xi_flow_key *key,
+		       struct xi_err *err)
 {
 	struct xi_conn val = { .conn_id = id, .version = 1 };
 	struct xi_flow fl = { .conn_id = id };
 	struct xi_chain *chain = NULL;
+	uint32_t entry = 0;
 	struct flow_ref ref;
 	int r;
 
+	if (srtp) {
+		entry = xi_srtp_store_entry_id(dp);
+		if (!entry)
+			return xi_err_set(err, -ENOENT, "no xicept program on the interface");
+		conn_srtp_set(&val, srtp);
+	}
 	/* The slot is ours: the id was reserved in xi_conn_meta. */
 	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_ANY))
 		return xi_err_set(err, errno == E2BIG ? -ENOSPC : -errno,
 				  "writing connection %u: %s", id, strerror(errno));
 	r = xi_dataplane_chain_build(dp, id, meta->chain, XI_BUILD_WRITE_STATE, &chain, err);
+	if (!r && srtp)
+		r = xi_dataplane_chain_srtp_check(chain, err);
+	if (!r && srtp) {
+		r = xi_srtp_store_put(entry, id, srtp);
+		if (r)
+			xi_err_set(err, r, "keeping the SRTP keys under %s: %s", XI_SRTP_STORE_ROOT,
+				   strerror(-r));
+	}
 	if (!r)
 		r = xi_dataplane_streams_bind(chain, meta, err);
 	/* Only a per-stream map can fill up while the chain is made: the
@@ -462,6 +510,8 @@ static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_con
 	if (r) {
 		xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, NULL);   /* what it wrote */
 		conn_slot_clear(dp, id);
+		if (srtp)
+			xi_srtp_store_erase(entry, id);
 	} else {
 		dp->conns[dp->n_conns++] = (struct xi_dataplane_conn){ .id = id, .chain = chain };
 	}
@@ -479,6 +529,8 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 	if (!dp || !spec)
 		return xi_err_set(err, -EINVAL, "no interface or no connection given");
 	r = spec_check(spec, err);
+	if (!r && spec->srtp)
+		r = srtp_keys_check(spec->srtp, err);
 	if (r)
 		return r;
 	flow_key_make(spec, &key);
@@ -493,7 +545,7 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 		return table_full(err, "connection", dp->max_conns, "max-conns");
 	if (r)
 		return xi_err_set(err, r, "no connection id: %s", strerror(-r));
-	r = conn_create(dp, id, &meta, &key, err);
+	r = conn_create(dp, id, &meta, spec->srtp, &key, err);
 	if (r) {
 		bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 		return r;
@@ -635,11 +687,13 @@ int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, siz
 {
 	struct sweep sw = { 0 };
 	size_t done = 0, removed = 0;
+	uint32_t entry;
 	bool found;
 	int r = 0, e;
 
 	if (!dp || (n && !ids) || sweep_run)
 		return xi_err_set(err, -EINVAL, "no interface or no ids given");
+	entry = xi_srtp_store_entry_id(dp);
 	sweep_run = &sw;
 	for (; done < n && !r; done++) {
 		r = conn_remove(dp, ids[done], &found, err);
@@ -647,8 +701,9 @@ int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, siz
 	}
 	sweep_run = NULL;
 	e = sweep_finish(&sw);
-	/* The ids are given up last (see conn_remove). */
+	/* The ids are given up last (see conn_remove), and their keys with them. */
 	for (size_t i = 0; i < removed; i++) {
+		xi_srtp_store_erase(entry, ids[i]);
 		conn_entries_delete(dp, ids[i]);
 		if (!dp->id_hint || ids[i] < dp->id_hint)
 			dp->id_hint = ids[i];   /* ids stay dense */
@@ -670,12 +725,17 @@ int xi_dataplane_conn_del(struct xi_dataplane *dp, uint32_t id, struct xi_err *e
 int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret)
 {
 	struct xi_conn_meta meta;
+	struct xi_conn val;
 
 	if (!dp || !ret)
 		return -EINVAL;
 	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONN_META], &id, &meta))
 		return errno == ENOENT ? -ENOENT : -errno;
 	spec_from_meta(&meta, ret);
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &val) == 0 && val.conn_id == id) {
+		ret->srtp_in = XI_CONN_SRTP_IN(&val);
+		ret->srtp_out = XI_CONN_SRTP_OUT(&val);
+	}
 	return 0;
 }
 

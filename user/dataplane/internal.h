@@ -93,6 +93,9 @@ void xi_dataplane_conns_release(struct xi_dataplane *dp);
 /* The XDP part of chain as stage ids, into the bank fields of val. */
 int xi_dataplane_conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain, struct xi_conn *val,
 				 struct xi_err *err);
+/* -EINVAL, err naming it, when an element of chain cannot run on an SRTP
+ * connection (XI_FACTORY_NO_SRTP). */
+int xi_dataplane_chain_srtp_check(const struct xi_chain *chain, struct xi_err *err);
 /* Chain swaps (user/dataplane/swap.c): the bank packets read now. */
 const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp);
 /* Deletes the connection's xi_chain_runs entries of versions below

@@ -39,6 +39,7 @@
 
 #include "user/dataplane/internal.h"
 #include "user/dataplane/kernel.h"
+#include "user/dataplane/srtp_store.h"
 #include "xicept.skel.h"
 
 #define ENTRY_PROG  "xi_entry"
@@ -629,5 +630,6 @@ int xi_kernel_detach(const char *ifname, int ifindex)
 	if (r)
 		return r;
 	xi_kernel_pins_remove(ifname, id);
+	xi_srtp_store_erase_all(id);   /* the attachment's SRTP keys go with it */
 	return 0;
 }

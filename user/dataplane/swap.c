@@ -255,7 +255,7 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 	struct xi_chain *old = NULL, *new = NULL;
 	struct xi_chain_plan np = { 0 }, op = { 0 };
 	struct xi_conn_bank nb = { 0 }, ob;
-	struct xi_conn tmp = { 0 };
+	struct xi_conn tmp = { 0 }, cur;
 	struct xi_conn_meta meta;
 	int r;
 
@@ -278,6 +278,9 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 		r = xi_chain_plan_build(dp, id, &np, 0, &new, err);
 	if (!r)
 		r = xi_dataplane_conn_value_make(dp, new, &tmp, err);
+	if (!r && bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &cur) == 0 &&
+	    cur.srtp_profiles)
+		r = xi_dataplane_chain_srtp_check(new, err);
 	if (!r && xi_chain_plan_make(dp, meta.chain, &op, NULL) == 0 &&
 	    xi_chain_plan_build(dp, id, &op, 0, &old, NULL) == 0)
 		r = config_check(op.desc, old, np.desc, new, err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <bpf/bpf.h>
 
@@ -59,14 +60,57 @@ int econn_stream_bind(struct econn *c, uint32_t ssrc, uint8_t pt, uint32_t clock
 	return 0;
 }
 
-static uint32_t conn_default_rate(struct xi_engine_conns *t, uint32_t id)
+/* What the connection's xi_conns value says: its default clock rate and
+ * whether it is SRTP. */
+static void conn_value_read(struct econn *c)
 {
 	struct xi_conn val;
 
-	if (bpf_map_lookup_elem(xi_dataplane_map_fd(t->dp, XI_MAP_CONNS), &id, &val) == 0 &&
-	    val.conn_id == id && val.default_clock_rate)
-		return val.default_clock_rate;
-	return DEFAULT_CLOCK_RATE;
+	c->default_clock_rate = DEFAULT_CLOCK_RATE;
+	if (bpf_map_lookup_elem(xi_dataplane_map_fd(c->table->dp, XI_MAP_CONNS), &c->id, &val) ||
+	    val.conn_id != c->id)
+		return;
+	if (val.default_clock_rate)
+		c->default_clock_rate = val.default_clock_rate;
+	c->srtp_on = val.srtp_profiles != 0;
+	c->srtp_tag_in = val.srtp_tag_in;
+	c->srtp_tag_out = val.srtp_tag_out;
+}
+
+static bool ssrc_taken(const struct econn *c, uint32_t ssrc)
+{
+	const struct xi_conn_spec *sp = &c->spec;
+
+	for (size_t i = 0; i < sp->n_streams; i++)
+		if (sp->streams[i].ssrc == ssrc)
+			return true;
+	for (size_t i = 0; i < sp->n_local_streams; i++)
+		if (sp->local_streams[i].ssrc == ssrc ||
+		    (sp->local_streams[i].has_rtx && sp->local_streams[i].rtx_ssrc == ssrc))
+			return true;
+	return false;
+}
+
+/* The SRTP contexts from the keys conn add kept, and a sender SSRC of
+ * xicept's own for what it emits: random (RFC 3550 8.1), drawn again by
+ * every engine, so that a restarted daemon's SRTCP index 1 is never an
+ * index its last run used with the same SSRC. -errno when the keys cannot
+ * be had: the connection then emits nothing. */
+static int econn_srtp_open(struct econn *c)
+{
+	struct xi_srtp_keys keys;
+	int r = xi_dataplane_conn_srtp_keys(c->table->dp, c->id, &keys);
+
+	if (!r)
+		r = xi_srtp_conn_new(&keys, &c->srtp);
+	xi_srtp_keys_wipe(&keys);
+	if (r)
+		return r;
+	do {
+		if (getrandom(&c->rtcp_ssrc, sizeof(c->rtcp_ssrc), 0) != sizeof(c->rtcp_ssrc))
+			return -errno;
+	} while (c->rtcp_ssrc == 0 || ssrc_taken(c, c->rtcp_ssrc));
+	return 0;
 }
 
 void econn_free(struct econn *c)
@@ -80,6 +124,7 @@ void econn_free(struct econn *c)
 			xi_chain_unbind_remote_stream_from(c->chain, c->from, &c->streams[i].info);
 		xi_chain_close(c->chain, NULL);
 	}
+	xi_srtp_conn_free(c->srtp);
 	pthread_mutex_destroy(&c->lock);
 	free(c->streams);
 	free(c->locals);
@@ -94,7 +139,7 @@ static ssize_t wire_local_write(void *ctx, const uint8_t *pkt, size_t len,
 	/* A copy of a packet that left already: it must not leave twice. */
 	if (c->observing_egress)
 		return (ssize_t)len;
-	return econn_wire_write(ctx, pkt, len, attrs);
+	return econn_wire_write_rtp(ctx, pkt, len, attrs);
 }
 
 static int econn_bind_locals(struct econn *c)
@@ -162,7 +207,15 @@ int econn_new(struct xi_engine_conns *t, uint32_t id, const struct xi_conn_spec 
 	c->id = id;
 	c->table = t;
 	c->spec = *spec;
-	c->default_clock_rate = conn_default_rate(t, id);
+	c->spec.srtp = NULL;
+	conn_value_read(c);
+	if (c->srtp_on) {
+		r = econn_srtp_open(c);
+		if (r)
+			tlog(t, "connection %u: SRTP keys: %s: it emits nothing and reads no SRTCP",
+			     id, strerror(-r));
+		ctx.srtp = c->srtp;
+	}
 	r = xi_catalog_build(t->cat, spec->chain, &ctx, &c->chain, &err);
 	if (!r) {
 		r = econn_bind(c);

@@ -53,7 +53,7 @@ int xi_engine_conns_observe_egress(struct xi_engine_worker *w, const struct xi_x
 	pthread_mutex_lock(&c->lock);
 	if (!c->have_peer)
 		conns_peer_learn(c, m, 0, frame, true);
-	r = conns_attrs_fill(&w->attrs, m, frame, len, len);
+	r = conns_attrs_fill(&w->attrs, m, frame, len, len, c->srtp_tag_out);
 	if (!r) {
 		c->observing_egress = true;
 		n = xi_writer_write(l->writer, frame + m->payload_off, m->payload_len, &w->attrs);

@@ -22,6 +22,7 @@
 #include <xicept/attributes.h>
 #include <xicept/interceptor.h>
 #include <xicept/registry.h>
+#include <xicept/srtp.h>
 #include <xicept/stream.h>
 
 #include "user/engine/conns.h"
@@ -76,6 +77,15 @@ struct econn {
 	const uint8_t *cur;
 	size_t cur_len;
 	bool observing_egress;        /* a copy of a packet that left is being written */
+	/* SRTP (xi_conn.srtp_profiles set): the contexts, NULL when the keys
+	 * could not be read (then nothing is emitted, no SRTCP read); the
+	 * sender SSRC of every compound emitted, one no stream of the
+	 * connection uses, drawn anew per engine; the tags' lengths. */
+	bool srtp_on;
+	struct xi_srtp_conn *srtp;
+	uint32_t rtcp_ssrc;
+	uint8_t srtp_tag_in, srtp_tag_out;
+	uint8_t sbuf[FRAME_MAX + XI_SRTP_GROWTH_MAX];   /* under lock: SRTP in and out */
 };
 
 /* The connections as one sync left them, sorted by id. */
@@ -140,7 +150,14 @@ static inline void read_end(struct xi_engine_conns *t)
  * writer (a frame to the connection's remote endpoint) of a chain; ctx is
  * the struct econn. */
 ssize_t econn_wire_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attributes *attrs);
+/* The RTCP writer: on SRTP the compound is protected (its first sender
+ * SSRC made c->rtcp_ssrc) first. */
 ssize_t econn_wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs);
+/* The local streams' writer (retransmissions): on SRTP, a packet written
+ * with XI_ATTR_SRTP_PLAIN is protected first, else it goes as it is. */
+ssize_t econn_wire_write_rtp(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs);
+/* xi_rtcp_ignored[why]++ (conns_packets.c). */
+void conns_rtcp_ignored(struct xi_engine_conns *t, int why);
 
 /* conns_econn.c */
 struct econn_stream *econn_stream_find(struct econn *c, uint32_t ssrc);
@@ -165,8 +182,9 @@ bool conns_meta_valid(const struct xi_xsk_meta *m, size_t len);
  * a frame that left (TC egress), its destination (conns_packets.c). */
 void conns_peer_learn(struct econn *c, const struct xi_xsk_meta *m, uint32_t queue,
 		      const uint8_t *frame, bool left);
+/* trailer: XI_ATTR_SRTP_TRAILER's value, 0 for none. */
 int conns_attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8_t *frame,
-		     size_t len, size_t caplen);
+		     size_t len, size_t caplen, unsigned trailer);
 void conns_forced_sync(struct xi_engine_conns *t, uint64_t now_ns);
 
 #endif

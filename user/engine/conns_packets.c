@@ -74,7 +74,7 @@ static int reader_for(struct econn *c, const struct xi_xsk_meta *m, const uint8_
 }
 
 int conns_attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8_t *frame,
-		     size_t len, size_t caplen)
+		     size_t len, size_t caplen, unsigned trailer)
 {
 	int r;
 
@@ -88,6 +88,8 @@ int conns_attrs_fill(struct xi_attributes *a, const struct xi_xsk_meta *m, uint8
 		r = xi_attributes_set_u64(a, XI_ATTR_FRAME_LEN, len);
 	if (!r && caplen < len)
 		r = xi_attributes_set_u64(a, XI_ATTR_FRAME_CAPLEN, caplen);
+	if (!r && trailer)
+		r = xi_attributes_set_u64(a, XI_ATTR_SRTP_TRAILER, trailer);
 	return r;
 }
 
@@ -134,15 +136,12 @@ static int deliver_changed(struct xi_engine_worker *w, const uint8_t *frame, con
 /* RTCP the interceptors will not act on, counted once per compound under
  * its reason (xi_rtcp_ignored); they ignore it themselves. Any thread: the
  * map's read-modify-write under the table's rtcp_lock. */
-static void rtcp_check(struct xi_engine_conns *t, const uint8_t *buf, size_t len)
+void conns_rtcp_ignored(struct xi_engine_conns *t, int why)
 {
-	int why = xi_rtcp_bad_reason(buf, len);
 	__u32 key = (__u32)why;
 	__u64 v = 0;
 	int fd;
 
-	if (why < 0)
-		return;
 	fd = xi_dataplane_stage_fd(t->dp, XI_STAGE_EGRESS, XI_EGRESS_MAP_RTCP_IGNORED);
 	if (fd < 0)
 		return;
@@ -154,26 +153,76 @@ static void rtcp_check(struct xi_engine_conns *t, const uint8_t *buf, size_t len
 	pthread_mutex_unlock(&t->rtcp_lock);
 }
 
+static void rtcp_check(struct xi_engine_conns *t, const uint8_t *buf, size_t len)
+{
+	int why = xi_rtcp_bad_reason(buf, len);
+
+	if (why >= 0)
+		conns_rtcp_ignored(t, why);
+}
+
+/*
+ * SRTCP from the remote, unprotected into c->sbuf with the in keys, for the
+ * chain to read. 0, or 1 when it must reach no interceptor (it failed
+ * authentication, was a replay, or there are no keys): counted, and the
+ * packet itself goes on to the application as it came, its business.
+ */
+static int srtcp_open(struct econn *c, const uint8_t *payload, size_t len)
+{
+	size_t n = len;
+	int r;
+
+	if (!c->srtp) {
+		conns_rtcp_ignored(c->table, XI_RTCP_BAD_SRTCP_NO_KEYS);
+		return 1;
+	}
+	if (len > sizeof(c->sbuf))
+		r = -EMSGSIZE;
+	else {
+		memcpy(c->sbuf, payload, len);
+		r = xi_srtp_unprotect_rtcp(c->srtp, c->sbuf, &n);
+	}
+	if (r) {
+		conns_rtcp_ignored(c->table, r == -EALREADY ? XI_RTCP_BAD_SRTCP_REPLAY
+							   : XI_RTCP_BAD_SRTCP_AUTH);
+		return 1;
+	}
+	rtcp_check(c->table, c->sbuf, n);
+	c->cur = c->sbuf;
+	c->cur_len = n;
+	return 0;
+}
+
 /* Under c->lock: the chain's state is the connection's, whichever queue
- * the packet came on. */
+ * the packet came on. *ret_as_is: the packet goes on as it came whatever
+ * the chain read (SRTCP: the chain read its plain form, or nothing). */
 static ssize_t chain_read(struct xi_engine_worker *w, struct econn *c, const struct xi_xsk_meta *m,
-			  uint32_t queue, uint8_t *frame, size_t len, size_t caplen)
+			  uint32_t queue, uint8_t *frame, size_t len, size_t caplen, bool *ret_as_is)
 {
 	const uint8_t *payload = frame + m->payload_off;
 	struct xi_reader rd;
 	ssize_t n;
 	int r;
 
+	*ret_as_is = false;
 	conns_peer_learn(c, m, queue, frame, false);
 	r = reader_for(c, m, payload, &rd);
 	if (!r)
-		r = conns_attrs_fill(&w->attrs, m, frame, len, caplen);
+		r = conns_attrs_fill(&w->attrs, m, frame, len, caplen,
+				     m->is_rtcp ? 0 : c->srtp_tag_in);
 	if (r)
 		return r;
-	if (m->is_rtcp)
-		rtcp_check(c->table, payload, m->payload_len);
 	c->cur = payload;
 	c->cur_len = m->payload_len;
+	if (m->is_rtcp && c->srtp_on) {
+		*ret_as_is = true;
+		if (srtcp_open(c, payload, m->payload_len)) {
+			c->cur = NULL;
+			return (ssize_t)m->payload_len;
+		}
+	} else if (m->is_rtcp) {
+		rtcp_check(c->table, payload, m->payload_len);
+	}
 	n = xi_reader_read(rd, w->buf, sizeof(w->buf), &w->attrs);
 	c->cur = NULL;
 	return n;
@@ -184,10 +233,11 @@ static int run_chain(struct xi_engine_worker *w, struct econn *c, const struct x
 		     const uint8_t **ret_l3, size_t *ret_len)
 {
 	const uint8_t *payload = frame + m->payload_off;
+	bool as_is;
 	ssize_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = chain_read(w, c, m, queue, frame, len, caplen);
+	n = chain_read(w, c, m, queue, frame, len, caplen, &as_is);
 	pthread_mutex_unlock(&c->lock);
 	if (n < 0)
 		return (int)n;
@@ -195,7 +245,9 @@ static int run_chain(struct xi_engine_worker *w, struct econn *c, const struct x
 		W_INC(w, dropped);
 		return 0;
 	}
-	if ((size_t)n == m->payload_len && !memcmp(w->buf, payload, (size_t)n))
+	/* SRTCP cannot be rewritten (xicept holds only the remote's keys to
+	 * read it): it is delivered or dropped, never changed. */
+	if (as_is || ((size_t)n == m->payload_len && !memcmp(w->buf, payload, (size_t)n)))
 		return deliver_as_is(w, frame, len, m, ret_l3, ret_len);
 	return deliver_changed(w, frame, m, (size_t)n, ret_l3, ret_len);
 }

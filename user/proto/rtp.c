@@ -116,6 +116,12 @@ static int padding_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *h
 
 int xi_rtp_header_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *ret)
 {
+	return xi_srtp_header_parse(pkt, len, 0, ret);
+}
+
+int xi_srtp_header_parse(const uint8_t *pkt, size_t len, size_t trailer,
+			 struct xi_rtp_header *ret)
+{
 	struct xi_rtp_header h;
 	int err;
 
@@ -146,6 +152,16 @@ int xi_rtp_header_parse(const uint8_t *pkt, size_t len, struct xi_rtp_header *re
 		err = ext_parse(pkt, len, h.header_len, &h);
 		if (err)
 			return err;
+	}
+	if (trailer) {
+		/* SRTP: the padding is encrypted with the payload; the tag
+		 * follows them. */
+		if (len < h.header_len + trailer)
+			return -EBADMSG;
+		h.payload_offset = h.header_len;
+		h.payload_len = len - h.header_len - trailer;
+		*ret = h;
+		return 0;
 	}
 	err = padding_parse(pkt, len, &h);
 	if (err)

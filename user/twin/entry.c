@@ -159,7 +159,8 @@ uint32_t xi_twin_parse_frame(const uint8_t *frame, size_t len,
 }
 
 /* The RTP header: CSRCs, extension and padding must fit in the payload. */
-static uint32_t classify_rtp(const uint8_t *p, size_t len, struct xi_pkt_ctx *pc)
+static uint32_t classify_rtp(const uint8_t *p, size_t len, struct xi_pkt_ctx *pc,
+			     uint32_t trailer)
 {
 	size_t hlen = 12 + (size_t)(p[0] & 0x0f) * 4, pad = 0;
 
@@ -170,9 +171,9 @@ static uint32_t classify_rtp(const uint8_t *p, size_t len, struct xi_pkt_ctx *pc
 			return XI_REASON_BAD_RTP;
 		hlen += 4 + (size_t)xi_get_be16(p + hlen + 2) * 4;
 	}
-	if (hlen > len)
+	if (hlen + trailer > len)
 		return XI_REASON_BAD_RTP;
-	if (p[0] & 0x20) {
+	if ((p[0] & 0x20) && !trailer) {   /* SRTP: the padding is encrypted */
 		pad = p[len - 1];
 		if (pad == 0 || hlen + pad > len)
 			return XI_REASON_BAD_RTP;
@@ -185,10 +186,17 @@ static uint32_t classify_rtp(const uint8_t *p, size_t len, struct xi_pkt_ctx *pc
 	pc->ssrc = xi_get_be32(p + 8);
 	pc->rtp_hdr_len = (uint16_t)hlen;
 	pc->rtp_pad_len = (uint16_t)pad;
+	pc->srtp_trailer = (uint8_t)trailer;
 	return XI_REASON_RTP;
 }
 
 uint32_t xi_twin_classify_payload(const uint8_t *p, size_t len, struct xi_pkt_ctx *pc)
+{
+	return xi_twin_classify_srtp(p, len, 0, pc);
+}
+
+uint32_t xi_twin_classify_srtp(const uint8_t *p, size_t len, uint8_t trailer,
+			       struct xi_pkt_ctx *pc)
 {
 	/* A UDP payload never exceeds 65527 bytes; anything longer is not one. */
 	if (len > UINT16_MAX)
@@ -209,9 +217,10 @@ uint32_t xi_twin_classify_payload(const uint8_t *p, size_t len, struct xi_pkt_ct
 			return XI_REASON_BAD_RTP;
 		pc->is_rtcp = 1;
 		pc->ssrc = xi_get_be32(p + 4);
-		return XI_REASON_RTCP;
+		pc->srtp_trailer = 0;
+		return trailer ? XI_REASON_SRTCP : XI_REASON_RTCP;
 	}
-	return classify_rtp(p, len, pc);
+	return classify_rtp(p, len, pc, trailer);
 }
 
 static int flow_find(const struct xi_twin_lookup *lk, struct xi_flow_key *key,
@@ -270,9 +279,9 @@ uint32_t xi_twin_entry(const struct xi_twin_lookup *lk, const struct xi_iface_co
 		*ret_action = policy(cfg->unknown_flow);
 		return XI_REASON_NO_CONN;
 	}
-	r = xi_twin_classify_payload(frame + ret_ctx->payload_off, ret_ctx->payload_len,
-				     ret_ctx);
-	if (r != XI_REASON_RTP && r != XI_REASON_RTCP) {
+	r = xi_twin_classify_srtp(frame + ret_ctx->payload_off, ret_ctx->payload_len,
+				  conn->srtp_tag_in, ret_ctx);
+	if (r != XI_REASON_RTP && r != XI_REASON_RTCP && r != XI_REASON_SRTCP) {
 		*ret_action = policy(cfg->non_rtp);
 		return r;
 	}

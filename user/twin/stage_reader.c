@@ -20,12 +20,15 @@ static ssize_t stage_read(void *ctx, uint8_t *buf, size_t cap, struct xi_attribu
 	struct xi_stage_reader *sr = ctx;
 	struct xi_pkt_ctx pc = { 0 };
 	ssize_t n = xi_reader_read(sr->next, buf, cap, attrs);
+	uint64_t trailer = 0;
 	uint32_t reason;
 
 	if (n <= 0)
 		return n;
-	reason = xi_twin_classify_payload(buf, (size_t)n, &pc);
-	if (reason != XI_REASON_RTP && reason != XI_REASON_RTCP)
+	if (attrs)
+		xi_attributes_get_u64(attrs, XI_ATTR_SRTP_TRAILER, &trailer);
+	reason = xi_twin_classify_srtp(buf, (size_t)n, (uint8_t)trailer, &pc);
+	if (reason != XI_REASON_RTP && reason != XI_REASON_RTCP && reason != XI_REASON_SRTCP)
 		return n;
 	pc.now_ns = xi_arrival_ns(attrs);
 	return sr->run(sr->owner, &pc) == XI_ACT_DROP ? 0 : n;

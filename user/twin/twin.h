@@ -37,6 +37,11 @@ uint32_t xi_twin_parse_frame(const uint8_t *frame, size_t len,
  * _OTHER, _BAD_RTP. payload_len is set to len. */
 uint32_t xi_twin_classify_payload(const uint8_t *payload, size_t len,
 				  struct xi_pkt_ctx *ctx);
+/* The same on a connection whose SRTP tag is trailer bytes (0: plain RTP):
+ * no padding is read (it is encrypted), the tag must fit, and RTCP is
+ * XI_REASON_SRTCP. */
+uint32_t xi_twin_classify_srtp(const uint8_t *payload, size_t len, uint8_t trailer,
+			       struct xi_pkt_ctx *ctx);
 
 /* The map lookups xi_entry makes. flow: 0 and the conn id, or -ENOENT.
  * conn: the connection or NULL. */

@@ -21,11 +21,14 @@ struct xi_clock_rate {
  * updated under lock, so the counts are exact however many CPUs receive the
  * stream. The entry is created by the first RTP or RTCP packet of the SSRC.
  *
- * RTCP packets count in packets and rtcp_packets of their sender SSRC only.
+ * packets is RTP and RTCP of the SSRC: rtp_packets + rtcp_packets. RTCP
+ * packets count in packets and rtcp_packets of their sender SSRC only.
  * RTP packets count in packets, rtp_packets, header_bytes (fixed header,
- * CSRCs, extension and padding, as W3C headerBytesReceived), payload_bytes
- * (the rest), markers and payload_type (the last one seen), run the RFC 3550
- * A.1 sequence tracking and the A.8 jitter estimate.
+ * CSRCs, extension and padding, as W3C headerBytesReceived; on an SRTP
+ * connection also the authentication tag, and the padding, being encrypted,
+ * is counted as payload), payload_bytes (the rest), markers and payload_type
+ * (the last one seen), run the RFC 3550 A.1 sequence tracking and the A.8
+ * jitter estimate.
  *
  * A.1 deviates from the RFC's code in one place: during probation "seq ==
  * max_seq + 1" is computed modulo 2^16, so a source may start at 65535.

@@ -9,6 +9,11 @@
  *     stream's own sequence number, then the original sequence number (OSN),
  *     then the original payload; no padding;
  *   - else as the original packet, byte for byte.
+ * On an SRTP connection (xi_build_ctx.srtp) the copies are SRTP: a plain
+ * retransmission resends the SRTP packet that left; RTX unprotects the
+ * original with the connection's out keys (once: the plain copy replaces it
+ * in the buffer), builds the RTX packet from it and writes it with
+ * XI_ATTR_SRTP_PLAIN, so the connection protects it on the RTX SSRC.
  * A sequence number asked for that the buffer no longer (or never) held is
  * a miss. Requests, retransmissions and misses are counted per stream, and
  * with a dataplane published in xi_remote_reports for `xicept stats`.
@@ -27,6 +32,7 @@
 #include <xicept/interceptor.h>
 #include <xicept/registry.h>
 #include <xicept/rtcp.h>
+#include <xicept/srtp.h>
 #include <xicept/stream.h>
 
 #include "user/interceptors/nack_responder/nack_responder.h"
@@ -41,8 +47,10 @@ struct nr_cfg {
 
 struct nr_slot {
 	bool valid;
+	bool plain;                  /* SRTP: data is the unprotected copy now */
 	uint16_t seq;
 	uint16_t len;
+	uint32_t roc;                /* SRTP: the packet's rollover counter */
 	uint8_t *data;               /* PKT_MAX bytes, allocated on first use */
 };
 
@@ -53,6 +61,9 @@ struct nr_stream {
 	uint32_t rtx_ssrc;
 	uint8_t rtx_pt;
 	uint16_t rtx_seq;
+	bool have_seq;               /* the rollover count of what left: */
+	uint16_t last_seq;           /* the highest sequence number, */
+	uint32_t roc;                /* and the wraps before it */
 	struct xi_writer next;
 	struct nr_slot *slots;
 	struct xi_nack_responder_counts counts;
@@ -66,6 +77,7 @@ struct nr_gen {
 	struct xi_reader rtcp_next;
 	struct xi_dataplane *dp;
 	uint32_t conn_id;
+	struct xi_srtp_conn *srtp;       /* NULL: plain RTP */
 	struct xi_rtcp_compound scratch;
 	uint16_t seqs[XI_RTCP_MAX_PACKETS * 17];
 	uint8_t rtx[PKT_MAX + 2];
@@ -85,6 +97,26 @@ static struct nr_stream *stream_find(struct nr_gen *g, uint32_t ssrc)
 
 /* ---- keeping what left ---- */
 
+/* The rollover counter of seq (RFC 3711 3.3.1's estimate from the highest
+ * sequence number seen), advancing the stream's. */
+static uint32_t roc_of(struct nr_stream *s, uint16_t seq)
+{
+	int16_t d = (int16_t)(seq - s->last_seq);
+
+	if (!s->have_seq) {
+		s->have_seq = true;
+		s->last_seq = seq;
+		return s->roc;
+	}
+	if (d > 0) {
+		if (seq < s->last_seq)
+			s->roc++;   /* past 65535 */
+		s->last_seq = seq;
+		return s->roc;
+	}
+	return seq > s->last_seq ? s->roc - 1 : s->roc;   /* late: from before a wrap */
+}
+
 static ssize_t nr_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs)
 {
 	struct nr_stream *s = ctx;
@@ -103,6 +135,8 @@ static ssize_t nr_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_att
 			memcpy(slot->data, pkt, len);
 			slot->len = (uint16_t)len;
 			slot->seq = seq;
+			slot->roc = roc_of(s, seq);
+			slot->plain = false;
 			slot->valid = true;
 			s->counts.kept++;
 		}
@@ -142,6 +176,26 @@ static size_t rtx_build(struct nr_stream *s, const struct nr_slot *slot, uint8_t
 	return end + 2;
 }
 
+/* SRTP: the slot's copy in plain, once. */
+static int slot_unprotect(struct nr_gen *g, struct nr_slot *slot)
+{
+	uint8_t tmp[PKT_MAX];
+	size_t len = slot->len;
+	int r;
+
+	if (slot->plain)
+		return 0;
+	/* On a copy: a packet that fails stays as it left. */
+	memcpy(tmp, slot->data, len);
+	r = xi_srtp_unprotect_local_rtp(g->srtp, tmp, &len, slot->roc);
+	if (r)
+		return r;
+	memcpy(slot->data, tmp, len);
+	slot->len = (uint16_t)len;
+	slot->plain = true;
+	return 0;
+}
+
 static void resend(struct nr_gen *g, struct nr_stream *s, uint16_t seq,
 		   struct xi_remote_report *add)
 {
@@ -157,9 +211,14 @@ static void resend(struct nr_gen *g, struct nr_stream *s, uint16_t seq,
 		return;
 	}
 	if (s->has_rtx) {
-		size_t n = rtx_build(s, slot, g->rtx);
+		size_t n;
 
-		w = n ? xi_writer_write(s->next, g->rtx, n, &attrs) : -EBADMSG;
+		w = g->srtp ? slot_unprotect(g, slot) : 0;
+		n = w ? 0 : rtx_build(s, slot, g->rtx);
+		if (n && g->srtp)
+			w = xi_attributes_set_u64(&attrs, XI_ATTR_SRTP_PLAIN, 1);
+		if (!w)
+			w = n ? xi_writer_write(s->next, g->rtx, n, &attrs) : -EBADMSG;
 	} else {
 		w = xi_writer_write(s->next, slot->data, slot->len, &attrs);
 	}
@@ -318,6 +377,7 @@ static int nr_new(const struct xi_factory *f, const void *config,
 	g->cfg = *cfg;
 	g->dp = ctx ? ctx->dp : NULL;
 	g->conn_id = ctx ? ctx->conn_id : 0;
+	g->srtp = ctx ? ctx->srtp : NULL;
 	g->ic.ops = &nr_ops;
 	g->ic.name = f ? f->name : "nack-responder";
 	*ret = &g->ic;

@@ -100,8 +100,12 @@ static ssize_t sr_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_att
 {
 	struct sr_stream *s = ctx;
 	struct xi_rtp_header hdr;
+	uint64_t trailer = 0;
 
-	if (xi_rtp_header_parse(pkt, len, &hdr) == 0 && hdr.ssrc == s->base.ssrc) {
+	if (attrs)
+		xi_attributes_get_u64(attrs, XI_ATTR_SRTP_TRAILER, &trailer);
+	/* On SRTP, octets leave the tag out (RFC 3550 6.4.1: payload octets). */
+	if (xi_srtp_header_parse(pkt, len, (size_t)trailer, &hdr) == 0 && hdr.ssrc == s->base.ssrc) {
 		pthread_mutex_lock(&s->gen->lock);
 		s->st.packets++;
 		s->st.octets += hdr.payload_len;

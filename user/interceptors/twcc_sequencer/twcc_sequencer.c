@@ -118,7 +118,7 @@ static const struct xi_factory twcc_sequencer_factory = {
 	.keys = ts_keys,
 	.config_size = sizeof(struct ts_cfg),
 	.new_interceptor = ts_new,
-	.flags = XI_FACTORY_OBSERVES,
+	.flags = XI_FACTORY_OBSERVES | XI_FACTORY_NO_SRTP,   /* it rewrites a header extension */
 };
 
 XI_CATALOG_REGISTER(twcc_sequencer_factory)
