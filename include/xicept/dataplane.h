@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <xicept/error.h>
+#include <xicept/srtp.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,11 +94,13 @@ struct xi_conn_spec {
 	struct xi_stream_spec streams[XI_CONN_MAX_STREAMS];
 	size_t n_local_streams;
 	struct xi_local_stream_spec local_streams[XI_CONN_MAX_STREAMS];
-	/* SRTP (<xicept/srtp.h>): the connection's keys, which conn_add keeps
-	 * in a file readable by root alone, never in a map; NULL: plain RTP.
-	 * Only conn_add reads it; conn_get leaves it NULL and says the
-	 * profiles in srtp_in / srtp_out (0: plain RTP). */
-	const struct xi_srtp_keys *srtp;
+	/* SRTP (<xicept/srtp.h>): with has_srtp, the connection's keys, which
+	 * conn_add keeps in a file readable by root alone, never in a map.
+	 * conn_get leaves them out (has_srtp false) and says the profiles in
+	 * srtp_in / srtp_out (0: plain RTP); xi_dataplane_conn_srtp_keys reads
+	 * the keys. Wipe a spec that held keys (xi_srtp_keys_wipe). */
+	bool has_srtp;
+	struct xi_srtp_keys srtp;
 	unsigned srtp_in, srtp_out;   /* enum xi_srtp_profile */
 };
 
@@ -223,7 +226,6 @@ XI_API const char *xi_conn_path_name(enum xi_conn_path path);   /* "xdp", "tap",
 XI_API int xi_dataplane_conn_get(struct xi_dataplane *dp, uint32_t id, struct xi_conn_spec *ret);
 /* The SRTP keys conn_add kept for connection id (root only): what an
  * engine needs to run its chain. -ENOENT: none kept (plain RTP, or erased). */
-struct xi_srtp_keys;
 XI_API int xi_dataplane_conn_srtp_keys(struct xi_dataplane *dp, uint32_t id,
 				       struct xi_srtp_keys *ret);
 /* The connection's default RTP clock rate (Hz), for SSRCs bound without one:

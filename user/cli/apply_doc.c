@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <xicept/srtp.h>
 
 #include "apply.h"
 #include "cli.h"
@@ -19,8 +23,11 @@
 
 void apply_want_free(struct want *w)
 {
-	for (size_t i = 0; w->ifaces && i < w->n; i++)
+	for (size_t i = 0; w->ifaces && i < w->n; i++) {
+		for (size_t k = 0; w->ifaces[i].conns && k < w->ifaces[i].n_conns; k++)
+			xi_srtp_keys_wipe(&w->ifaces[i].conns[k].spec.srtp);
 		free(w->ifaces[i].conns);
+	}
 	free(w->ifaces);
 }
 
@@ -61,6 +68,21 @@ int apply_conn_key(const struct xi_conn_spec *spec, char *buf, size_t size)
 		if (at < size)
 			at += (size_t)xi_local_stream_spec_format(&spec->local_streams[i], buf + at,
 								  size - at);
+	}
+	/* SRTP: a digest of the keys, never the keys; a connection whose keys
+	 * could not be read matches nothing, so it is replaced. */
+	if (spec->has_srtp && at < size) {
+		uint8_t md[EVP_MAX_MD_SIZE];
+		unsigned md_len = 0;
+
+		if (!EVP_Digest(&spec->srtp, sizeof(spec->srtp), md, &md_len, EVP_sha256(), NULL))
+			return -EIO;
+		at += (size_t)snprintf(buf + at, size - at, " srtp=");
+		for (unsigned i = 0; i < 16 && at < size; i++)
+			at += (size_t)snprintf(buf + at, size - at, "%02x", md[i]);
+		OPENSSL_cleanse(md, sizeof(md));
+	} else if (spec->srtp_in && at < size) {
+		at += (size_t)snprintf(buf + at, size - at, " srtp=?");
 	}
 	return at < size ? 0 : -ENOSPC;
 }
@@ -198,10 +220,35 @@ static int parse_local_streams(json_t *arr, const char *path, struct xi_conn_spe
 	return 0;
 }
 
+/* "srtp": {"in": "PROFILE inline:BASE64", "out": "..."}, as --srtp's lines. */
+static int parse_srtp(json_t *obj, const char *path, struct xi_conn_spec *spec)
+{
+	static const char *const keys[] = { "in", "out", NULL };
+	struct xi_err err = { 0 };
+	const char *in, *out;
+
+	if (!obj)
+		return 0;
+	if (!json_is_object(obj))
+		return bad(path, "%s", "'srtp' must be an object: {\"in\": \"PROFILE inline:BASE64\", "
+			   "\"out\": ...}");
+	if (check_keys(obj, path, keys) || get_string(obj, "in", path, true, &in) ||
+	    get_string(obj, "out", path, true, &out))
+		return CLI_EXIT_FAIL;
+	if (xi_srtp_key_parse(in, &spec->srtp.in, &err))
+		return bad(path, "srtp in: %s", err.msg);
+	if (xi_srtp_key_parse(out, &spec->srtp.out, &err)) {
+		xi_srtp_keys_wipe(&spec->srtp);
+		return bad(path, "srtp out: %s", err.msg);
+	}
+	spec->has_srtp = true;
+	return 0;
+}
+
 static int parse_conn(struct xi_catalog *cat, json_t *obj, const char *path, struct want_conn *c)
 {
 	static const char *const keys[] = { "local", "remote", "chain", "streams", "local_streams",
-					    NULL };
+					    "srtp", NULL };
 	const char *local, *remote, *chain;
 	struct xi_err err = { 0 };
 
@@ -218,7 +265,8 @@ static int parse_conn(struct xi_catalog *cat, json_t *obj, const char *path, str
 	strcpy(c->spec.chain, chain);
 	if (cli_check_chain(cat, chain, path) ||
 	    parse_streams(json_object_get(obj, "streams"), path, &c->spec) ||
-	    parse_local_streams(json_object_get(obj, "local_streams"), path, &c->spec))
+	    parse_local_streams(json_object_get(obj, "local_streams"), path, &c->spec) ||
+	    parse_srtp(json_object_get(obj, "srtp"), path, &c->spec))
 		return CLI_EXIT_FAIL;
 	if (apply_conn_key(&c->spec, c->key, sizeof(c->key)))
 		return bad(path, "%s", "connection too long to compare");
@@ -329,5 +377,14 @@ int apply_load(struct xi_catalog *cat, const char *file, struct want *w)
 	}
 	rc = parse_doc(cat, doc, w);
 	json_decref(doc);
+	/* A file that holds keys must be as closed as a key file. */
+	for (size_t i = 0; !rc && i < w->n; i++)
+		for (size_t k = 0; !rc && k < w->ifaces[i].n_conns; k++)
+			if (w->ifaces[i].conns[k].spec.has_srtp) {
+				struct xi_err err = { 0 };
+
+				if (xi_srtp_file_check(file, &err))
+					rc = cli_fail("%s", err.msg);
+			}
 	return rc;
 }

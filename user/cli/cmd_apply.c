@@ -35,7 +35,9 @@ static const char apply_usage[] =
 	"non_rtp, no_daemon, max_conns, max_flows, max_streams (table sizes, as\n"
 	"attach's options; left out: as attached, or the defaults), connections.\n"
 	"Connection keys: local, remote, chain, streams, local_streams\n"
-	"(\"SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]\", as conn add --local-stream).\n"
+	"(\"SSRC:PT:CLOCKRATE[:rtx=RTXSSRC/RTXPT]\", as conn add --local-stream), srtp\n"
+	"({\"in\": \"PROFILE inline:BASE64\", \"out\": ...}, as conn add --srtp's lines; FILE\n"
+	"must then be readable by root alone).\n"
 	"Nothing changes unless\n"
 	"all of FILE is valid; a failure midway undoes what this run changed.\n"
 	"Attached interfaces that FILE does not name are left alone. A connection\n"
@@ -123,8 +125,14 @@ static int read_conns(struct xi_dataplane *dp, uint32_t **ret_ids, struct xi_con
 		free(ids);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n && !rc; i++)
+	for (size_t i = 0; i < n && !rc; i++) {
 		rc = xi_dataplane_conn_get(dp, ids[i], &specs[i]);
+		/* SRTP: the kept keys, to compare with the file's (and to add the
+		 * connection again should the apply be undone). */
+		if (!rc && specs[i].srtp_in &&
+		    !xi_dataplane_conn_srtp_keys(dp, ids[i], &specs[i].srtp))
+			specs[i].has_srtp = true;
+	}
 	if (rc) {
 		free(ids);
 		free(specs);
@@ -287,7 +295,9 @@ static bool same_flow(const struct xi_conn_spec *a, const struct xi_conn_spec *b
 	       !memcmp(a->streams, b->streams, a->n_streams * sizeof(a->streams[0])) &&
 	       a->n_local_streams == b->n_local_streams &&
 	       !memcmp(a->local_streams, b->local_streams,
-		       a->n_local_streams * sizeof(a->local_streams[0]));
+		       a->n_local_streams * sizeof(a->local_streams[0])) &&
+	       a->has_srtp == b->has_srtp &&
+	       (!a->has_srtp || !memcmp(&a->srtp, &b->srtp, sizeof(a->srtp)));
 }
 
 /* ---- reconciling ---- */

@@ -172,7 +172,6 @@ static int conn_add(int argc, char **argv)
 	struct xi_conn_spec spec = { 0 };
 	struct xi_dataplane *dp = NULL;
 	struct xi_catalog *cat = NULL;
-	struct xi_srtp_keys keys = { 0 };
 	struct xi_err err = { 0 };
 	uint32_t id;
 	int rc;
@@ -182,13 +181,13 @@ static int conn_add(int argc, char **argv)
 		return rc;
 	ifname = argv[optind];
 	if (srtp) {
-		if (xi_srtp_keys_read_file(srtp, &keys, &err))
+		if (xi_srtp_keys_read_file(srtp, &spec.srtp, &err))
 			return cli_fail("--srtp %s", err.msg);
-		spec.srtp = &keys;
+		spec.has_srtp = true;
 	}
 	cat = cli_catalog();
 	if (!cat) {
-		xi_srtp_keys_wipe(&keys);
+		xi_srtp_keys_wipe(&spec.srtp);
 		return CLI_EXIT_FAIL;
 	}
 	rc = add_validate(cat, &spec, local, remote, chain);
@@ -202,8 +201,7 @@ static int conn_add(int argc, char **argv)
 		else
 			printf("%u\n", id);
 	}
-	if (srtp)
-		xi_srtp_keys_wipe(&keys);
+	xi_srtp_keys_wipe(&spec.srtp);
 	xi_dataplane_close(dp);
 	xi_catalog_free(cat);
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;

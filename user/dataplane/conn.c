@@ -529,8 +529,8 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 	if (!dp || !spec)
 		return xi_err_set(err, -EINVAL, "no interface or no connection given");
 	r = spec_check(spec, err);
-	if (!r && spec->srtp)
-		r = srtp_keys_check(spec->srtp, err);
+	if (!r && spec->has_srtp)
+		r = srtp_keys_check(&spec->srtp, err);
 	if (r)
 		return r;
 	flow_key_make(spec, &key);
@@ -545,7 +545,7 @@ int xi_dataplane_conn_add(struct xi_dataplane *dp, const struct xi_conn_spec *sp
 		return table_full(err, "connection", dp->max_conns, "max-conns");
 	if (r)
 		return xi_err_set(err, r, "no connection id: %s", strerror(-r));
-	r = conn_create(dp, id, &meta, spec->srtp, &key, err);
+	r = conn_create(dp, id, &meta, spec->has_srtp ? &spec->srtp : NULL, &key, err);
 	if (r) {
 		bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 		return r;

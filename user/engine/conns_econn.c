@@ -207,7 +207,8 @@ int econn_new(struct xi_engine_conns *t, uint32_t id, const struct xi_conn_spec 
 	c->id = id;
 	c->table = t;
 	c->spec = *spec;
-	c->spec.srtp = NULL;
+	c->spec.has_srtp = false;   /* the keys, if any, are read below */
+	xi_srtp_keys_wipe(&c->spec.srtp);
 	conn_value_read(c);
 	if (c->srtp_on) {
 		r = econn_srtp_open(c);
