@@ -258,7 +258,7 @@ demo: deps
 # own (scripts/bench/bench.sh): bench/results/latest.{csv,md,png}. Needs root.
 
 BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-baseline \
-	       $(BENCH_OUT)/xi-deliver-bench
+	       $(BENCH_OUT)/xi-deliver-bench $(BENCH_OUT)/xi-srtp-bench
 
 .PHONY: bench-tools
 bench: deps
@@ -282,6 +282,9 @@ $(BENCH_OUT)/socket-baseline: scripts/bench/socket_baseline.c $(LIB_A) | $(BPF_S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 $(BENCH_OUT)/xi-deliver-bench: scripts/bench/deliver_bench.c $(LIB_A) | $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
+$(BENCH_OUT)/xi-srtp-bench: scripts/bench/srtp_bench.c $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 

@@ -43,6 +43,7 @@ LIMIT=$BUILD/bench/xi-limit
 SOCK=$BUILD/bench/socket-baseline
 DELIVER=$BUILD/bench/xi-deliver-bench
 BENCH_BPF=$BUILD/bin/tests/bpf/bench_bpf
+SRTP_BENCH=$BUILD/bench/xi-srtp-bench
 BENCH_USER=$BUILD/bin/tests/user/bench_user
 GEN_CPU=0
 SINK_CPU=$(( $(nproc) > 1 ? 1 : 0 ))
@@ -98,7 +99,7 @@ trap 'exit 130' INT TERM
 preflight() {
 	[[ $(id -u) -eq 0 ]] || die "needs root (BPF_PROG_TEST_RUN, XDP, network namespaces)"
 	((REPEATS >= 3)) || die "BENCH_REPEATS must be at least 3"
-	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$DELIVER" "$BENCH_BPF" "$BENCH_USER"; do
+	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$DELIVER" "$BENCH_BPF" "$BENCH_USER" "$SRTP_BENCH"; do
 		[[ -x $bin ]] || die "$bin is missing: run 'make bench' (it builds everything)"
 	done
 	for cmd in jq gnuplot nsenter; do
@@ -108,7 +109,7 @@ preflight() {
 	# Copies: a build running beside the bench must not swap a binary mid-run
 	# (each embeds its BPF objects, so a copy is the whole program).
 	mkdir "$B_TMP/bin"
-	for bin in XICEPT GEN LIMIT SOCK DELIVER BENCH_BPF BENCH_USER; do
+	for bin in XICEPT GEN LIMIT SOCK DELIVER BENCH_BPF BENCH_USER SRTP_BENCH; do
 		cp "${!bin}" "$B_TMP/bin/" || die "cannot copy ${!bin}"
 		printf -v "$bin" '%s' "$B_TMP/bin/$(basename "${!bin}")"
 	done
@@ -139,11 +140,12 @@ preflight() {
 preflight
 source "$HERE/scenarios.sh"
 run_live_rounds
-want conns-install && run_install   # first: its time decides whether 100,000 connections fit
-want conns-1 && run_scale
-want testrun && run_testrun
-want userspace && run_userspace
-want deliver && run_deliver
+only conns-install run_install   # first: its time decides whether 100,000 connections fit
+only conns-1 run_scale
+only testrun run_testrun
+only userspace run_userspace
+only deliver run_deliver
+only srtp run_srtp
 source "$HERE/report.sh"
 write_report
 progress "done in $((SECONDS - T0)) s: $OUT/latest.csv, latest.md, latest.png"

@@ -25,6 +25,11 @@ declare -A REF=(
 	[deliver-raw]="- deliver-tun cpu"
 	[deliver-xsk]="- deliver-tun cpu"
 )
+for op in unprotect-rtcp protect-rtcp protect-rtp unprotect-rtp; do
+	for p in sha1-80 sha1-32 gcm-128 gcm-256; do
+		REF[srtp-$op-$p]="- srtp-copy cpu"
+	done
+done
 for ((k = 0; k <= 8; k++)); do
 	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
 	REF[testrun-chain-$k]="- testrun-chain-0 mpps"
@@ -53,7 +58,17 @@ WHY=(
 	[deliver-raw]="the engine's delivery now: one sendmmsg() a batch of 64 on a raw IPPROTO_RAW socket; per datagram still a route lookup, IP output, loopback and the receive path"
 	[deliver-xsk]="AF_XDP TX (copy mode) into a veth whose peer holds the address, one sendto() kick a batch of 64: per datagram an skb built from the frame and the peer's receive path, no route lookup or IP output. The cheapest; the engine does not use it yet: it needs a veth pair of the daemon's own per namespace (made and removed over rtnetlink), a TX queue per thread and the peer's reverse-path filter loosened, as TUN needed"
 	[pion-interceptors]="pion's per-packet allocations, maps and locks, the stats recorder's channel, GC"
+	[srtp-copy]="the floor of the SRTP rows: a 1172-byte RTP packet copied once, as the engine copies what it protects (xi-srtp-bench, CPU $SINK_CPU)"
 )
+# The SRTP rows: what each operation is, and what limits it (perf record of
+# xi-srtp-bench: Debian's libsrtp2 is built on NSS).
+SRTP_LIMIT="Debian's libsrtp2 runs on NSS: every packet goes through PK11, whose cipher and HMAC contexts are made, locked and freed per call (perf: 38 % freebl's AES and SHA-1, 29 % libc mutexes, malloc/free and the memset of fresh contexts, 10 % softokn), so HMAC-SHA1 profiles cost 3-5x the AES-GCM ones, whose one context does both"
+for p in sha1-80 sha1-32 gcm-128 gcm-256; do
+	WHY[srtp-unprotect-rtcp-$p]="the remote's SRTCP (a 16-byte NACK) unprotected before the interceptors read it; $SRTP_LIMIT"
+	WHY[srtp-protect-rtcp-$p]="a compound xicept emits (a NACK) protected on its own SSRC; $SRTP_LIMIT"
+	WHY[srtp-protect-rtp-$p]="nack-responder's RTX (1172 bytes) protected on the RTX SSRC; $SRTP_LIMIT"
+	WHY[srtp-unprotect-rtp-$p]="a copy of a local stream's packet (1172 bytes) unprotected for RTX, once per packet asked for; $SRTP_LIMIT"
+done
 
 for ((k = 0; k <= 8; k++)); do
 	WHY[chain-noop-$k]="$k tail-called noop stages before ssrc-filter deny: a tail call and a stage each"
@@ -237,7 +252,7 @@ write_md() {
 				"${WHY[$name]:-}$(d=$(difference "$name" "$sent" "$counted"); [[ -z $d ]] || echo "; $d")"
 		done <"$B_TMP/agg"
 		echo
-		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row. deliver rows: ns/pkt is the process's CPU per datagram, Mpps its inverse, × baseline deliver-tun's CPU over this row's."
+		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row. deliver rows: ns/pkt is the process's CPU per datagram, Mpps its inverse, × baseline deliver-tun's CPU over this row's. srtp rows: ns/pkt is CPU per operation, Mpps its inverse, × baseline srtp-copy's CPU over this row's (a fraction: how many copies one operation costs is its inverse)."
 	} >"$md"
 }
 
@@ -248,7 +263,7 @@ write_png() {
 		>"$B_TMP/testrun.dat"
 	awk -F, '$1 ~ /^chain-noop-/ { sub("chain-noop-", "", $1); print $1, $3 }' "$OUT/latest.csv" \
 		>"$B_TMP/chain.dat"
-	gnuplot <<EOF || die "gnuplot failed"
+	gnuplot <<EOF || [[ -n ${BENCH_ONLY:-} ]] || die "gnuplot failed"   # a few rows may lack the plotted ones
 set terminal pngcairo size 1400,900 noenhanced font ",10"
 set output "$OUT/latest.png"
 set multiplot layout 2,1 title "make bench, $(date -u +%Y-%m-%d): one core, generator included (ratios within a run are what counts)"

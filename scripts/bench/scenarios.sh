@@ -275,24 +275,30 @@ sc_afxdp_chain_2q() {
 # want NAME: the scenario is in BENCH_ONLY (an extended regex over row
 # names; unset: every row), for runs of a few rows while working on them.
 want() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
+# only NAME CMD...: CMD when want NAME (a status of 0 otherwise, for set -e).
+only() {
+	want "$1" || return 0
+	shift
+	"$@"
+}
 
 run_live_rounds() {
 	progress "warm-up"
 	RECORD=0 sc_limit_drop
 	for ((rep = 1; rep <= REPEATS; rep++)); do
 		progress "live round $rep/$REPEATS"
-		want xdp-limit-drop && sc_limit_drop
-		want xdp-limit-pass && sc_limit_pass
-		want fastpath-unknown-drop && sc_unknown_drop
-		want fastpath-filter-drop && sc_filter_drop
-		want fastpath-stats-filter-drop && sc_stats_filter_drop
-		want fastpath-filter-stats-pass && sc_filter_stats_pass
-		want socket-baseline && sc_socket_baseline
-		for ((k = 0; k <= CHAIN_MAX; k++)); do want "chain-noop-$k" && sc_chain "$k"; done
-		want ssrcs-64 && sc_ssrcs64
-		want tap-chain && sc_tap_chain
-		want afxdp-chain && sc_afxdp_chain
-		want afxdp-chain-2q && sc_afxdp_chain_2q
+		only xdp-limit-drop sc_limit_drop
+		only xdp-limit-pass sc_limit_pass
+		only fastpath-unknown-drop sc_unknown_drop
+		only fastpath-filter-drop sc_filter_drop
+		only fastpath-stats-filter-drop sc_stats_filter_drop
+		only fastpath-filter-stats-pass sc_filter_stats_pass
+		only socket-baseline sc_socket_baseline
+		for ((k = 0; k <= CHAIN_MAX; k++)); do only "chain-noop-$k" sc_chain "$k"; done
+		only ssrcs-64 sc_ssrcs64
+		only tap-chain sc_tap_chain
+		only afxdp-chain sc_afxdp_chain
+		only afxdp-chain-2q sc_afxdp_chain_2q
 	done
 }
 
@@ -494,4 +500,33 @@ run_deliver() {
 		done
 	done
 	progress "  $(awk '$1 ~ /^deliver-/ { s[$1] += $3; n[$1]++ } END { for (k in s) printf "%s %.0f ns  ", k, s[k] / n[k] }' "$B_TMP/runs")"
+}
+
+# ---- SRTP: CPU per packet of each operation the engine does, per profile ----
+
+SRTP_N=20000   # operations a run
+
+# srtp-OP-PROFILE rows (scripts/bench/srtp_bench.c, xicept's own calls into
+# libsrtp2) on CPU $SINK_CPU, and srtp-copy: the same bytes copied once.
+run_srtp() {
+	local rep out line op prof name
+	progress "SRTP: protect and unprotect per profile"
+	for ((rep = 1; rep <= REPEATS; rep++)); do
+		out=$(taskset -c "$SINK_CPU" "$SRTP_BENCH" "$SRTP_N") || die "xi-srtp-bench failed: $out"
+		while read -r line; do
+			op=$(kv "$line" op)
+			prof=$(kv "$line" profile)
+			[[ $(kv "$line" ok) -eq $(kv "$line" count) ]] || die "xi-srtp-bench: $line"
+			case $prof in
+			AES_CM_128_HMAC_SHA1_80) name=srtp-$op-sha1-80 ;;
+			AES_CM_128_HMAC_SHA1_32) name=srtp-$op-sha1-32 ;;
+			AEAD_AES_128_GCM) name=srtp-$op-gcm-128 ;;
+			AEAD_AES_256_GCM) name=srtp-$op-gcm-256 ;;
+			*) name=srtp-$op ;;
+			esac
+			record "$name" "$(awk -v n="$(kv "$line" ns_per_pkt)" 'BEGIN { printf "%.4f", 1e3 / n }')" \
+				"$(kv "$line" ns_per_pkt)" "$(kv "$line" count)" "$(kv "$line" ok)"
+		done < <(grep '^srtp ' <<<"$out")
+	done
+	progress "  $(awk '$1 ~ /^srtp-/ { s[$1] += $3; n[$1]++ } END { for (k in s) printf "%s %.0f ns  ", k, s[k] / n[k] }' "$B_TMP/runs")"
 }
