@@ -14,5 +14,6 @@
 #include <xicept/stage.h>
 #include <xicept/catalog.h>
 #include <xicept/dataplane.h>
+#include <xicept/srtp.h>
 
 #endif

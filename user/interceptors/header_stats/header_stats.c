@@ -226,14 +226,14 @@ static const struct xi_stage_map hs_maps[] = {
 
 static const struct xi_stat_def hs_schema[] = {
 	{ "packets", XI_STAT_COUNTER,
-	  "RTP packets seen by header-stats.",
+	  "RTP packets seen by header-stats (its RTCP counts apart, in rtcp_packets).",
 	  "PKTS", "xicept_packets_total", 10 },
 	{ "bytes", XI_STAT_COUNTER,
-	  "UDP payload bytes of those packets (RTP header and payload).",
+	  "UDP payload bytes of those packets (RTP header and payload; on SRTP with the tag).",
 	  "BYTES", "xicept_bytes_total", 20 },
 	{ "header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
 	{ "payload_bytes", XI_STAT_COUNTER,
-	  "RTP payload bytes of those packets.",
+	  "RTP payload bytes of those packets (on SRTP without the authentication tag).",
 	  "PAYLOAD", "xicept_payload_bytes_total", 30 },
 	{ "rtp_packets", XI_STAT_COUNTER, "RTP packets counted in the sequence state." },
 	{ "rtcp_packets", XI_STAT_COUNTER, "RTCP packets whose sender SSRC is this one." },
@@ -264,7 +264,7 @@ static void hs_stats_fields(const void *value, struct xi_ssrc_stats *s)
 	bool counted = v->seq_started && !v->probation;
 	int64_t expected = counted ? (int64_t)v->ext_max_seq - v->base_seq + 1 : 0;
 
-	xi_ssrc_stats_set(s, "packets", (int64_t)v->packets);
+	xi_ssrc_stats_set(s, "packets", (int64_t)v->rtp_packets);   /* the map's packets has RTCP too */
 	xi_ssrc_stats_set(s, "bytes", (int64_t)(v->header_bytes + v->payload_bytes));
 	xi_ssrc_stats_set(s, "header_bytes", (int64_t)v->header_bytes);
 	xi_ssrc_stats_set(s, "payload_bytes", (int64_t)v->payload_bytes);
