@@ -68,6 +68,19 @@ static int wire_send(struct econn *c, const uint8_t *pkt, size_t len)
 	return n < 0 ? n : 0;
 }
 
+/* Sends out[0..n) unless r already failed; counts either way. */
+static int wire_finish(struct econn *c, int r, const uint8_t *out, size_t n)
+{
+	if (!r)
+		r = wire_send(c, out, n);
+	if (r < 0) {
+		T_INC(c->table, emit_failed);
+		return r;
+	}
+	T_INC(c->table, emitted);
+	return 0;
+}
+
 /*
  * An SRTCP compound of xicept's own: its first packet's sender SSRC is the
  * connection's rtcp_ssrc, whose SRTCP index only xicept advances, so no
@@ -119,15 +132,10 @@ ssize_t econn_wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_at
 			r = xi_srtp_protect_rtcp(c->srtp, c->sbuf, &n, sizeof(c->sbuf));
 		out = c->sbuf;
 	}
-	if (!r)
-		r = wire_send(c, out, n);
-	if (r < 0) {
-		T_INC(t, emit_failed);
-		return r;
-	}
-	T_INC(t, emitted);
-	count_rtcp_kinds(t, pkt, len);
-	return (ssize_t)len;
+	r = wire_finish(c, r, out, n);
+	if (r == 0)
+		count_rtcp_kinds(t, pkt, len);
+	return r < 0 ? r : (ssize_t)len;
 }
 
 /* Which SSRCs xicept may protect RTP on: the RTX SSRCs of the local
@@ -147,7 +155,6 @@ static bool rtx_ssrc_ours(const struct econn *c, const uint8_t *pkt)
 ssize_t econn_wire_write_rtp(void *ctx, const uint8_t *pkt, size_t len, struct xi_attributes *attrs)
 {
 	struct econn *c = ctx;
-	struct xi_engine_conns *t = c->table;
 	const uint8_t *out = pkt;
 	uint64_t plain = 0;
 	size_t n = len;
@@ -168,12 +175,6 @@ ssize_t econn_wire_write_rtp(void *ctx, const uint8_t *pkt, size_t len, struct x
 			out = c->sbuf;
 		}
 	}
-	if (!r)
-		r = wire_send(c, out, n);
-	if (r < 0) {
-		T_INC(t, emit_failed);
-		return r;
-	}
-	T_INC(t, emitted);
-	return (ssize_t)len;
+	r = wire_finish(c, r, out, n);
+	return r < 0 ? r : (ssize_t)len;
 }
