@@ -81,6 +81,7 @@ struct xq {
 	pthread_mutex_t tx_lock;   /* tx, comp, tx_free: any thread may emit */
 	uint64_t tx_free[TX_FRAMES];
 	uint32_t n_tx_free;
+	uint32_t tx_outstanding;   /* submitted, not yet back in the completion ring */
 	struct xi_loss_xsk seen;   /* of its XDP_STATISTICS, what xi_losses has */
 	uint64_t rx_frames;        /* one writer: the thread that reads it */
 };
@@ -282,6 +283,7 @@ static void xq_reclaim(struct xq *q)
 		q->tx_free[q->n_tx_free++] = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
 	if (n)
 		xsk_ring_cons__release(&q->comp, n);
+	q->tx_outstanding -= n < q->tx_outstanding ? n : q->tx_outstanding;
 }
 
 /* Under q->tx_lock. Copy mode sends in this call; EAGAIN and friends mean
@@ -309,6 +311,7 @@ static int xq_emit(struct xq *q, const uint8_t *frame, size_t len)
 	xsk_ring_prod__tx_desc(&q->tx, idx)->addr = addr;
 	xsk_ring_prod__tx_desc(&q->tx, idx)->len = (uint32_t)len;
 	xsk_ring_prod__submit(&q->tx, 1);
+	q->tx_outstanding++;
 	return xq_kick(q);
 }
 
@@ -408,9 +411,38 @@ static unsigned xthread_rx(struct xthread *th)
 
 		pthread_mutex_lock(&q->tx_lock);
 		xq_reclaim(q);
+		/* A kick that met EAGAIN or EBUSY left frames in the ring: the
+		 * next emit's kick would send them, and the last one's never. */
+		if (q->tx_outstanding)
+			xq_kick(q);
 		pthread_mutex_unlock(&q->tx_lock);
 	}
 	return got;
+}
+
+/* Stopping: what was emitted leaves, or counts as XI_LOSS_TX_FAILED. */
+static void engine_tx_flush(struct xi_engine *e)
+{
+	uint64_t start = xi_mono_ns();
+	uint32_t left;
+
+	do {
+		left = 0;
+		for (unsigned i = 0; i < e->n_qs; i++) {
+			struct xq *q = &e->qs[i];
+
+			pthread_mutex_lock(&q->tx_lock);
+			xq_reclaim(q);
+			if (q->tx_outstanding)
+				xq_kick(q);
+			left += q->tx_outstanding;
+			pthread_mutex_unlock(&q->tx_lock);
+		}
+		if (left)
+			usleep(1000);
+	} while (left && xi_mono_ns() - start < QUIESCE_NS);
+	if (left)
+		__atomic_fetch_add(&e->stats.tx_errors, left, __ATOMIC_RELAXED);
 }
 
 /* ---- losses ---- */
@@ -646,6 +678,7 @@ static void engine_quiesce(struct xi_engine *e)
 		else
 			usleep(1000);
 	}
+	engine_tx_flush(e);
 	engine_losses(e, xi_mono_ns());
 	xi_loss_log_flush(&e->llog, xi_mono_ns(), e->opts.log, e->opts.log_user);
 }
