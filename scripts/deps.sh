@@ -18,6 +18,8 @@ pkgs=(
   golang-go golang-github-pion-interceptor-dev
   # plots of make bench
   gnuplot-nox
+  # perf stat / record in the bench's breakdowns
+  linux-perf
   # xicept as a service: sd_notify, systemd-analyze verify of the unit, the
   # DaemonSet example's YAML check
   libsystemd-dev systemd python3-yaml
