@@ -21,17 +21,26 @@ struct {
 	__type(value, __u32);
 } xi_xsks SEC(".maps");
 
+/*
+ * The metadata goes in front of the frame with bpf_xdp_adjust_head, not as
+ * XDP metadata (bpf_xdp_adjust_meta): some kernels refuse that helper to XDP
+ * programs outright, and in the UMEM both land in the same place, right
+ * before the Ethernet header. Userspace finds the frame sizeof(meta) bytes
+ * into the descriptor.
+ */
 static __always_inline int xi_meta_write(struct xdp_md *ctx, struct xi_pkt_ctx *pc)
 {
 	struct xi_xsk_meta *m;
-	void *data;
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*m)))
 		return -1;
-	m = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(m + 1) > data)
+	m = (void *)(long)ctx->data;
+	if ((void *)(m + 1) > (void *)(long)ctx->data_end) {
+		/* Cannot happen (the frame was there before), but the packet
+		 * goes on to the stack: give it back its own first byte. */
+		bpf_xdp_adjust_head(ctx, (int)sizeof(*m));
 		return -1;
+	}
 	xi_meta_fill(m, pc);
 	return 0;
 }
@@ -45,8 +54,8 @@ int xi_to_user(struct xdp_md *ctx)
 	if (!pc)
 		return XDP_PASS;
 	xi_chain_done(pc);   /* XDP's part ends here, whatever happens next */
-	/* No socket on this queue, or no room for the metadata (a driver
-	 * without metadata support): userspace cannot run this packet. */
+	/* No socket on this queue, or no headroom for the metadata:
+	 * userspace cannot run this packet. */
 	if (!bpf_map_lookup_elem(&xi_xsks, &queue) || xi_meta_write(ctx, pc))
 		return xi_tail_call_failed(XI_STAGE_TO_USER);
 	return bpf_redirect_map(&xi_xsks, queue, 0);

@@ -404,8 +404,9 @@ struct xi_conn_meta {
  * the slot while it runs and its AF_XDP sockets into xi_xsks (XSKMAP, key: rx
  * queue index); with the slot empty, or no socket for the packet's queue, the
  * packet gets the no_daemon policy and counts as XI_REASON_NO_DAEMON.
- * A redirected frame carries struct xi_xsk_meta as XDP metadata: in the UMEM
- * it sits right before the frame. 32 bytes, the most XDP metadata may take.
+ * A redirected frame carries struct xi_xsk_meta in front of it (pushed with
+ * bpf_xdp_adjust_head): the descriptor's first 32 bytes are the metadata, the
+ * Ethernet frame follows.
  */
 #define XI_XSKS_MAX            64     /* rx queues one interface may serve */
 #define XI_XSK_META_MAGIC      0x78697831u   /* "xix1" */

@@ -100,6 +100,16 @@ expect_error() {
 
 xi() { tb_rx "$XICEPT" "$@"; }
 
+# GStreamer scans every plugin the first time it runs on a machine, which on
+# a fresh one takes longer than a test's timeout: scan them once, untimed,
+# and check that the elements a test names are there.
+gst_ready() {   # ELEMENT...
+  local el
+  for el in "$@"; do
+    gst-inspect-1.0 "$el" >/dev/null 2>&1 || fail "GStreamer has no element '$el' (scripts/deps.sh installs its plugins)"
+  done
+}
+
 t_setup() {
   [ "$(id -u)" -eq 0 ] || fail "integration tests need root"
   for bin in "$XICEPT" "$SINK" "$SEND"; do

@@ -28,6 +28,7 @@ DROP=20,21,22,57,90,106,107,160,233,300
 for tool in gst-launch-1.0 tshark dumpcap clang tc bpftool unshare; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
 done
+gst_ready rtpbin videotestsrc vp8enc rtpvp8pay rtprtxsend udpsink udpsrc
 
 # The loss: built here, into the test's directory, never into build/.
 clang -target bpf -O2 -g -mcpu=v3 -Wall -Werror -I/usr/include/x86_64-linux-gnu \
@@ -80,7 +81,9 @@ tb_tx timeout 20 gst-launch-1.0 -q rtpbin name=rb rtp-profile=avpf \
   >"$T_TMP/gst.out" 2>&1 &
 GST_PID=$!
 T_PIDS+=("$GST_PID")
-wait "$GST_PID" || fail "gst-launch failed: $(tail -5 "$T_TMP/gst.out")"
+rc=0
+wait "$GST_PID" || rc=$?
+[ "$rc" -eq 0 ] || fail "gst-launch failed (exit $rc; 124 is the 20 s timeout): $(tail -5 "$T_TMP/gst.out")"
 wait "$RECV_PID"
 sleep 0.3
 kill -TERM "$CAP"

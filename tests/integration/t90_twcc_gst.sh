@@ -15,6 +15,7 @@ t_setup
 for tool in gst-launch-1.0 tshark dumpcap clang tc bpftool unshare; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
 done
+gst_ready rtpbin videotestsrc vp8enc rtpvp8pay udpsink udpsrc fakesink
 
 URI=http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01
 SSRC=4660

@@ -342,19 +342,24 @@ static int engine_emit(void *user, uint32_t queue, const uint8_t *frame, size_t 
 static void xq_deliver(struct xthread *th, struct xq *q, const struct xdp_desc *d)
 {
 	uint8_t *data = xsk_umem__get_data(q->area, d->addr);
-	const struct xi_xsk_meta *meta = (const void *)(data - sizeof(*meta));
+	const struct xi_xsk_meta *meta = (const void *)data;
+	size_t frame_len = d->len;
 	const uint8_t *l3;
 	size_t len;
 	int r;
 
-	/* The metadata sits in the frame's headroom, inside our UMEM. */
-	if (xsk_umem__extract_addr(d->addr) % FRAME_SIZE < sizeof(*meta))
+	/* xi_to_user put the metadata in front of the frame (bpf/to_user.bpf.c). */
+	if (frame_len < sizeof(*meta)) {
 		meta = NULL;
+	} else {
+		data += sizeof(*meta);
+		frame_len -= sizeof(*meta);
+	}
 	/* The chain counts its own drops and failures (chain_error, bad_meta). */
-	r = xi_engine_conns_process(th->w, meta, q->id, data, d->len, &l3, &len);
+	r = xi_engine_conns_process(th->w, meta, q->id, data, frame_len, &l3, &len);
 	if (r != 1)
 		return;
-	r = xi_deliver_add(th->dl, l3, len, l3 < data || l3 >= data + d->len);
+	r = xi_deliver_add(th->dl, l3, len, l3 < data || l3 >= data + frame_len);
 	if (r)
 		ADD1(th->deliver_failed, r < 0 ? 1 : (unsigned)r);   /* XI_LOSS_DELIVER_FAILED */
 }
@@ -373,8 +378,8 @@ static unsigned xq_rx(struct xthread *th, struct xq *q)
 		const uint8_t *data = xsk_umem__get_data(q->area,
 			xsk_ring_cons__rx_desc(&q->rx, idx_rx + i)->addr);
 
-		__builtin_prefetch(data - sizeof(struct xi_xsk_meta));
-		__builtin_prefetch(data + 64);
+		__builtin_prefetch(data);        /* metadata, Ethernet, IP */
+		__builtin_prefetch(data + 64);   /* UDP, RTP */
 	}
 	for (uint32_t i = 0; i < n; i++)
 		xq_deliver(th, q, xsk_ring_cons__rx_desc(&q->rx, idx_rx + i));
