@@ -136,13 +136,15 @@ static void run_summary(struct xi_engine *e)
 		snprintf(unreadable, sizeof(unreadable), ", %llu unreadable",
 			 (unsigned long long)s.tap_unreadable);
 	run_logf("stopped: %llu frames%s, %llu delivered (%llu changed), %llu observed (tap%s), "
-		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), %llu delivery errors, "
+		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), "
+		 "%llu RTP resent (%llu failed), %llu delivery errors, "
 		 "%llu lost%s%s%s",
 		 (unsigned long long)s.rx_frames, queues, (unsigned long long)s.chains.delivered,
 		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.observed,
 		 unreadable, (unsigned long long)s.chains.dropped,
 		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
-		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.deliver_errors,
+		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.chains.rtp_resent,
+		 (unsigned long long)s.chains.rtp_resend_failed, (unsigned long long)s.deliver_errors,
 		 lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");
 }
 

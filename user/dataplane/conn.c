@@ -703,7 +703,11 @@ int xi_dataplane_conn_del_many(struct xi_dataplane *dp, const uint32_t *ids, siz
 	e = sweep_finish(&sw);
 	/* The ids are given up last (see conn_remove), and their keys with them. */
 	for (size_t i = 0; i < removed; i++) {
-		xi_srtp_store_erase(entry, ids[i]);
+		struct xi_conn val;
+
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &ids[i], &val) == 0 &&
+		    val.srtp_profiles)
+			xi_srtp_store_erase(entry, ids[i]);
 		conn_entries_delete(dp, ids[i]);
 		if (!dp->id_hint || ids[i] < dp->id_hint)
 			dp->id_hint = ids[i];   /* ids stay dense */

@@ -43,6 +43,8 @@ struct xi_engine_conns_stats {
 	uint64_t observe_errors; /* ... that the chain could not run on (not losses) */
 	uint64_t emitted;        /* RTCP frames the chains sent */
 	uint64_t emit_failed;
+	uint64_t rtp_resent;     /* RTP frames the chains sent again (nack-responder) */
+	uint64_t rtp_resend_failed;
 	uint64_t poll_errors;
 	uint64_t egress_observed;   /* copies of packets leaving (TC egress, the tap) */
 	uint64_t egress_undeclared; /* ... of an SSRC no local stream declares: not written */

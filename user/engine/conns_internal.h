@@ -110,7 +110,8 @@ struct xi_engine_conns {
 	struct xi_engine_conns_cbs cbs;
 	uint8_t mac[6];
 	struct conn_view *view;       /* RCU: readers rcu_dereference it */
-	/* emitted, emit_failed, poll_errors: atomic adds from any thread. */
+	/* emitted, emit_failed, rtp_resent, rtp_resend_failed, poll_errors:
+	 * atomic adds from any thread. */
 	struct xi_engine_conns_stats stats;
 	/* Syncs, and what they change, one at a time. */
 	pthread_mutex_t sync_lock;

@@ -385,6 +385,8 @@ void xi_engine_conns_stats(struct xi_engine_conns *t, struct xi_engine_conns_sta
 	memset(ret, 0, sizeof(*ret));
 	ret->emitted = LOAD(t->stats.emitted);
 	ret->emit_failed = LOAD(t->stats.emit_failed);
+	ret->rtp_resent = LOAD(t->stats.rtp_resent);
+	ret->rtp_resend_failed = LOAD(t->stats.rtp_resend_failed);
 	ret->nacks_sent = LOAD(t->stats.nacks_sent);
 	ret->rrs_sent = LOAD(t->stats.rrs_sent);
 	ret->poll_errors = LOAD(t->stats.poll_errors);

@@ -68,16 +68,23 @@ static int wire_send(struct econn *c, const uint8_t *pkt, size_t len)
 	return n < 0 ? n : 0;
 }
 
-/* Sends out[0..n) unless r already failed; counts either way. */
-static int wire_finish(struct econn *c, int r, const uint8_t *out, size_t n)
+/* Sends out[0..n) unless r already failed; counts either way, RTCP and
+ * resent RTP apart. */
+static int wire_finish(struct econn *c, int r, const uint8_t *out, size_t n, bool rtp)
 {
 	if (!r)
 		r = wire_send(c, out, n);
 	if (r < 0) {
-		T_INC(c->table, emit_failed);
+		if (rtp)
+			T_INC(c->table, rtp_resend_failed);
+		else
+			T_INC(c->table, emit_failed);
 		return r;
 	}
-	T_INC(c->table, emitted);
+	if (rtp)
+		T_INC(c->table, rtp_resent);
+	else
+		T_INC(c->table, emitted);
 	return 0;
 }
 
@@ -132,7 +139,7 @@ ssize_t econn_wire_write(void *ctx, const uint8_t *pkt, size_t len, struct xi_at
 			r = xi_srtp_protect_rtcp(c->srtp, c->sbuf, &n, sizeof(c->sbuf));
 		out = c->sbuf;
 	}
-	r = wire_finish(c, r, out, n);
+	r = wire_finish(c, r, out, n, false);
 	if (r == 0)
 		count_rtcp_kinds(t, pkt, len);
 	return r < 0 ? r : (ssize_t)len;
@@ -175,6 +182,6 @@ ssize_t econn_wire_write_rtp(void *ctx, const uint8_t *pkt, size_t len, struct x
 			out = c->sbuf;
 		}
 	}
-	r = wire_finish(c, r, out, n);
+	r = wire_finish(c, r, out, n, true);
 	return r < 0 ? r : (ssize_t)len;
 }

@@ -200,6 +200,12 @@ static void engine_metrics(FILE *f, const char *ifname, struct xi_engine *e)
 	if_sample(f, "xicept_rtcp_send_failures_total", "counter",
 		  "RTCP packets the chains emitted that could not be sent.", ifname,
 		  s.chains.emit_failed);
+	if_sample(f, "xicept_rtp_resent_total", "counter",
+		  "RTP packets the chains sent again (nack-responder), RTX or as they left.", ifname,
+		  s.chains.rtp_resent);
+	if_sample(f, "xicept_rtp_resend_failures_total", "counter",
+		  "RTP packets the chains resent that could not be sent.", ifname,
+		  s.chains.rtp_resend_failed);
 	if_sample(f, "xicept_engine_frames_total", "counter",
 		  "Frames the engine read from its AF_XDP sockets and the tap.", ifname, s.rx_frames);
 	if_sample(f, "xicept_engine_dropped_packets_total", "counter",

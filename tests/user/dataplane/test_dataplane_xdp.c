@@ -28,6 +28,7 @@
 #include <xicept/abi.h>
 #include <xicept/catalog.h>
 #include <xicept/dataplane.h>
+#include <xicept/srtp.h>
 
 #include "bpf/xi_pkt.h"
 #include "bpf/xi_sys.h"
@@ -772,6 +773,50 @@ static void test_traffic_stats(void **state)
 
 /* A later process sees the same state and deletes connections it did not
  * build: only that connection's entries go. */
+/*
+ * An SRTP connection: every RTP packet ends in the in profile's tag (10 bytes
+ * for AES_CM_128_HMAC_SHA1_80), which is neither header nor payload. 100
+ * bytes after the 12-byte header: 90 of payload, 10 of tag, 112 in all.
+ */
+static void test_srtp_tag_counted_apart(void **state)
+{
+	static const char keys_text[] =
+		"in AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\n"
+		"out AEAD_AES_128_GCM inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+fw==\n";
+	struct xi_conn_spec c = spec_v4();
+	struct xi_err err = { 0 };
+	struct xi_ssrc_stats *s;
+	char dir[128], file[160];
+	struct stat st;
+	uint32_t id;
+	size_t n;
+
+	setenv("XICEPT_SRTP_DIR", "/run/xicept-test-dataplane-srtp", 1);
+	c.has_srtp = true;
+	assert_int_equal(xi_srtp_keys_parse(keys_text, &c.srtp, &err), 0);
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &c, &id, &err), 0);
+	snprintf(dir, sizeof(dir), "/run/xicept-test-dataplane-srtp/entry-%u", xdp_prog_id());
+	snprintf(file, sizeof(file), "%s/%u", dir, id);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	for (uint16_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(send_v4(0x1111, seq, seq * 1800u, 1000000000ull + seq), XDP_PASS);
+	assert_int_equal(xi_dataplane_ssrc_stats(fx.dp, id, &s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(xi_ssrc_stats_get(s, "packets"), 3);
+	assert_int_equal(xi_ssrc_stats_get(s, "header_bytes"), 3 * 12);
+	assert_int_equal(xi_ssrc_stats_get(s, "payload_bytes"), 3 * 90);
+	assert_int_equal(xi_ssrc_stats_get(s, "srtp_tag_bytes"), 3 * 10);
+	assert_int_equal(xi_ssrc_stats_get(s, "bytes"), 3 * 112);
+	free(s);
+	assert_int_equal(xi_dataplane_conn_del(fx.dp, id, &err), 0);
+	assert_int_equal(stat(file, &st), -1);   /* erased with the connection */
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir("/run/xicept-test-dataplane-srtp"), 0);
+	unsetenv("XICEPT_SRTP_DIR");
+}
+
 static void test_reopen_and_del(void **state)
 {
 	struct xi_dataplane *dp2;
@@ -943,6 +988,7 @@ int main(void)
 		T(test_conn_add_errors),
 		T(test_conn_get_and_ids),
 		T(test_traffic_stats),
+		T(test_srtp_tag_counted_apart),
 		T(test_reopen_and_del),
 		T(test_close_keeps_state),
 		T(test_userspace_tail),

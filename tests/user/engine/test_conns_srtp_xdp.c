@@ -328,6 +328,15 @@ static void test_rtx(void **state)
 	memcpy(pkt, emitted[1] + 42, len);
 	assert_int_equal(xi_srtp_unprotect_local_rtp(reader, pkt, &len, 0), 0);
 	assert_int_equal(xi_get_be16(pkt + 2), 1);   /* the RTX stream's next sequence number */
+	/* Both counted as resent RTP, not as RTCP emitted. */
+	{
+		struct xi_engine_conns_stats st;
+
+		xi_engine_conns_stats(f.t, &st);
+		assert_int_equal(st.rtp_resent, 2);
+		assert_int_equal(st.rtp_resend_failed, 0);
+		assert_int_equal(st.emitted, 0);
+	}
 	xi_srtp_conn_free(reader);
 	xi_srtp_conn_free(app);
 	fixture_down(&f);

@@ -131,8 +131,9 @@ static __always_inline void xi_stats_update(struct xi_stream_stats *s,
 		return;
 	}
 	s->rtp_packets++;
-	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len + pc->srtp_trailer;
+	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len;
 	s->payload_bytes += pc->payload_len - pc->rtp_hdr_len - pc->rtp_pad_len - pc->srtp_trailer;
+	s->srtp_tag_bytes += pc->srtp_trailer;
 	s->markers += pc->marker;
 	s->payload_type = pc->payload_type;
 	xi_seq_track(s, pc->seq);
@@ -183,8 +184,9 @@ static __always_inline void xi_local_update(struct xi_local_stats *s, const stru
 		return;
 	}
 	s->rtp_packets++;
-	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len + pc->srtp_trailer;
+	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len;
 	s->octets += pc->payload_len - pc->rtp_hdr_len - pc->rtp_pad_len - pc->srtp_trailer;
+	s->srtp_tag_bytes += pc->srtp_trailer;
 	s->last_rtp_ts = pc->rtp_timestamp;
 	s->last_send_ns = pc->now_ns;
 	s->last_seq = pc->seq;

@@ -229,12 +229,15 @@ static const struct xi_stat_def hs_schema[] = {
 	  "RTP packets seen by header-stats (its RTCP counts apart, in rtcp_packets).",
 	  "PKTS", "xicept_packets_total", 10 },
 	{ "bytes", XI_STAT_COUNTER,
-	  "UDP payload bytes of those packets (RTP header and payload; on SRTP with the tag).",
+	  "UDP payload bytes of those packets: header_bytes + payload_bytes + srtp_tag_bytes.",
 	  "BYTES", "xicept_bytes_total", 20 },
-	{ "header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
+	{ "header_bytes", XI_STAT_COUNTER,
+	  "RTP header bytes of those packets (fixed header, CSRCs, extension, padding)." },
 	{ "payload_bytes", XI_STAT_COUNTER,
 	  "RTP payload bytes of those packets (on SRTP without the authentication tag).",
 	  "PAYLOAD", "xicept_payload_bytes_total", 30 },
+	{ "srtp_tag_bytes", XI_STAT_COUNTER,
+	  "SRTP authentication tag and MKI bytes of those packets (0 on plain RTP)." },
 	{ "rtp_packets", XI_STAT_COUNTER, "RTP packets counted in the sequence state." },
 	{ "rtcp_packets", XI_STAT_COUNTER, "RTCP packets whose sender SSRC is this one." },
 	{ "markers", XI_STAT_COUNTER, "RTP packets with the marker bit." },
@@ -265,9 +268,10 @@ static void hs_stats_fields(const void *value, struct xi_ssrc_stats *s)
 	int64_t expected = counted ? (int64_t)v->ext_max_seq - v->base_seq + 1 : 0;
 
 	xi_ssrc_stats_set(s, "packets", (int64_t)v->rtp_packets);   /* the map's packets has RTCP too */
-	xi_ssrc_stats_set(s, "bytes", (int64_t)(v->header_bytes + v->payload_bytes));
+	xi_ssrc_stats_set(s, "bytes", (int64_t)(v->header_bytes + v->payload_bytes + v->srtp_tag_bytes));
 	xi_ssrc_stats_set(s, "header_bytes", (int64_t)v->header_bytes);
 	xi_ssrc_stats_set(s, "payload_bytes", (int64_t)v->payload_bytes);
+	xi_ssrc_stats_set(s, "srtp_tag_bytes", (int64_t)v->srtp_tag_bytes);
 	xi_ssrc_stats_set(s, "rtp_packets", (int64_t)v->rtp_packets);
 	xi_ssrc_stats_set(s, "rtcp_packets", (int64_t)v->rtcp_packets);
 	xi_ssrc_stats_set(s, "markers", (int64_t)v->markers);
@@ -293,7 +297,10 @@ static const struct xi_stat_def local_schema[] = {
 	{ "sent_packets", XI_STAT_COUNTER, "RTP packets of the local stream that left." },
 	{ "sent_octets", XI_STAT_COUNTER,
 	  "RTP payload octets of those packets (RFC 3550 sender's octet count)." },
-	{ "sent_header_bytes", XI_STAT_COUNTER, "RTP header bytes of those packets." },
+	{ "sent_header_bytes", XI_STAT_COUNTER,
+	  "RTP header bytes of those packets (fixed header, CSRCs, extension, padding)." },
+	{ "sent_srtp_tag_bytes", XI_STAT_COUNTER,
+	  "SRTP authentication tag and MKI bytes of those packets (0 on plain RTP)." },
 	{ "sent_rtcp_packets", XI_STAT_COUNTER, "RTCP packets that left with this sender SSRC." },
 	{ "last_rtp_ts", XI_STAT_LABEL, "RTP timestamp of the last packet that left." },
 	{ "last_send_ns", XI_STAT_LABEL, "When the last packet left, CLOCK_MONOTONIC ns." },
@@ -307,6 +314,7 @@ static void local_fields(const void *value, struct xi_ssrc_stats *s)
 	xi_ssrc_stats_set(s, "sent_packets", (int64_t)v->rtp_packets);
 	xi_ssrc_stats_set(s, "sent_octets", (int64_t)v->octets);
 	xi_ssrc_stats_set(s, "sent_header_bytes", (int64_t)v->header_bytes);
+	xi_ssrc_stats_set(s, "sent_srtp_tag_bytes", (int64_t)v->srtp_tag_bytes);
 	xi_ssrc_stats_set(s, "sent_rtcp_packets", (int64_t)v->rtcp_packets);
 	xi_ssrc_stats_set(s, "last_rtp_ts", v->last_rtp_ts);
 	xi_ssrc_stats_set(s, "last_send_ns", (int64_t)v->last_send_ns);

@@ -25,8 +25,9 @@ struct xi_clock_rate {
  * packets count in packets and rtcp_packets of their sender SSRC only.
  * RTP packets count in packets, rtp_packets, header_bytes (fixed header,
  * CSRCs, extension and padding, as W3C headerBytesReceived; on an SRTP
- * connection also the authentication tag, and the padding, being encrypted,
- * is counted as payload), payload_bytes (the rest), markers and payload_type
+ * connection the padding, being encrypted, is counted as payload),
+ * srtp_tag_bytes (SRTP: the authentication tag and MKI, in neither of the
+ * others), payload_bytes (the rest), markers and payload_type
  * (the last one seen), run the RFC 3550 A.1 sequence tracking and the A.8
  * jitter estimate.
  *
@@ -50,6 +51,7 @@ struct xi_stream_stats {
 	__u64 rtcp_packets;
 	__u64 header_bytes;
 	__u64 payload_bytes;
+	__u64 srtp_tag_bytes;
 	__u64 markers;
 	__u64 first_arrival_ns;
 	__u64 last_arrival_ns;
@@ -76,7 +78,8 @@ struct xi_stream_stats {
 /*
  * Local streams, counted by header-stats in TC egress: xi_local_stats (HASH
  * by xi_stream_key), exact under the entry's lock. octets are RTP payload
- * octets (no header, no padding), as an RFC 3550 SR counts them. The send
+ * octets (no header, no padding, no SRTP tag), as an RFC 3550 SR counts them;
+ * header_bytes and srtp_tag_bytes are as in xi_stream_stats. The send
  * time is CLOCK_MONOTONIC ns.
  */
 struct xi_local_stats {
@@ -89,6 +92,7 @@ struct xi_local_stats {
 	__u64 rtcp_packets;
 	__u64 octets;
 	__u64 header_bytes;
+	__u64 srtp_tag_bytes;
 	__u64 first_send_ns;
 	__u64 last_send_ns;        /* of the packet that carried last_rtp_ts */
 	__u16 last_seq;

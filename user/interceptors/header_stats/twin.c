@@ -162,8 +162,9 @@ void xi_twin_stream_stats_update(struct xi_stream_stats *s, const struct xi_pkt_
 		return;
 	}
 	s->rtp_packets++;
-	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len + pc->srtp_trailer;
+	s->header_bytes += pc->rtp_hdr_len + pc->rtp_pad_len;
 	s->payload_bytes += pc->payload_len - pc->rtp_hdr_len - pc->rtp_pad_len - pc->srtp_trailer;
+	s->srtp_tag_bytes += pc->srtp_trailer;
 	s->markers += pc->marker;
 	s->payload_type = pc->payload_type;
 	seq_track(s, pc->seq);
