@@ -20,6 +20,8 @@ declare -A REF=(
 	[userspace-interceptors]="- pion-interceptors cpu"
 	[tap-chain]="xdp-limit-pass - mpps"
 	[afxdp-chain]="xdp-limit-pass - mpps"
+	[tap-chain-srtp]="xdp-limit-pass tap-chain mpps"
+	[afxdp-chain-srtp]="xdp-limit-pass afxdp-chain mpps"
 	[afxdp-chain-2q]="xdp-limit-pass afxdp-chain mpps"
 	[deliver-tun]="- deliver-tun cpu"
 	[deliver-raw]="- deliver-tun cpu"
@@ -99,6 +101,8 @@ engine_why() {
 	done < <(awk -F'\t' '$1 == "loss-counting" && $2 ~ /^loss_/ { s[substr($2, 6)] += $3; if (!($2 in o)) { o[$2]; ord[++n] = substr($2, 6) } }
 		END { for (i = 1; i <= n; i++) printf "%s\t%d\n", ord[i], s[ord[i]] }' "$B_TMP/meta")
 	WHY[loss-counting]="the unpaced generator ($(fmt "$(meta_median loss-counting gen_mpps)" %.2f) Mpps median) into the afxdp-chain; Mpps = what the socket got over its own time (the daemon's delivered rate under overload), ns/pkt = daemon CPU per frame it handled; counted = socket $(meta_sum loss-counting socket) + xicept losses $(meta_sum loss-counting lost) (${lk:-none}) + drop reasons (ssrc_drop, no_daemon) $(meta_sum loss-counting drop_reasons) + the socket's own drops $(meta_sum loss-counting sdrops) + tx veth drops $(meta_sum loss-counting vdrops); sent − counted = $(meta_sum loss-counting unaccounted) ($(awk -F'\t' '$1 == "loss-counting" && $2 == "unaccounted" && $3 != 0 { n++ } END { print n + 0 }' "$B_TMP/meta") runs off)"
+	WHY[tap-chain-srtp]="tap-chain on an SRTP connection (AES_CM_128_HMAC_SHA1_80 both ways): the fast path and the tap read RTP headers only, so the packet path is tap-chain's (the tag is counted apart, no key is touched per packet); what SRTP adds is libsrtp2 protecting each compound receiver-report emits (SRTCP emitted over the runs: $(meta_sum tap-chain-srtp srtcp_emitted), about 1.8 µs each, see srtp-protect-rtcp-sha1-80); × baseline against tap-chain of this run"
+	WHY[afxdp-chain-srtp]="afxdp-chain on an SRTP connection (AES_CM_128_HMAC_SHA1_80 both ways): every packet still goes through AF_XDP and the chain, which reads RTP headers only (no per-packet libsrtp2 call); SRTCP emitted over the runs: $(meta_sum afxdp-chain-srtp srtcp_emitted); × baseline against afxdp-chain of this run. Warm-up losses $(meta_sum afxdp-chain-srtp warmup_lost)"
 	WHY[afxdp-chain-2q]="as afxdp-chain, fed by two generators at half the rate each, one on each CPU (veth puts a generator's frames on the rx queue of its CPU), read by two engine threads (--threads 2) free to run on either CPU, the socket on CPU $SINK_CPU; frames each queue's socket read over the runs: $(awk -F'\t' '$1 == "afxdp-chain-2q" && $2 == "queues" { printf "%s%s", n++ ? ", " : "", $3 }' "$B_TMP/meta"). On two CPUs the generators, XDP, both engine threads, the stack's receive path and the socket share the same two cores, so the second queue adds a thread but no core. Warm-up losses $(meta_sum afxdp-chain-2q warmup_lost)"
 }
 

@@ -18,11 +18,14 @@ limit_down() {
 	rm -f "$B_PIN"
 }
 
-xi_up() {   # xi_up [CHAIN]: attached, unknown flows dropped, CHAIN on the generator's flow
+# xi_up [CHAIN]: attached, unknown flows dropped, CHAIN on the generator's
+# flow; an SRTP connection with the keys of the file XI_SRTP when set.
+xi_up() {
 	xi attach "$TB_RX_IF" --mode native --policy drop >/dev/null || die "xicept attach failed"
 	if [[ -n ${1:-} ]]; then
 		xi conn add "$TB_RX_IF" --local "$TB_RX_IP:5004" --remote "$TB_TX_IP:6000" \
-			--chain "$1" >/dev/null || die "xicept conn add '$1' failed"
+			--chain "$1" ${XI_SRTP:+--srtp "$XI_SRTP"} >/dev/null ||
+			die "xicept conn add '$1'${XI_SRTP:+ (SRTP)} failed"
 	fi
 }
 xi_down() { xi detach "$TB_RX_IF" >/dev/null || die "xicept detach failed"; }
@@ -272,6 +275,56 @@ sc_afxdp_chain_2q() {
 	xi_down
 }
 
+# The tap chain and the afxdp chain again on an SRTP connection
+# (AES_CM_128_HMAC_SHA1_80 both ways, fresh random keys in a 0600 file): the
+# media path reads RTP headers only, so what SRTP adds is the emitted
+# compounds' protection (receiver-report's RRs, as SRTCP on xicept's own
+# SSRC) and the tag counted apart. The rows sit beside tap-chain and
+# afxdp-chain of the same run.
+srtp_keys_make() {
+	local f=$B_TMP/srtp.keys
+	(umask 077 && printf 'in AES_CM_128_HMAC_SHA1_80 inline:%s\nout AES_CM_128_HMAC_SHA1_80 inline:%s\n' \
+		"$(head -c 30 /dev/urandom | base64)" "$(head -c 30 /dev/urandom | base64)" >"$f")
+	echo "$f"
+}
+
+# R_EMITTED: the RTCP the daemon's last summary says it emitted.
+run_emitted() {
+	R_EMITTED=$(grep -o 'stopped: .*' "$B_RUN_LOG" | tail -1 | sed -n 's/.* \([0-9]*\) RTCP emitted.*/\1/p')
+}
+
+sc_tap_chain_srtp() {
+	local got
+	XI_SRTP=$(srtp_keys_make) xi_up "$TAP_CHAIN"
+	path_is tap
+	run_start
+	sink_start --mode count --expect "$N_PASS"
+	GEN_RATE=$TAP_RATE RECORD=0 measure tap-chain-srtp "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	sink_wait
+	run_stop
+	run_emitted
+	got=$(kv "$S_OUT" received)
+	record tap-chain-srtp "$(gen_mpps)" "$(awk -v c="$G_SENT" -v ns="$G_NS" 'BEGIN { printf "%.2f", ns / c }')" \
+		"$G_SENT" "$R_OBSERVED"
+	sink_check tap-chain-srtp "$M_COUNTED"
+	meta tap-chain-srtp srtcp_emitted "$R_EMITTED"
+	meta tap-chain-srtp daemon_cpu_ns "$R_CPU_NS"
+	progress "  tap-chain-srtp: offered $TAP_RATE Mpps, sent $G_SENT at $(gen_mpps) Mpps;" \
+		"records $R_OBSERVED, socket $got, SRTCP emitted $R_EMITTED"
+	xi_down
+}
+
+sc_afxdp_chain_srtp() {
+	XI_SRTP=$(srtp_keys_make) xi_up "$AFX_CHAIN"
+	path_is afxdp
+	RUN_ARGS="--threads 1" run_start
+	afx_ladder afxdp-chain-srtp
+	run_stop
+	run_emitted
+	meta afxdp-chain-srtp srtcp_emitted "$R_EMITTED"
+	xi_down
+}
+
 # want NAME: the scenario is in BENCH_ONLY (an extended regex over row
 # names; unset: every row), for runs of a few rows while working on them.
 want() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
@@ -299,6 +352,8 @@ run_live_rounds() {
 		only tap-chain sc_tap_chain
 		only afxdp-chain sc_afxdp_chain
 		only afxdp-chain-2q sc_afxdp_chain_2q
+		only tap-chain-srtp sc_tap_chain_srtp
+		only afxdp-chain-srtp sc_afxdp_chain_srtp
 	done
 }
 

@@ -7,13 +7,10 @@ t_setup
 IF=$TB_RX_IF
 PIN=$TB_PIN_ROOT/$IF
 
-# Kernel objects of ours that are still alive, by id.
+# Kernel objects of ours that are still alive, by id, found without taking
+# a reference to them (see bpf_ids.py: bpftool's "show id" can keep them).
 alive() {
-  local kind=$1
-  shift
-  for id in "$@"; do
-    bpftool "$kind" show id "$id" >/dev/null 2>&1 && echo "$id"
-  done
+  python3 "$T_ROOT/tests/integration/bpf_ids.py" "$@" || fail "bpf_ids.py failed"
 }
 
 for mode in native skb; do
