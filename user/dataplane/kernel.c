@@ -216,6 +216,9 @@ int xi_kernel_entry_get(int ifindex, int *ret_fd, uint32_t *ret_id)
 
 /* ---- programs: put back when the arrays were emptied ---- */
 
+/* How long open waits for the kernel's deferred emptying of the arrays. */
+#define EMPTY_WAIT_MS 1000
+
 static bool progs_complete(const struct kobj *k)
 {
 	const struct xi_stage *d;
@@ -553,6 +556,7 @@ static int kobj_egress_read(struct kobj *k, int ifindex)
 
 int xi_kernel_open(struct xi_dataplane *dp, int ifindex)
 {
+	bool emptied = false;
 	struct kobj k;
 	uint32_t id;
 	int entry_fd = -1, r;
@@ -567,20 +571,25 @@ int xi_kernel_open(struct xi_dataplane *dp, int ifindex)
 		r = kobj_egress_read(&k, ifindex);
 	if (!r)
 		r = kobj_progs_read(&k);
-	if (!r && !progs_complete(&k))
+	if (!r && !progs_complete(&k)) {
 		r = progs_reload(&k);
+		emptied = true;
+	}
 	/* Pins hold the arrays' contents past this process; a failure to make
-	 * the caller's own (no bpffs allowed here) is not fatal. */
-	if (!r) {
-		/* Pins made anew: every pin may have gone just before, and the
-		 * kernel empties the arrays in deferred work; wait it out once. */
-		if (views_pin(dp->ifname, entry_fd, id, &k)) {
-			r = stages_refill(&k);
-			if (!r) {
-				usleep(20 * 1000);
-				r = kobj_progs_read(&k);
-				if (!r && !progs_complete(&k))
-					r = progs_reload(&k);
+	 * the caller's own (no bpffs allowed here) is not fatal. Pins made
+	 * anew mean every pin may have gone just before: then the kernel
+	 * empties the arrays in work it runs later, under load even after
+	 * this process has filled them again. Unless that happened already,
+	 * wait for it (EMPTY_WAIT_MS at most: none comes when another process
+	 * kept the arrays open) and fill them after it. */
+	if (!r && views_pin(dp->ifname, entry_fd, id, &k) && !emptied) {
+		r = stages_refill(&k);
+		for (int ms = 0; !r && ms < EMPTY_WAIT_MS; ms += 2) {
+			usleep(2000);
+			r = kobj_progs_read(&k);
+			if (!r && !progs_complete(&k)) {
+				r = progs_reload(&k);
+				break;
 			}
 		}
 	}
