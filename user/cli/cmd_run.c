@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -22,7 +23,7 @@
 #include "user/engine/xsk.h"
 
 static const char run_usage[] =
-	"Usage: xicept run IFNAME [--threads N] [--listen [ADDR:]PORT] [-v]\n"
+	"Usage: xicept run IFNAME [--threads N] [--nice N|inherit] [--listen [ADDR:]PORT] [-v]\n"
 	"\n"
 	"Runs the userspace part of IFNAME's stateful chains (nack-generator,\n"
 	"receiver-report, packet-dump, and stateless elements placed after them)\n"
@@ -41,6 +42,11 @@ static const char run_usage[] =
 	"\n"
 	"  -t, --threads N  engine threads (default: one per receive queue; queue i\n"
 	"                   goes to thread i mod N)\n"
+	"  -n, --nice N|inherit\n"
+	"                   the engine threads' nice value, -20 to 19 (default:\n"
+	"                   -10, so that the daemon is not preempted mid-batch by\n"
+	"                   the applications on its core); inherit keeps the\n"
+	"                   process's\n"
 	"  -l, --listen [ADDR:]PORT\n"
 	"                   serve GET /metrics (Prometheus text format) and\n"
 	"                   /debug/registry (JSON) over HTTP on ADDR:PORT; a bare\n"
@@ -48,6 +54,20 @@ static const char run_usage[] =
 	"  -v, --verbose    show libbpf's and libxdp's messages\n";
 
 #define RUN_THREADS_MAX XI_XSKS_MAX   /* a thread per queue at most */
+#define RUN_NICE_DEFAULT (-10)
+
+static int run_parse_nice(const char *s, int64_t *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < -20 || v > 19)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
 
 static struct xi_engine *volatile run_engine;
 static volatile sig_atomic_t run_stop;
@@ -152,16 +172,18 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "threads", required_argument, NULL, 't' },
+		{ "nice", required_argument, NULL, 'n' },
 		{ "listen", required_argument, NULL, 'l' },
 		CLI_COMMON_LONGOPTS, { 0 },
 	};
-	struct xi_engine_opts opts = { .sz = sizeof(opts), .log = run_log };
+	struct xi_engine_opts opts = { .sz = sizeof(opts), .log = run_log,
+				       .set_nice = true, .nice = RUN_NICE_DEFAULT };
 	struct xi_engine *e = NULL;
 	struct cli_listen *http = NULL;
 	const char *ifname, *listen_spec = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":ht:l:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ht:n:l:v", longopts, NULL)) != -1) {
 		if (c == 't') {
 			uint64_t n;
 
@@ -169,6 +191,18 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "--threads wants a number from 1 to %d, not '%s'",
 						       RUN_THREADS_MAX, optarg);
 			opts.threads = (unsigned)n;
+			continue;
+		}
+		if (c == 'n') {
+			int64_t n;
+
+			opts.set_nice = strcmp(optarg, "inherit") != 0;
+			if (!opts.set_nice)
+				continue;
+			if (run_parse_nice(optarg, &n))
+				return cli_usage_error("run", "--nice wants a number from -20 to 19 or "
+						       "'inherit', not '%s'", optarg);
+			opts.nice = (int)n;
 			continue;
 		}
 		if (c == 'l') {

@@ -31,6 +31,13 @@ struct xi_engine_opts {
 	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
 	unsigned threads;                /* engine threads; 0 (or more than the
 					  * queues): one per receive queue */
+	/* With set_nice, each packet thread (thread 0, the caller's, too)
+	 * runs at this nice value (setpriority on its tid): on a core shared
+	 * with the generator of the traffic or the receiving application, a
+	 * daemon at the default nice is preempted in the middle of its batches.
+	 * A failure (no CAP_SYS_NICE) is logged and the thread runs on. */
+	bool set_nice;
+	int nice;
 	/* The catalog chains are built from (plugins loaded, frozen), which
 	 * must outlive the engine; NULL: a copy of the global list. */
 	struct xi_catalog *cat;

@@ -480,6 +480,54 @@ static void test_dp_readers_share_maps(void **state)
 	assert_int_equal(map_count("xi_conn_drops"), 0);
 }
 
+/* The reader's drops reach the maps in batches: none before the chain's
+ * poll (the engine's, after each batch), every one after it, exact; more
+ * SSRCs than the reader keeps pending are written as it goes. */
+static void test_dp_reader_drops_batched(void **state)
+{
+	const char *text = "ssrc-filter mode=allow ssrc=0x1111";
+	struct xi_stream_info info = stream(0x1111, 0);
+	struct queue q = { 0 };
+	struct xi_chain *chain;
+	struct xi_reader r;
+	uint64_t d[2];   /* struct xi_drop_count, summed over CPUs */
+	uint32_t id = CONN;
+	const int n = 40;
+
+	conn_value_write(CONN);
+	chain = build_flags(text, fx.dp, CONN, XI_BUILD_WRITE_STATE);
+	assert_int_equal(xi_interceptor_bind_remote_stream(xi_chain_interceptor(chain), &info,
+		(struct xi_reader){ queue_read, &q }, &r), 0);
+	queue_rtp(&q, 0x2001, 1, 0);
+	assert_int_equal(read_at(r, 1000), 0);
+	assert_int_equal(map_count("xi_conn_drops"), 0);   /* pending */
+	assert_int_equal(xi_chain_poll(chain, 2000), 0);
+	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
+	assert_int_equal(d[0], 1);
+	assert_int_equal(d[1], 70);
+	/* 40 SSRCs, two packets each, then the poll: every count exact. */
+	for (int i = 0; i < 2 * n; i++) {
+		queue_rtp(&q, 0x3000u + (uint32_t)(i % n), (uint16_t)i, 0);
+		assert_int_equal(read_at(r, 3000 + (uint64_t)i), 0);
+	}
+	assert_int_equal(xi_chain_poll(chain, 9000), 0);
+	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
+	assert_int_equal(d[0], 1 + 2 * n);
+	assert_int_equal(d[1], 70 * (1 + 2 * n));
+	for (int i = 0; i < n; i++) {
+		struct xi_stream_key k = { .conn_id = CONN, .ssrc = 0x3000u + (uint32_t)i };
+
+		assert_int_equal(xi_percpu_sum(fd_of("xi_ssrc_drops"), &k, d, 2), 0);
+		assert_int_equal(d[0], 2);
+	}
+	/* What is pending at close is written before the close. */
+	queue_rtp(&q, 0x2001, 2, 0);
+	assert_int_equal(read_at(r, 10000), 0);
+	assert_int_equal(xi_chain_close(chain, NULL), 0);
+	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
+	assert_int_equal(d[0], 2 + 2 * n);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, maps_clear, maps_clear)
 
 int main(void)
@@ -492,6 +540,7 @@ int main(void)
 		T(test_dp_remove_exactly_own),
 		T(test_dp_create_failure),
 		T(test_dp_readers_share_maps),
+		T(test_dp_reader_drops_batched),
 	};
 
 	libbpf_set_print(NULL);   /* the expected failures are not news */

@@ -6,8 +6,11 @@
  * Built with a dataplane, it writes its mode (xi_ssrc_filters) and its list
  * (xi_ssrc_lists) for the connection, and XDP does the filtering; its reader
  * only runs when the stage sits after a userspace element, and then counts
- * drops in the same xi_ssrc_drops and xi_conn_drops entries XDP uses. Built
- * without one, the C twin filters and counts in memory.
+ * drops in the same xi_ssrc_drops and xi_conn_drops entries XDP uses: in
+ * memory first, written by its poll (after each of the engine's batches),
+ * by close and before xi_ssrc_filter_dropped reads them, so that a drop
+ * costs no system call. Built without one, the C twin filters and counts in
+ * memory.
  *
  * One ssrc-filter per connection: the map entries are keyed by connection.
  */
@@ -36,6 +39,14 @@ struct sf_cfg {
 	struct xi_u32_list ssrc;
 };
 
+/* Drops the reader counted and the maps do not have yet, by SSRC. */
+#define SF_PENDING_MAX 16
+
+struct sf_pending {
+	uint32_t ssrc;
+	struct xi_drop_count n;
+};
+
 struct ssrc_filter {
 	struct xi_interceptor ic;
 	struct sf_cfg cfg;
@@ -44,6 +55,9 @@ struct ssrc_filter {
 	uint32_t conn_id;
 	struct xi_twin_ssrc_filter *twin;
 	struct xi_stage_reader *readers;
+	struct sf_pending pending[SF_PENDING_MAX];
+	unsigned n_pending;
+	struct xi_drop_count conn_pending;
 };
 
 static const struct xi_interceptor_ops sf_ops;
@@ -122,30 +136,65 @@ static void sf_maps_remove(struct ssrc_filter *sf)
 	bpf_map_delete_elem(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id);
 }
 
-/* Adds one to a drop counter, creating it at zero: the reader's drops go
- * where XDP's go. Not atomic with XDP's adds; XDP never runs this stage for
- * a connection whose ssrc-filter runs in userspace. */
-static void sf_count(int fd, const void *key, uint32_t bytes)
+/* Adds what is pending to a drop counter, creating it at zero: the
+ * reader's drops go where XDP's go. Not atomic with XDP's adds; XDP never
+ * runs this stage for a connection whose ssrc-filter runs in userspace. */
+static void sf_count(int fd, const void *key, const struct xi_drop_count *n)
 {
-	const uint64_t one[2] = { 1, bytes };   /* struct xi_drop_count */
+	const uint64_t add[2] = { n->packets, n->bytes };   /* struct xi_drop_count */
 
-	xi_percpu_add(fd, key, one, 2);
+	xi_percpu_add(fd, key, add, 2);
+}
+
+/* What the reader counted, into the maps. */
+static void sf_flush(struct ssrc_filter *sf)
+{
+	if (!sf->conn_pending.packets)
+		return;
+	for (unsigned i = 0; i < sf->n_pending; i++) {
+		struct xi_stream_key key = { .conn_id = sf->conn_id, .ssrc = sf->pending[i].ssrc };
+
+		sf_count(sf_fd(sf, SF_MAP_DROPS), &key, &sf->pending[i].n);
+	}
+	sf_count(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id, &sf->conn_pending);
+	sf->n_pending = 0;
+	sf->conn_pending = (struct xi_drop_count){ 0 };
+}
+
+static void sf_pend(struct ssrc_filter *sf, uint32_t ssrc, uint32_t bytes)
+{
+	unsigned i;
+
+	for (i = 0; i < sf->n_pending && sf->pending[i].ssrc != ssrc; i++)
+		;
+	if (i == SF_PENDING_MAX) {
+		sf_flush(sf);
+		i = 0;
+	}
+	if (i == sf->n_pending)
+		sf->pending[sf->n_pending++] = (struct sf_pending){ .ssrc = ssrc };
+	sf->pending[i].n.packets++;
+	sf->pending[i].n.bytes += bytes;
+	sf->conn_pending.packets++;
+	sf->conn_pending.bytes += bytes;
 }
 
 static enum xi_action sf_run(void *owner, struct xi_pkt_ctx *pc)
 {
 	struct ssrc_filter *sf = owner;
-	struct xi_stream_key key;
 
 	pc->conn_id = sf->conn_id;
 	if (xi_twin_ssrc_filter_run(sf->twin, pc) != XI_ACT_DROP)
 		return XI_ACT_PASS;
-	if (sf->dp) {
-		key = (struct xi_stream_key){ .conn_id = sf->conn_id, .ssrc = pc->ssrc };
-		sf_count(sf_fd(sf, SF_MAP_DROPS), &key, pc->payload_len);
-		sf_count(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id, pc->payload_len);
-	}
+	if (sf->dp)
+		sf_pend(sf, pc->ssrc, pc->payload_len);
 	return XI_ACT_DROP;
+}
+
+static int sf_poll(struct xi_interceptor *ic, uint64_t now_ns)
+{
+	sf_flush(sf_of(ic));
+	return 0;
 }
 
 static int sf_bind_rtcp_reader(struct xi_interceptor *ic, struct xi_reader next,
@@ -173,6 +222,8 @@ static int sf_close(struct xi_interceptor *ic, unsigned flags)
 {
 	struct ssrc_filter *sf = sf_of(ic);
 
+	if (sf->dp)
+		sf_flush(sf);
 	if (sf->dp && (flags & XI_CLOSE_REMOVE_STATE))
 		sf_maps_remove(sf);
 	xi_stage_readers_free(&sf->readers);
@@ -188,6 +239,7 @@ static const struct xi_interceptor_ops sf_ops = {
 	.unbind_local_stream = xi_noop_unbind_local_stream,
 	.bind_remote_stream = sf_bind_remote_stream,
 	.unbind_remote_stream = sf_unbind_remote_stream,
+	.poll = sf_poll,
 	.close = sf_close,
 };
 
@@ -228,6 +280,7 @@ int xi_ssrc_filter_dropped(struct xi_interceptor *ic, uint32_t ssrc, uint64_t *r
 		return -EINVAL;
 	if (!sf->dp)
 		return xi_twin_ssrc_filter_ssrc_drops(sf->twin, ssrc, ret_packets);
+	sf_flush(sf);
 	key = (struct xi_stream_key){ .conn_id = sf->conn_id, .ssrc = ssrc };
 	r = xi_percpu_sum(sf_fd(sf, SF_MAP_DROPS), &key, n, 2);
 	if (r)
