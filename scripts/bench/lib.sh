@@ -152,11 +152,12 @@ measure() {
 
 record() { echo "$1 $2 $3 $4 $5" >>"$B_TMP/runs"; }
 
-# The socket that passed frames reach: socket-baseline on the other CPU.
+# The socket that passed frames reach: socket-baseline on the other CPU
+# (on CPU $SINK_ON where set: the rows of a daemon alone on its core).
 # sink_start ARGS...: started and bound on return.
 sink_start() {
 	rm -f "$B_TMP/ready"
-	nsenter --net="/run/netns/$TB_RX_NS" -- "$SOCK" --bind "$TB_RX_IP:5004" --cpu "$SINK_CPU" \
+	nsenter --net="/run/netns/$TB_RX_NS" -- "$SOCK" --bind "$TB_RX_IP:5004" --cpu "${SINK_ON:-$SINK_CPU}" \
 		--ready "$B_TMP/ready" --idle 0.5 "$@" >"$B_TMP/sink" 2>"$B_TMP/sink.err" &
 	B_SINK_PID=$!
 	for _ in $(seq 200); do
@@ -256,4 +257,60 @@ build_pion() {
 	progress "building $bin"
 	(cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
 		GOCACHE=$(dirname "$bin")/gocache go build -o "$bin" .)
+}
+
+# ---- perf on the daemon: where its time goes ----
+
+PERF=$(command -v perf || true)
+PERF_EVENTS=task-clock,context-switches,cpu-migrations,raw_syscalls:sys_enter,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_sendto,syscalls:sys_enter_poll,syscalls:sys_enter_ppoll,syscalls:sys_enter_getsockopt
+
+# perf_start: perf stat (software events and syscall tracepoints: this VM
+# has no PMU, so no cycles) and perf record (cpu-clock, call graphs) on
+# every thread of the running daemon, until perf_stop.
+perf_start() {
+	P_ON=0
+	[[ -n $PERF ]] || return 0
+	read -r -a P_STAT0 <"/proc/$B_RUN_PID/stat"
+	"$PERF" stat -x, -o "$B_TMP/perf.stat" -e "$PERF_EVENTS" -p "$B_RUN_PID" >/dev/null 2>&1 &
+	P_STAT_PID=$!
+	"$PERF" record -q -e cpu-clock -g -p "$B_RUN_PID" -o "$B_TMP/perf.data" >/dev/null 2>&1 &
+	P_REC_PID=$!
+	P_ON=1
+	sleep 0.3   # attached before the first frame
+}
+
+# perf_stop: before the daemon stops (its /proc entry goes with it).
+perf_stop() {
+	local st
+	((P_ON)) || return 0
+	read -r -a st <"/proc/$B_RUN_PID/stat"
+	kill -INT "$P_STAT_PID" "$P_REC_PID" 2>/dev/null
+	wait "$P_STAT_PID" "$P_REC_PID" 2>/dev/null || true
+	P_ON=0
+	P_UTIME=$((st[13] - P_STAT0[13])) P_STIME=$((st[14] - P_STAT0[14]))
+}
+
+# perf_meta NAME FRAMES: the counters as meta of NAME (perf_*; the report
+# divides them by frames and batches of 64), the split of the daemon's CPU
+# time between kernel and user (its stime and utime, and the samples'), and
+# the top symbols in $OUT/perf-NAME.txt (the last run's).
+perf_meta() {
+	local name=$1 frames=$2 v ev
+	[[ -n $PERF && -e $B_TMP/perf.stat ]] || return 0
+	meta "$name" perf_frames "$frames"
+	meta "$name" perf_sys_share "$(awk -v u="$P_UTIME" -v s="$P_STIME" 'BEGIN { if (u + s) printf "%.3f", s / (u + s) }')"
+	while IFS=, read -r v _ ev _; do
+		[[ $v =~ ^[0-9.]+$ ]] || continue
+		meta "$name" "perf_${ev//:/_}" "$v"
+	done <"$B_TMP/perf.stat"
+	v=$("$PERF" report -i "$B_TMP/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
+		awk '$1 ~ /%$/ { sub(/%/, "", $1); if ($2 ~ /kernel/) k += $1; else u += $1 }
+		END { if (k + u) printf "%.3f", k / (k + u) }')
+	[[ -z $v ]] || meta "$name" perf_kernel_samples "$v"
+	{
+		echo "# $name: perf record -e cpu-clock -g on the daemon ($frames frames), by self time"
+		"$PERF" report -i "$B_TMP/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -30
+	} >"$OUT/perf-$name.txt"
+	rm -f "$B_TMP/perf.data" "$B_TMP/perf.stat"
 }

@@ -23,6 +23,9 @@ declare -A REF=(
 	[tap-chain-srtp]="xdp-limit-pass tap-chain mpps"
 	[afxdp-chain-srtp]="xdp-limit-pass afxdp-chain mpps"
 	[afxdp-chain-2q]="xdp-limit-pass afxdp-chain mpps"
+	[afxdp-chain-alone]="xdp-limit-pass afxdp-chain mpps"
+	[loss-counting-alone]="- loss-counting cpu"
+	[loss-counting-nodeliver]="- loss-counting cpu"
 	[deliver-tun]="- deliver-tun cpu"
 	[deliver-raw]="- deliver-tun cpu"
 	[deliver-xsk]="- deliver-tun cpu"
@@ -103,6 +106,9 @@ engine_why() {
 	WHY[loss-counting]="the unpaced generator ($(fmt "$(meta_median loss-counting gen_mpps)" %.2f) Mpps median) into the afxdp-chain; Mpps = what the socket got over its own time (the daemon's delivered rate under overload), ns/pkt = daemon CPU per frame it handled; counted = socket $(meta_sum loss-counting socket) + xicept losses $(meta_sum loss-counting lost) (${lk:-none}) + drop reasons (ssrc_drop, no_daemon) $(meta_sum loss-counting drop_reasons) + the socket's own drops $(meta_sum loss-counting sdrops) + tx veth drops $(meta_sum loss-counting vdrops); sent − counted = $(meta_sum loss-counting unaccounted) ($(awk -F'\t' '$1 == "loss-counting" && $2 == "unaccounted" && $3 != 0 { n++ } END { print n + 0 }' "$B_TMP/meta") runs off)"
 	WHY[tap-chain-srtp]="tap-chain on an SRTP connection (AES_CM_128_HMAC_SHA1_80 both ways): the fast path and the tap read RTP headers only, so the packet path is tap-chain's (the tag is counted apart, no key is touched per packet); what SRTP adds is libsrtp2 protecting each compound receiver-report emits (SRTCP emitted over the runs: $(meta_sum tap-chain-srtp srtcp_emitted), about 1.8 µs each, see srtp-protect-rtcp-sha1-80); × baseline against tap-chain of this run"
 	WHY[afxdp-chain-srtp]="afxdp-chain on an SRTP connection (AES_CM_128_HMAC_SHA1_80 both ways): every packet still goes through AF_XDP and the chain, which reads RTP headers only (no per-packet libsrtp2 call); SRTCP emitted over the runs: $(meta_sum afxdp-chain-srtp srtcp_emitted); × baseline against afxdp-chain of this run. Warm-up losses $(meta_sum afxdp-chain-srtp warmup_lost)"
+	WHY[afxdp-chain-alone]="as afxdp-chain, but the socket reads on CPU $GEN_CPU: the daemon (nice -10) is alone on CPU $SINK_CPU, so afxdp-chain over this row is what sharing a core with the application costs. Warm-up losses $(meta_sum afxdp-chain-alone warmup_lost)"
+	WHY[loss-counting-alone]="as loss-counting with the socket on CPU $GEN_CPU (the daemon alone on its core); counted = socket $(meta_sum loss-counting-alone socket) + xicept losses $(meta_sum loss-counting-alone lost) + drop reasons $(meta_sum loss-counting-alone drop_reasons) + socket drops $(meta_sum loss-counting-alone sdrops) + tx veth drops $(meta_sum loss-counting-alone vdrops); sent − counted = $(meta_sum loss-counting-alone unaccounted); × baseline: loss-counting's daemon CPU a frame over this row's"
+	WHY[loss-counting-nodeliver]="the overloaded daemon with a chain whose last element (ssrc-filter mode=allow ssrc=1) drops every packet in the daemon: AF_XDP RX, the chain and the fill ring, no delivery. Mpps = 1000 / its CPU ns a frame (what it would handle on a core of its own); counted = dropped in the daemon and drop reasons $(meta_sum loss-counting-nodeliver drop_reasons) + xicept losses $(meta_sum loss-counting-nodeliver lost) + tx veth drops $(meta_sum loss-counting-nodeliver vdrops); sent − counted = $(meta_sum loss-counting-nodeliver unaccounted); loss-counting's CPU a frame minus this row's is what delivery costs"
 	WHY[afxdp-chain-2q]="as afxdp-chain, fed by two generators at half the rate each, one on each CPU (veth puts a generator's frames on the rx queue of its CPU), read by two engine threads (--threads 2) free to run on either CPU, the socket on CPU $SINK_CPU; frames each queue's socket read over the runs: $(awk -F'\t' '$1 == "afxdp-chain-2q" && $2 == "queues" { printf "%s%s", n++ ? ", " : "", $3 }' "$B_TMP/meta"). On two CPUs the generators, XDP, both engine threads, the stack's receive path and the socket share the same two cores, so the second queue adds a thread but no core. Warm-up losses $(meta_sum afxdp-chain-2q warmup_lost)"
 }
 
@@ -231,6 +237,40 @@ write_targets() {
 		"${ac:+${ac#-}}" "≤" 0 " packets"
 }
 
+# The perf breakdown of the overloaded rows (perf_meta in lib.sh): per
+# frame, and per batch of 64 (the engine's RX batch: full under overload).
+write_perf() {
+	local name f
+	for name in loss-counting loss-counting-alone loss-counting-nodeliver; do
+		[[ -n $(meta_sum "$name" perf_frames) ]] || continue
+		f=1
+		break
+	done
+	[[ -n ${f:-} ]] || return 0
+	echo "## Where the daemon's time goes (perf, overloaded rows)"
+	echo
+	echo "perf stat (software events, syscall tracepoints: this VM has no PMU, so no cycles) and perf record -e cpu-clock -g on every thread of the daemon during the overloaded runs, summed over them; a batch is 64 frames. Kernel share: the daemon's stime over utime + stime, and the share of its samples in the kernel. Top symbols: $OUT/perf-NAME.txt (the last run)."
+	echo
+	echo "| row | frames | CPU ns / frame | syscalls / frame | sendmmsg / batch | sendto / batch | poll / batch | context switches / batch | migrations | kernel share (stime) | kernel share (samples) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	for name in loss-counting loss-counting-alone loss-counting-nodeliver; do
+		f=$(meta_sum "$name" perf_frames)
+		[[ -n $f && $f -gt 0 ]] || continue
+		awk -v n="$name" -v f="$f" -v tc="$(meta_sum "$name" perf_task-clock)" \
+			-v sc="$(meta_sum "$name" perf_raw_syscalls_sys_enter)" \
+			-v mm="$(meta_sum "$name" perf_syscalls_sys_enter_sendmmsg)" \
+			-v st="$(meta_sum "$name" perf_syscalls_sys_enter_sendto)" \
+			-v po="$(( $(meta_sum "$name" perf_syscalls_sys_enter_poll) + $(meta_sum "$name" perf_syscalls_sys_enter_ppoll) ))" \
+			-v cs="$(meta_sum "$name" perf_context-switches)" -v mg="$(meta_sum "$name" perf_cpu-migrations)" \
+			-v ss="$(meta_median "$name" perf_sys_share)" -v ks="$(meta_median "$name" perf_kernel_samples)" 'BEGIN {
+			b = f / 64
+			printf "| %s | %d | %.0f | %.3f | %.2f | %.2f | %.2f | %.3f | %d | %.2f | %.2f |\n", n, f, tc * 1e6 / f,
+				sc / f, mm / b, st / b, po / b, cs / b, mg, ss, ks
+		}'
+	done
+	echo
+}
+
 write_md() {
 	local name lo me hi ns sent counted lim base kind md=$OUT/latest.md
 	{
@@ -256,6 +296,7 @@ write_md() {
 				"${WHY[$name]:-}$(d=$(difference "$name" "$sent" "$counted"); [[ -z $d ]] || echo "; $d")"
 		done <"$B_TMP/agg"
 		echo
+		write_perf
 		echo "Units: live rows in Mpps of the measured program's own count over the generator's wall time; ns/pkt is its inverse (one core, generator included), except socket-baseline (its own rate; ns/pkt is its CPU time per datagram). test-run rows (bench_bpf): Mpps = 1000 / ns of one run; testrun-per-stage holds ns per added stage (slope). Install rows: the Mpps columns hold connections per µs and ns/pkt holds ns per connection. Userspace rows: Mpps from wall time, ns/pkt is process CPU time per packet (pion's goroutines and GC included); their ratio is pion's CPU ns over xicept's. tap-chain and afxdp-chain: Mpps is the generator's paced rate (sent over its wall time), × limit against xdp-limit-pass; loss-counting: see its row. deliver rows: ns/pkt is the process's CPU per datagram, Mpps its inverse, × baseline deliver-tun's CPU over this row's. srtp rows: ns/pkt is CPU per operation, Mpps its inverse, × baseline srtp-copy's CPU over this row's (a fraction: how many copies one operation costs is its inverse)."
 	} >"$md"
 }

@@ -220,8 +220,55 @@ queues_meta() {
 	meta "$1" queues "${q%)}"
 }
 
+# loss_count NAME [DROPS_IN_DAEMON]: the unpaced generator into the running
+# daemon's chain, perf on it; every packet sent must be at the socket or
+# counted under a reason (with DROPS_IN_DAEMON, the chain drops every
+# packet in the daemon: its summary's dropped count is where they went).
+# Stops the daemon.
+loss_count() {
+	local name=$1 indaemon=${2:-0} got=0 lost sent drops sdrops=0 acc mpps
+	if ((!indaemon)); then sink_start --mode count --idle 0.5; fi
+	perf_start
+	RECORD=0 measure "$name" "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	if ((!indaemon)); then sink_wait; fi
+	perf_stop
+	run_stop                      # drains its rings, syncs the losses
+	snap_xi_all >"$B_TMP/after"
+	perf_meta "$name" "$R_FRAMES"
+	if ((!indaemon)); then
+		got=$(kv "$S_OUT" received)
+		sdrops=$(kv "$S_OUT" socket_drops)
+	fi
+	lost=$(delta "$losses_sum")
+	drops=$(delta "$drop_reasons")
+	if ((indaemon)); then drops=$((drops + R_DROPPED)); fi
+	sent=$G_SENT
+	acc=$((got + sdrops + lost + drops + M_DROPS))
+	# The delivered rate under overload; with nothing delivered, what the
+	# daemon's CPU time a frame would allow on a core of its own.
+	if ((indaemon)); then
+		mpps=$(awk -v c="$R_CPU_NS" -v n="$R_FRAMES" 'BEGIN { printf "%.4f", c ? n * 1e3 / c : 0 }')
+	else
+		mpps=$(kv "$S_OUT" mpps)
+	fi
+	record "$name" "$mpps" \
+		"$(awk -v c="$R_CPU_NS" -v n="$R_FRAMES" 'BEGIN { printf "%.2f", n ? c / n : 0 }')" "$sent" "$acc"
+	meta "$name" unaccounted "$((sent - acc))"
+	meta "$name" socket "$got"
+	meta "$name" lost "$lost"
+	meta "$name" drop_reasons "$drops"
+	meta "$name" sdrops "$sdrops"
+	meta "$name" vdrops "$M_DROPS"
+	meta "$name" daemon_frames "$R_FRAMES"
+	meta "$name" daemon_lost "$R_LOST"
+	meta "$name" gen_mpps "$(gen_mpps)"
+	jq -r --slurpfile b "$B_TMP/before" '.losses | to_entries[] | "\(.key) \(.value - $b[0].losses[.key])"' \
+		"$B_TMP/after" | while read -r k v; do meta "$name" "loss_$k" "$v"; done
+	progress "  $name: sent $sent at $(gen_mpps) Mpps = socket $got + losses $lost" \
+		"+ drop reasons $drops + socket drops $sdrops + veth drops $M_DROPS: off by $((sent - acc))"
+}
+
 sc_afxdp_chain() {
-	local got lost sent drops sdrops acc
 	xi_up "$AFX_CHAIN"
 	path_is afxdp
 	RUN_ARGS="--threads 1" run_start
@@ -231,32 +278,31 @@ sc_afxdp_chain() {
 	# Overload: the losses of a stopped daemon are synced, so from here
 	# every count starts afresh.
 	RUN_ARGS="--threads 1" run_start
-	sink_start --mode count --idle 0.5
-	RECORD=0 measure loss-counting "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
-	sink_wait
-	run_stop                      # drains its rings, syncs the losses
-	snap_xi_all >"$B_TMP/after"
-	got=$(kv "$S_OUT" received)
-	sdrops=$(kv "$S_OUT" socket_drops)
-	lost=$(delta "$losses_sum")
-	drops=$(delta "$drop_reasons")
-	sent=$G_SENT
-	acc=$((got + sdrops + lost + drops + M_DROPS))
-	record loss-counting "$(kv "$S_OUT" mpps)" \
-		"$(awk -v c="$R_CPU_NS" -v n="$R_FRAMES" 'BEGIN { printf "%.2f", n ? c / n : 0 }')" "$sent" "$acc"
-	meta loss-counting unaccounted "$((sent - acc))"
-	meta loss-counting socket "$got"
-	meta loss-counting lost "$lost"
-	meta loss-counting drop_reasons "$drops"
-	meta loss-counting sdrops "$sdrops"
-	meta loss-counting vdrops "$M_DROPS"
-	meta loss-counting daemon_frames "$R_FRAMES"
-	meta loss-counting daemon_lost "$R_LOST"
-	meta loss-counting gen_mpps "$(gen_mpps)"
-	jq -r --slurpfile b "$B_TMP/before" '.losses | to_entries[] | "\(.key) \(.value - $b[0].losses[.key])"' \
-		"$B_TMP/after" | while read -r k v; do meta loss-counting "loss_$k" "$v"; done
-	progress "  loss-counting: sent $sent at $(gen_mpps) Mpps = socket $got + losses $lost" \
-		"+ drop reasons $drops + socket drops $sdrops + veth drops $M_DROPS: off by $((sent - acc))"
+	loss_count loss-counting
+	xi_down
+}
+
+# The same, with the daemon alone on its core: the socket reads on the
+# generator's CPU, so what sharing a core costs is the difference.
+sc_afxdp_chain_alone() {
+	xi_up "$AFX_CHAIN"
+	path_is afxdp
+	RUN_ARGS="--threads 1" run_start
+	SINK_ON=$GEN_CPU afx_ladder afxdp-chain-alone
+	run_stop
+	RUN_ARGS="--threads 1" run_start
+	SINK_ON=$GEN_CPU loss_count loss-counting-alone
+	xi_down
+}
+
+# The chain without delivery: its last element drops every packet in the
+# daemon (an allow list no packet is on), so the row is AF_XDP RX and the
+# chain alone, and loss-counting minus it is what delivery costs.
+sc_loss_nodeliver() {
+	xi_up "$TAP_CHAIN ! ssrc-filter mode=allow ssrc=1"
+	path_is afxdp
+	RUN_ARGS="--threads 1" run_start
+	loss_count loss-counting-nodeliver 1
 	xi_down
 }
 
@@ -351,6 +397,8 @@ run_live_rounds() {
 		only ssrcs-64 sc_ssrcs64
 		only tap-chain sc_tap_chain
 		only afxdp-chain sc_afxdp_chain
+		only afxdp-chain-alone sc_afxdp_chain_alone
+		only loss-counting-nodeliver sc_loss_nodeliver
 		only afxdp-chain-2q sc_afxdp_chain_2q
 		only tap-chain-srtp sc_tap_chain_srtp
 		only afxdp-chain-srtp sc_afxdp_chain_srtp
