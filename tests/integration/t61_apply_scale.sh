@@ -41,8 +41,12 @@ gen() {   # COUNT [EXTRA-INTERFACE]
        streams: ["\(2 * $k + 1):96:90000", "\(2 * $k + 2):111:48000"]}]}]
      + (if $x == "" then [] else [{name: $x, mode: "native"}] end))}'
 }
-count() {   # entries of a pinned map
-  bpftool -j map dump pinned "$PIN/$1" | jq length
+count() {   # entries of a pinned map in use (an array's slots: those not all zero)
+  if bpftool -j map show pinned "$PIN/$1" | jq -e '.type == "array"' >/dev/null; then
+    bpftool -j map dump pinned "$PIN/$1" | jq '[.[] | (.formatted.value // .value) | tostring | select(test("[1-9]|0x[0-9a-f]*[a-f]"))] | length'
+  else
+    bpftool -j map dump pinned "$PIN/$1" | jq length
+  fi
 }
 gen "$N" >"$F"
 t_run xi apply "$F"

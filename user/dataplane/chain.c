@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
@@ -100,6 +102,33 @@ int xi_dataplane_streams_bind(struct xi_chain *chain, const struct xi_conn_meta 
 	return 0;
 }
 
+/* A per-connection entry gone: a hash's deleted, an array's slot zeroed
+ * (an array cannot delete; zero is every stage's "nothing here"). */
+int xi_dataplane_conn_slot_clear(int fd, uint32_t id)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	void *zero;
+	int r;
+
+	size_t size;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type == BPF_MAP_TYPE_ARRAY)
+		size = info.value_size;
+	else if (info.type == BPF_MAP_TYPE_PERCPU_ARRAY && libbpf_num_possible_cpus() > 0)
+		size = (size_t)((info.value_size + 7) & ~7u) * (size_t)libbpf_num_possible_cpus();
+	else
+		return bpf_map_delete_elem(fd, &id) ? -errno : 0;
+	zero = calloc(1, size);
+	if (!zero)
+		return -ENOMEM;
+	r = bpf_map_update_elem(fd, &id, zero, BPF_EXIST) ? -errno : 0;
+	free(zero);
+	return r;
+}
+
 void xi_dataplane_stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask)
 {
 	const struct xi_stage *d;
@@ -115,7 +144,7 @@ void xi_dataplane_stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t ma
 			if (d->maps[m].key == XI_STAGE_KEY_STREAM)
 				xi_dataplane_delete_conn_streams(fd, id);
 			else if (d->maps[m].key == XI_STAGE_KEY_CONN)
-				bpf_map_delete_elem(fd, &id);
+				xi_dataplane_conn_slot_clear(fd, id);
 		}
 	}
 }

@@ -48,5 +48,8 @@ void xi_dataplane_streams_unbind(struct xi_chain *chain, const struct xi_conn_me
  * interface (built-in or plugin) whose slot is in mask (bit per slot), by
  * each map's keying: whether or not the stages' closes removed them. */
 void xi_dataplane_stages_sweep(struct xi_dataplane *dp, uint32_t id, uint32_t mask);
+/* Connection id's entry of a per-connection map (XI_STAGE_KEY_CONN) gone:
+ * a hash's deleted, an array's slot zeroed. */
+int xi_dataplane_conn_slot_clear(int fd, uint32_t id);
 
 #endif

@@ -70,15 +70,18 @@ static int fd_of(const char *name)
 /* Every map the factories touch, emptied: each test starts clean. */
 static int maps_clear(void **state)
 {
-	const char *const maps[] = { "xi_ssrc_filters", "xi_ssrc_lists",
+	const char *const maps[] = { "xi_ssrc_lists",
 					"xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates",
 					"xi_stream_stats" };
+	struct xi_ssrc_filter off = { XI_SSRC_MODE_OFF };
 	struct xi_conn zero = { 0 };
 	uint8_t key[64];
 
-	/* xi_conns is an array: its slots are emptied, not deleted. */
+	/* xi_conns and xi_ssrc_filters are arrays: their slots are emptied,
+	 * not deleted. */
 	for (uint32_t id = 0; id < 8; id++)
-		if (bpf_map_update_elem(fd_of("xi_conns"), &id, &zero, BPF_ANY))
+		if (bpf_map_update_elem(fd_of("xi_conns"), &id, &zero, BPF_ANY) ||
+		    bpf_map_update_elem(fd_of("xi_ssrc_filters"), &id, &off, BPF_ANY))
 			return -1;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		while (bpf_map_get_next_key(fd_of(maps[i]), NULL, key) == 0)
@@ -87,15 +90,22 @@ static int maps_clear(void **state)
 	return 0;
 }
 
+/* Entries in use: a hash's every key, an array's slots that are not all
+ * zero (xi_ssrc_filters: a slot per connection, XI_SSRC_MODE_OFF unused). */
 static size_t map_count(const char *m)
 {
-	uint8_t key[64];
+	static const uint8_t zero[512];
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	uint8_t key[64], val[512];
 	size_t n = 0;
 	int fd = fd_of(m);
 
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 	for (int e = bpf_map_get_next_key(fd, NULL, key); !e;
 	     e = bpf_map_get_next_key(fd, key, key))
-		n++;
+		n += info.type != BPF_MAP_TYPE_ARRAY ||
+		     (bpf_map_lookup_elem(fd, key, val) == 0 && memcmp(val, zero, info.value_size));
 	return n;
 }
 
@@ -393,7 +403,8 @@ static void test_dp_remove_exactly_own(void **state)
 	assert_int_equal(xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, NULL), 0);
 	assert_false(stream_entry("xi_clock_rates", CONN, 5, NULL));
 
-	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_ssrc_filters"), &id, buf), -ENOENT);
+	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_ssrc_filters"), &id, buf), 0);
+	assert_int_equal(((struct xi_ssrc_filter *)buf)->mode, XI_SSRC_MODE_OFF);
 	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_conn_drops"), &id, buf), -ENOENT);
 	assert_false(stream_entry("xi_ssrc_lists", CONN, 5, NULL));
 	assert_false(stream_entry("xi_ssrc_lists", CONN, 6, NULL));

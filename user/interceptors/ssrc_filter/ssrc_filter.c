@@ -3,7 +3,8 @@
  * ssrc-filter: a connection's allow list or deny list of SSRCs, applied to
  * the SSRC of RTP and the sender SSRC of RTCP. Its stage is xi_ssrc_filter.
  *
- * Built with a dataplane, it writes its mode (xi_ssrc_filters) and its list
+ * Built with a dataplane, it writes its mode (xi_ssrc_filters, a slot per
+ * connection) and its list
  * (xi_ssrc_lists) for the connection, and XDP does the filtering; its reader
  * only runs when the stage sits after a userspace element, and then counts
  * drops in the same xi_ssrc_drops and xi_conn_drops entries XDP uses: in
@@ -97,11 +98,25 @@ static void sf_list_delete(struct ssrc_filter *sf, size_t n)
 	}
 }
 
+/* The connection's mode slot, if no other filter holds it: -EEXIST for a
+ * second ssrc-filter in the chain. -ENOSPC past the table's slots. */
+static int sf_mode_claim(struct ssrc_filter *sf, const struct xi_ssrc_filter *val)
+{
+	int fd = sf_fd(sf, SF_MAP_FILTERS);
+	struct xi_ssrc_filter cur;
+
+	if (bpf_map_lookup_elem(fd, &sf->conn_id, &cur))
+		return errno == ENOENT ? -ENOSPC : -errno;
+	if (cur.mode != XI_SSRC_MODE_OFF)
+		return -EEXIST;
+	return bpf_map_update_elem(fd, &sf->conn_id, val, BPF_EXIST) ? -errno : 0;
+}
+
 /* The list first, the mode last: XDP filters nothing until both exist. */
 static int sf_maps_write(struct ssrc_filter *sf)
 {
 	struct xi_ssrc_filter val = { .mode = sf_abi_mode(&sf->cfg) };
-	int lists = sf_fd(sf, SF_MAP_LISTS);
+	int lists = sf_fd(sf, SF_MAP_LISTS), r;
 	struct xi_ssrc_entry e;
 
 	for (uint32_t i = 0; i < sf->cfg.ssrc.n; i++) {
@@ -116,10 +131,8 @@ static int sf_maps_write(struct ssrc_filter *sf)
 			return r;
 		}
 	}
-	if (bpf_map_update_elem(sf_fd(sf, SF_MAP_FILTERS), &sf->conn_id, &val,
-				BPF_NOEXIST)) {
-		int r = -errno;   /* EEXIST: a second ssrc-filter in the chain */
-
+	r = sf_mode_claim(sf, &val);
+	if (r) {
 		/* Only SSRCs listed twice by two filters would be shared; the
 		 * first filter's close removes those. */
 		sf_list_delete(sf, sf->cfg.ssrc.n);
@@ -130,8 +143,10 @@ static int sf_maps_write(struct ssrc_filter *sf)
 
 static void sf_maps_remove(struct ssrc_filter *sf)
 {
+	struct xi_ssrc_filter off = { XI_SSRC_MODE_OFF };
+
 	sf_list_delete(sf, sf->cfg.ssrc.n);
-	bpf_map_delete_elem(sf_fd(sf, SF_MAP_FILTERS), &sf->conn_id);
+	bpf_map_update_elem(sf_fd(sf, SF_MAP_FILTERS), &sf->conn_id, &off, BPF_EXIST);
 	xi_dataplane_delete_conn_streams(sf_fd(sf, SF_MAP_DROPS), sf->conn_id);
 	bpf_map_delete_elem(sf_fd(sf, SF_MAP_CONN_DROPS), &sf->conn_id);
 }

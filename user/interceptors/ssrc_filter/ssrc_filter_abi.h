@@ -10,9 +10,10 @@
 
 #include <xicept/abi.h>
 
-/* ssrc-filter. xi_ssrc_filters (HASH by __u32 conn_id) holds the mode; a
- * connection without an entry, or with XI_SSRC_MODE_OFF, passes everything.
- * xi_ssrc_lists (HASH by xi_stream_key) holds the listed SSRCs. */
+/* ssrc-filter. xi_ssrc_filters (ARRAY indexed by __u32 conn_id, max_conns +
+ * 1 slots) holds the mode; a connection whose slot holds XI_SSRC_MODE_OFF
+ * (every slot, until a filter is built) passes everything. xi_ssrc_lists
+ * (HASH by xi_stream_key) holds the listed SSRCs. */
 enum xi_ssrc_mode {
 	XI_SSRC_MODE_OFF = 0,
 	XI_SSRC_MODE_ALLOW = 1,    /* pass listed SSRCs, drop the rest */
