@@ -314,12 +314,12 @@ perf_meta() {
 	done <"$B_TMP/perf.stat"
 	v=$("$PERF" report -i "$B_TMP/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
 		awk '$1 ~ /%$/ { sub(/%/, "", $1); if ($2 ~ /kernel/) k += $1; else u += $1 }
-		END { if (k + u) printf "%.3f", k / (k + u) }')
+		END { if (k + u) printf "%.3f", k / (k + u) }' || true)
 	[[ -z $v ]] || meta "$name" perf_kernel_samples "$v"
 	{
 		echo "# $name: perf record -e cpu-clock -g on the daemon ($frames frames), by self time"
 		"$PERF" report -i "$B_TMP/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
-			grep -E '^ +[0-9.]+%' | head -30
+			grep -E '^ +[0-9.]+%' | awk 'NR <= 30'
 	} >"$OUT/perf-$name.txt"
 	rm -f "$B_TMP/perf.data" "$B_TMP/perf.stat"
 }

@@ -492,8 +492,8 @@ static void test_dp_readers_share_maps(void **state)
 }
 
 /* The reader's drops reach the maps in batches: none before the chain's
- * poll (the engine's, after each batch), every one after it, exact; more
- * SSRCs than the reader keeps pending are written as it goes. */
+ * poll (the engine's, every 10 ms at most), every one after it, exact;
+ * more SSRCs than the reader keeps pending are written as it goes. */
 static void test_dp_reader_drops_batched(void **state)
 {
 	const char *text = "ssrc-filter mode=allow ssrc=0x1111";
@@ -512,19 +512,22 @@ static void test_dp_reader_drops_batched(void **state)
 	queue_rtp(&q, 0x2001, 1, 0);
 	assert_int_equal(read_at(r, 1000), 0);
 	assert_int_equal(map_count("xi_conn_drops"), 0);   /* pending */
-	assert_int_equal(xi_chain_poll(chain, 2000), 0);
+	assert_int_equal(xi_chain_poll(chain, 20000000), 0);
+	queue_rtp(&q, 0x2001, 3, 0);
+	assert_int_equal(read_at(r, 21000000), 0);
+	assert_int_equal(xi_chain_poll(chain, 25000000), 0);   /* 5 ms on: not yet */
 	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
 	assert_int_equal(d[0], 1);
 	assert_int_equal(d[1], 70);
 	/* 40 SSRCs, two packets each, then the poll: every count exact. */
 	for (int i = 0; i < 2 * n; i++) {
 		queue_rtp(&q, 0x3000u + (uint32_t)(i % n), (uint16_t)i, 0);
-		assert_int_equal(read_at(r, 3000 + (uint64_t)i), 0);
+		assert_int_equal(read_at(r, 30000000 + (uint64_t)i), 0);
 	}
-	assert_int_equal(xi_chain_poll(chain, 9000), 0);
+	assert_int_equal(xi_chain_poll(chain, 40000000), 0);
 	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
-	assert_int_equal(d[0], 1 + 2 * n);
-	assert_int_equal(d[1], 70 * (1 + 2 * n));
+	assert_int_equal(d[0], 2 + 2 * n);
+	assert_int_equal(d[1], 70 * (2 + 2 * n));
 	for (int i = 0; i < n; i++) {
 		struct xi_stream_key k = { .conn_id = CONN, .ssrc = 0x3000u + (uint32_t)i };
 
@@ -532,11 +535,11 @@ static void test_dp_reader_drops_batched(void **state)
 		assert_int_equal(d[0], 2);
 	}
 	/* What is pending at close is written before the close. */
-	queue_rtp(&q, 0x2001, 2, 0);
-	assert_int_equal(read_at(r, 10000), 0);
+	queue_rtp(&q, 0x2001, 4, 0);
+	assert_int_equal(read_at(r, 41000000), 0);
 	assert_int_equal(xi_chain_close(chain, NULL), 0);
 	assert_int_equal(xi_percpu_sum(fd_of("xi_conn_drops"), &id, d, 2), 0);
-	assert_int_equal(d[0], 2 + 2 * n);
+	assert_int_equal(d[0], 3 + 2 * n);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, maps_clear, maps_clear)

@@ -8,9 +8,9 @@
  * (xi_ssrc_lists) for the connection, and XDP does the filtering; its reader
  * only runs when the stage sits after a userspace element, and then counts
  * drops in the same xi_ssrc_drops and xi_conn_drops entries XDP uses: in
- * memory first, written by its poll (after each of the engine's batches),
- * by close and before xi_ssrc_filter_dropped reads them, so that a drop
- * costs no system call. Built without one, the C twin filters and counts in
+ * memory first, written by its poll (every 10 ms at most), by close and
+ * before xi_ssrc_filter_dropped reads them, so that a drop costs no system
+ * call. Built without one, the C twin filters and counts in
  * memory.
  *
  * One ssrc-filter per connection: the map entries are keyed by connection.
@@ -40,8 +40,11 @@ struct sf_cfg {
 	struct xi_u32_list ssrc;
 };
 
-/* Drops the reader counted and the maps do not have yet, by SSRC. */
+/* Drops the reader counted and the maps do not have yet, by SSRC, written
+ * every SF_FLUSH_NS at most: a write is two system calls a counter, so one
+ * per engine batch still cost more than a small batch's packets (perf). */
 #define SF_PENDING_MAX 16
+#define SF_FLUSH_NS    (10 * 1000 * 1000ull)
 
 struct sf_pending {
 	uint32_t ssrc;
@@ -59,6 +62,7 @@ struct ssrc_filter {
 	struct sf_pending pending[SF_PENDING_MAX];
 	unsigned n_pending;
 	struct xi_drop_count conn_pending;
+	uint64_t flushed_ns;        /* the last poll that wrote them */
 };
 
 static const struct xi_interceptor_ops sf_ops;
@@ -208,7 +212,12 @@ static enum xi_action sf_run(void *owner, struct xi_pkt_ctx *pc)
 
 static int sf_poll(struct xi_interceptor *ic, uint64_t now_ns)
 {
-	sf_flush(sf_of(ic));
+	struct ssrc_filter *sf = sf_of(ic);
+
+	if (now_ns - sf->flushed_ns >= SF_FLUSH_NS) {
+		sf_flush(sf);
+		sf->flushed_ns = now_ns;
+	}
 	return 0;
 }
 
