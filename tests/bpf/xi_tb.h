@@ -198,8 +198,10 @@ static inline int tb_clock_rate(struct tb *tb, uint32_t conn_id, uint32_t ssrc, 
 {
 	struct xi_stream_key k = { .conn_id = conn_id, .ssrc = ssrc };
 	struct xi_clock_rate v = { .clock_rate = rate };
+	struct xi_hs_conn rated = { 1 };   /* as header-stats' bind marks it */
 
-	return bpf_map_update_elem(tb_fd(tb->skel->maps.xi_clock_rates), &k, &v, BPF_ANY);
+	return bpf_map_update_elem(tb_fd(tb->skel->maps.xi_clock_rates), &k, &v, BPF_ANY) ||
+	       bpf_map_update_elem(tb_fd(tb->skel->maps.xi_hs_conns), &conn_id, &rated, BPF_ANY) ? -errno : 0;
 }
 
 /* 0 and the stats, or -ENOENT. */

@@ -74,14 +74,16 @@ static int maps_clear(void **state)
 					"xi_ssrc_drops", "xi_conn_drops", "xi_clock_rates",
 					"xi_stream_stats" };
 	struct xi_ssrc_filter off = { XI_SSRC_MODE_OFF };
+	struct xi_hs_conn unrated = { 0 };
 	struct xi_conn zero = { 0 };
 	uint8_t key[64];
 
-	/* xi_conns and xi_ssrc_filters are arrays: their slots are emptied,
-	 * not deleted. */
+	/* xi_conns, xi_ssrc_filters and xi_hs_conns are arrays: their slots
+	 * are emptied, not deleted. */
 	for (uint32_t id = 0; id < 8; id++)
 		if (bpf_map_update_elem(fd_of("xi_conns"), &id, &zero, BPF_ANY) ||
-		    bpf_map_update_elem(fd_of("xi_ssrc_filters"), &id, &off, BPF_ANY))
+		    bpf_map_update_elem(fd_of("xi_ssrc_filters"), &id, &off, BPF_ANY) ||
+		    bpf_map_update_elem(fd_of("xi_hs_conns"), &id, &unrated, BPF_ANY))
 			return -1;
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		while (bpf_map_get_next_key(fd_of(maps[i]), NULL, key) == 0)
@@ -331,6 +333,7 @@ static void test_dp_build_writes_config(void **state)
 	struct xi_ssrc_filter f;
 	struct xi_ssrc_entry e;
 	struct xi_clock_rate cr;
+	struct xi_hs_conn hc;
 	struct xi_conn c;
 	struct xi_chain *chain;
 	struct xi_reader r;
@@ -353,6 +356,10 @@ static void test_dp_build_writes_config(void **state)
 	assert_true(stream_entry("xi_clock_rates", CONN, 5, &cr));
 	assert_int_equal(cr.clock_rate, 90000);
 	assert_int_equal(map_count("xi_clock_rates"), 1);
+	/* The connection is marked as having rates: XDP looks them up. */
+	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_hs_conns"), &id, &hc), 0);
+	assert_int_equal(hc.rated, 1);
+	assert_int_equal(map_count("xi_hs_conns"), 1);
 
 	/* Closed without XI_CLOSE_REMOVE_STATE: unbind and close leave
 	 * kernel state alone. */
@@ -402,6 +409,7 @@ static void test_dp_remove_exactly_own(void **state)
 	assert_true(stream_entry("xi_clock_rates", CONN, 5, NULL));
 	assert_int_equal(xi_chain_close_flags(chain, XI_CLOSE_REMOVE_STATE, NULL), 0);
 	assert_false(stream_entry("xi_clock_rates", CONN, 5, NULL));
+	assert_int_equal(map_count("xi_hs_conns"), 0);   /* the mark goes with them */
 
 	assert_int_equal(bpf_map_lookup_elem(fd_of("xi_ssrc_filters"), &id, buf), 0);
 	assert_int_equal(((struct xi_ssrc_filter *)buf)->mode, XI_SSRC_MODE_OFF);

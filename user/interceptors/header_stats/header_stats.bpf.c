@@ -29,6 +29,16 @@ struct {
 	__type(value, struct xi_stream_stats);
 } xi_stream_stats SEC(".maps");
 
+/* Whether xi_clock_rates holds anything of a connection (struct
+ * xi_hs_conn): an array slot read, where the hash lookup it spares costs
+ * ~30 ns of every packet of a connection whose streams have no rate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XI_MAX_CONNS + 1);
+	__type(key, __u32);
+	__type(value, struct xi_hs_conn);
+} xi_hs_conns SEC(".maps");
+
 /* Packets leaving, counted by xi_header_stats_tc: struct xi_local_stats. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -149,14 +159,17 @@ int xi_header_stats(struct xdp_md *ctx)
 	struct xi_pkt_ctx *pc = xi_scratch_get();
 	struct xi_stream_stats zero = {}, *s;
 	struct xi_stream_key key = {};
-	struct xi_clock_rate *cr;
+	struct xi_clock_rate *cr = NULL;
+	struct xi_hs_conn *hc;
 	__u32 rate, arrival;
 
 	if (!pc)
 		return XDP_PASS;
 	key.conn_id = pc->conn_id;
 	key.ssrc = pc->ssrc;
-	cr = bpf_map_lookup_elem(&xi_clock_rates, &key);
+	hc = bpf_map_lookup_elem(&xi_hs_conns, &key.conn_id);
+	if (hc && hc->rated)
+		cr = bpf_map_lookup_elem(&xi_clock_rates, &key);
 	rate = cr ? cr->clock_rate : pc->default_clock_rate;
 	arrival = xi_ns_to_rtp_units(xi_pkt_now(pc), rate);
 	zero.conn_id = key.conn_id;

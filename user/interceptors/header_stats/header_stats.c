@@ -46,6 +46,7 @@ enum hs_map {
 	HS_MAP_CLOCK_RATES,         /* (conn, ssrc) -> struct xi_clock_rate */
 	HS_MAP_STREAM_STATS,        /* (conn, ssrc) -> struct xi_stream_stats */
 	HS_MAP_LOCAL_STATS,         /* (conn, ssrc) -> struct xi_local_stats: packets leaving */
+	HS_MAP_CONNS,               /* conn id -> struct xi_hs_conn: some stream has a rate */
 };
 
 static int hs_fd(const struct header_stats *hs, enum hs_map map)
@@ -104,11 +105,15 @@ static int hs_rate_bind(struct header_stats *hs, uint32_t ssrc, uint32_t rate)
 {
 	struct xi_stream_key key = { .conn_id = hs->conn_id, .ssrc = ssrc };
 	struct xi_clock_rate cr = { .clock_rate = rate };
+	const struct xi_hs_conn rated = { 1 };
 
 	if (!hs->dp)
 		return xi_twin_header_stats_bind(hs->twin, ssrc, rate);
 	if (bpf_map_update_elem(hs_fd(hs, HS_MAP_CLOCK_RATES), &key, &cr, BPF_ANY))
 		return errno == E2BIG ? -ENOSPC : -errno;
+	/* After the rate: a packet that sees the mark finds it. */
+	if (bpf_map_update_elem(hs_fd(hs, HS_MAP_CONNS), &hs->conn_id, &rated, BPF_ANY))
+		return -errno;
 	return 0;
 }
 
@@ -150,7 +155,10 @@ static int hs_close(struct xi_interceptor *ic, unsigned flags)
 	struct header_stats *hs = hs_of(ic);
 
 	if (hs->dp && (flags & XI_CLOSE_REMOVE_STATE)) {
+		const struct xi_hs_conn none = { 0 };
+
 		xi_dataplane_delete_conn_streams(hs_fd(hs, HS_MAP_CLOCK_RATES), hs->conn_id);
+		bpf_map_update_elem(hs_fd(hs, HS_MAP_CONNS), &hs->conn_id, &none, BPF_ANY);
 		xi_dataplane_delete_conn_streams(hs_fd(hs, HS_MAP_STREAM_STATS), hs->conn_id);
 	}
 	xi_stage_readers_free(&hs->readers);
@@ -221,6 +229,7 @@ static const struct xi_stage_map hs_maps[] = {
 	[HS_MAP_CLOCK_RATES] = { "xi_clock_rates", XI_STAGE_KEY_STREAM },
 	[HS_MAP_STREAM_STATS] = { "xi_stream_stats", XI_STAGE_KEY_STREAM },
 	[HS_MAP_LOCAL_STATS] = { "xi_local_stats", XI_STAGE_KEY_STREAM },
+	[HS_MAP_CONNS] = { "xi_hs_conns", XI_STAGE_KEY_CONN },
 	{ NULL },
 };
 

@@ -16,6 +16,13 @@ struct xi_clock_rate {
 	__u32 clock_rate;          /* Hz */
 };
 
+/* xi_hs_conns (ARRAY indexed by __u32 conn_id, max_conns + 1 slots): rated
+ * is set once some stream of the connection has its own xi_clock_rates
+ * entry (after that entry), so a connection without one skips the lookup. */
+struct xi_hs_conn {
+	__u32 rated;
+};
+
 /*
  * header-stats, xi_stream_stats (HASH by xi_stream_key). Every field is
  * updated under lock, so the counts are exact however many CPUs receive the
