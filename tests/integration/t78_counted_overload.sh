@@ -70,13 +70,27 @@ overload() {
   wait_log "xicept run\[$RUN_PID\]: loss stopped after [0-9]+ packets" 1
 }
 
+# nice_is WANT: the packet thread (thread 0, the daemon's main thread) gets
+# WANT once the engine runs, which is just after the "running on" line.
+nice_is() {
+  local n
+  for _ in $(seq 40); do
+    n=$(awk '{ print $19 }' "/proc/$RUN_PID/stat")
+    [ "$n" = "$1" ] && break
+    sleep 0.05
+  done
+  expect_eq "$n" "$1" "the packet thread's nice ($2)"
+}
+
 # The sink idles out 5 s after the last datagram: longer than a restart takes.
 sink_start 5004 --idle 5
 run_start
+nice_is -10 "run's default"
 overload 1
 run_stop TERM
 # Restarted: new sockets count from zero, xi_losses keeps adding.
-run_start
+RUN_ARGS="--nice inherit" run_start
+nice_is "$(nice)" "--nice inherit"
 overload 2
 run_stop TERM
 sink_wait 5004
