@@ -232,6 +232,9 @@ write_targets() {
 		"$(awk -v s="$ts" -v d="$(meta_sum tap-chain drops)" -v c="$(meta_sum tap-chain socket_received)" 'BEGIN { if (s > 0 && c != "") printf "%.6f", c / (s - d) }')" "≥" 1 ""
 	target_line "afxdp-chain, one queue: highest rate with every packet at the socket" "$(fmt "$(col afxdp-chain 3)" %.3f)" "≥" 1 " Mpps"
 	target_line "afxdp-chain-2q / afxdp-chain: two queues and two threads over one" "$(col afxdp-chain-2q 9)" "≥" 1.6 ×
+	target_line "fastpath-filter-stats-pass / xdp-limit-pass" "$(col fastpath-filter-stats-pass 8)" "≥" 0.90 ×
+	target_line "daemon CPU a frame, overloaded afxdp-chain (loss-counting; the perf table below breaks it down)" \
+		"$(fmt "$(col loss-counting 5)" %.0f)" "≤" 2000 " ns"
 	ac=$(meta_sum loss-counting unaccounted)
 	target_line "loss counting: sent − (socket + losses + drop reasons), overloaded afxdp-chain" \
 		"${ac:+${ac#-}}" "≤" 0 " packets"
