@@ -503,6 +503,30 @@ run_testrun() {
 	progress "  ns per stage (slope of the noop chain, lengths 0..8): $(awk '/per-stage/ { print $5 }' "$B_TMP/testrun")"
 }
 
+# ---- the tap's record on the packet's core (bench_tap) ----
+
+# tap-record-MODE rows: ns per packet of header-stats ! tap under test-run
+# on CPU $GEN_CPU, with the tap's ring read on CPU $SINK_CPU the way MODE
+# says (tests/bpf/bench_tap.c); the record's cost is the row's median minus
+# tap-record-none's (meta record_ns). bench_tap checks every record was read.
+run_tap_record() {
+	local out repeat rounds n _ name lo me hi rec
+	progress "test-run: $BENCH_TAP"
+	out=$("$BENCH_TAP" "$GEN_CPU" "$SINK_CPU") || die "bench_tap failed: $out"
+	repeat=$(sed -n 's/.*repeat \([0-9]*\).*/\1/p' <<<"$out" | head -1)
+	rounds=$(sed -n 's/.* \([0-9]*\) rounds.*/\1/p' <<<"$out" | head -1)
+	[[ -n $repeat && -n $rounds ]] || die "bench_tap's output changed: no repeat or rounds"
+	n=$((repeat * rounds))
+	while read -r _ name lo me hi rec; do
+		record "tap-record-$name" "$(awk -v a="$hi" -v b="$me" -v c="$lo" \
+			'BEGIN { printf "%.4f|%.4f|%.4f", 1e3 / a, 1e3 / b, 1e3 / c }')" "$me" "$n" "$n"
+		meta "tap-record-$name" record_ns "$rec"
+		meta "tap-record-$name" ns_spread "$lo/$me/$hi"
+	done < <(grep '^row ' <<<"$out")
+	grep -q $'^tap-record-reader-waiting\trecord_ns' "$B_TMP/meta" || die "bench_tap's table changed: $out"
+	progress "  tap record, ns on CPU $GEN_CPU: $(awk -F'\t' '$1 ~ /^tap-record-/ && $2 == "record_ns" { printf "%s %s  ", substr($1, 12), $3 }' "$B_TMP/meta")"
+}
+
 # ---- userspace: xicept's chain against pion/interceptor ----
 
 US_CHAIN="nack-generator size=16384 interval=100s sender-ssrc=0xa001 ! receiver-report interval=100s sender-ssrc=0xa002 ! header-stats"

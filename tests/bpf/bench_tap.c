@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * make bench (tap-record rows): what the tap's record costs the packet's
- * core. BPF_PROG_TEST_RUN of xi_entry pinned to CPU 0 over one RTP frame,
- * chain header-stats ! tap, with the ring read on CPU 1 the ways a daemon
+ * core. BPF_PROG_TEST_RUN of xi_entry pinned to one CPU over one RTP frame,
+ * chain header-stats ! tap, with the ring read on another the ways a daemon
  * may read it:
  *   none            header-stats alone, no tap stage: the baseline
  *   no-reader       nobody reads during the run (the ring is emptied after it)
@@ -17,6 +17,7 @@
  * the run fails loudly.
  * It needs an AF_XDP socket in xi_xsks (the tap's sign of a daemon): a
  * veth pair of its own, xib<pid>a/b, removed on exit.
+ * Usage: bench_tap [GEN_CPU [READ_CPU]] (default 0 1).
  * Not a cmocka test: the file name lacks the test_ prefix on purpose.
  */
 #include <poll.h>
@@ -35,8 +36,7 @@
 #define REPEAT 50000u   /* small records: well within the ring, for no-reader */
 #define CONN 1
 #define SSRC 0xbe0c0001u
-#define GEN_CPU 0
-#define READ_CPU 1
+static int gen_cpu, read_cpu = 1;   /* argv[1], argv[2] */
 
 enum mode { NONE, NO_READER, WAITING, BUSY, BUSY_LIBBPF, MODES };
 static const char *const mode_names[MODES] = {
@@ -94,8 +94,8 @@ static void *reader(void *arg)
 {
 	struct pollfd p = { .fd = xi_ring_fd(bx.ring), .events = POLLIN };
 
-	if (pin(READ_CPU))
-		DIE("cannot pin the reader to CPU %d", READ_CPU);
+	if (pin(read_cpu))
+		DIE("cannot pin the reader to CPU %d", read_cpu);
 	while (!__atomic_load_n(&bx.stop, __ATOMIC_ACQUIRE)) {
 		switch (bx.mode) {
 		case WAITING:
@@ -171,7 +171,7 @@ static void bench(enum mode m, const uint8_t *f, size_t n, uint32_t ret[3])
 	ret[2] = v[ROUNDS - 1];
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct rtp_spec r = { .ssrc = SSRC, .seq = 1, .pt = 96, .ext_words = -1, .body = 160 };
 	struct xi_flow_key k = tb_key4(TB_LOCAL4, 5004, TB_PEER4, 40000);
@@ -181,11 +181,15 @@ int main(void)
 	uint32_t slot = XI_STAGE_TAP, q = 0, t[MODES][3];
 	int ring_fd, xsk_fd, prog_fd;
 
+	if (argc > 1)
+		gen_cpu = atoi(argv[1]);
+	if (argc > 2)
+		read_cpu = atoi(argv[2]);
 	bx.tb = tb_open();
 	if (!bx.tb || tb_config(bx.tb, XI_ACT_PASS, XI_ACT_PASS, 0, 0) || tb_flow(bx.tb, &k, CONN))
 		return 1;
-	if (pin(GEN_CPU) || xsk_fx_up(&bx.xsk, "xib"))
-		DIE("cannot pin to CPU %d or make the AF_XDP socket", GEN_CPU);
+	if (pin(gen_cpu) || xsk_fx_up(&bx.xsk, "xib"))
+		DIE("cannot pin to CPU %d or make the AF_XDP socket", gen_cpu);
 	ring_fd = tb_fd(bx.tb->skel->maps.xi_tap_ring);
 	xsk_fd = xsk_socket__fd(bx.xsk.xsk);
 	prog_fd = bpf_program__fd(bx.tb->skel->progs.xi_tap);
@@ -198,14 +202,14 @@ int main(void)
 		DIE("cannot open libbpf's reader");
 	printf("xicept bench-tap: BPF_PROG_TEST_RUN on CPU %d, %zu-byte IPv4 RTP frame, "
 	       "header-stats ! tap, repeat %u, %d rounds; ring read on CPU %d; every record read\n\n",
-	       GEN_CPU, n, REPEAT, ROUNDS, READ_CPU);
+	       gen_cpu, n, REPEAT, ROUNDS, read_cpu);
 	printf("%-24s %8s %8s %8s %10s\n", "mode", "min", "median", "max", "record ns");
 	for (int m = 0; m < MODES; m++) {
 		bench((enum mode)m, f, n, t[m]);
 		printf("row %-20s %8u %8u %8u %10d\n", mode_names[m], t[m][0], t[m][1], t[m][2],
 		       (int)t[m][1] - (int)t[NONE][1]);
 	}
-	printf("\nns per packet on CPU %d; record ns = the median minus none's\n", GEN_CPU);
+	printf("\nns per packet on CPU %d; record ns = the median minus none's\n", gen_cpu);
 	ring_buffer__free(bx.lrb);
 	xi_ring_free(bx.ring);
 	xsk_fx_down(&bx.xsk);
