@@ -17,7 +17,8 @@
  * the run fails loudly.
  * It needs an AF_XDP socket in xi_xsks (the tap's sign of a daemon): a
  * veth pair of its own, xib<pid>a/b, removed on exit.
- * Usage: bench_tap [GEN_CPU [READ_CPU]] (default 0 1).
+ * Usage: bench_tap [GEN_CPU [READ_CPU [MODE]]] (default 0 1, every mode;
+ * with MODE, none and it, for a profile of one).
  * Not a cmocka test: the file name lacks the test_ prefix on purpose.
  */
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bpf/xi_tb.h"
@@ -205,6 +207,8 @@ int main(int argc, char **argv)
 	       gen_cpu, n, REPEAT, ROUNDS, read_cpu);
 	printf("%-24s %8s %8s %8s %10s\n", "mode", "min", "median", "max", "record ns");
 	for (int m = 0; m < MODES; m++) {
+		if (argc > 3 && m != NONE && strcmp(argv[3], mode_names[m]))
+			continue;
 		bench((enum mode)m, f, n, t[m]);
 		printf("row %-20s %8u %8u %8u %10d\n", mode_names[m], t[m][0], t[m][1], t[m][2],
 		       (int)t[m][1] - (int)t[NONE][1]);
