@@ -309,7 +309,10 @@ int main(int argc, char **argv)
 	err = send_frames(bpf_program__fd(skel->progs.xi_gen), &run, &o, t0, &calls);
 	t1 = mono_ns();
 	if (err) {
-		fprintf(stderr, "xi-gen: test run failed: %s\n", strerror(errno));
+		/* Seen on a kernel that refuses live frames to every program. */
+		fprintf(stderr, "xi-gen: test run failed: %s%s\n", strerror(errno),
+			errno == EPERM ? " (this kernel refuses BPF_F_TEST_XDP_LIVE_FRAMES: "
+			"no live row can run here)" : "");
 		return 1;
 	}
 	n = sent(skel);
