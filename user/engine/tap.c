@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "user/dataplane/internal.h"
 #include "user/engine/ring.h"
