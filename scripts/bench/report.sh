@@ -32,7 +32,7 @@ for op in unprotect-rtcp protect-rtcp protect-rtp unprotect-rtp; do
 		REF[srtp-$op-$p]="- srtp-copy cpu"
 	done
 done
-for m in none no-reader reader-waiting reader-busy reader-busy-libbpf; do
+for m in none no-reader reader-waiting reader-waiting-libbpf reader-busy reader-busy-libbpf; do
 	REF[tap-record-$m]="- tap-record-none cpu"
 done
 for ((k = 0; k <= 8; k++)); do
@@ -66,6 +66,7 @@ WHY=(
 	[tap-record-none]="BPF_PROG_TEST_RUN of xi_entry, header-stats alone, on CPU $GEN_CPU (bench_tap): the baseline of the tap-record rows; ns/pkt is the median, record ns = a row's median minus this one's"
 	[tap-record-no-reader]="header-stats ! tap, nobody reading during the run: the record alone (tail call, xi_xsks lookup, reserve under the ring's spin lock with irqs saved, bpf_xdp_load_bytes of the headers, the fill query, submit with BPF_RB_NO_WAKEUP) and the cache lines of a 16 MiB ring that were not in this core's cache"
 	[tap-record-reader-waiting]="the daemon's way: the reader on CPU $SINK_CPU sleeps in poll with a 1 ms timeout (XI_TAP_READ_MS) and is woken only by the record that takes the fill across an eighth of the ring; the consumer position is stored every 256 records (xi_ring)"
+	[tap-record-reader-waiting-libbpf]="the daemon's loop before: the same poll on libbpf's epoll fd, which is level-triggered (once a wakeup came, it polls readable while any record waits; here the 1 ms reads keep the fill below an eighth, so no wakeup comes), and ring_buffer__consume, which stores the consumer position after every record"
 	[tap-record-reader-busy]="a reader on CPU $SINK_CPU that never sleeps (xi_ring_consume in a loop): it reads the producer position and each record as soon as it is written, so the lines bounce between the cores; not the daemon's way"
 	[tap-record-reader-busy-libbpf]="as reader-busy with libbpf's ring_buffer__consume, which stores the consumer position after every record"
 	[srtp-copy]="the floor of the SRTP rows: a 1172-byte RTP packet copied once, as the engine copies what it protects (xi-srtp-bench, CPU $SINK_CPU)"

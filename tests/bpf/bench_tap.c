@@ -8,6 +8,9 @@
  *   no-reader       nobody reads during the run (the ring is emptied after it)
  *   reader-waiting  the daemon's loop: poll on the ring's fd with a timeout
  *                   of XI_TAP_READ_MS, then xi_ring_consume
+ *   reader-waiting-libbpf  the daemon's loop before: the same poll on
+ *                   libbpf's epoll fd (level-triggered: once woken, it polls
+ *                   readable while any record waits), ring_buffer__consume
  *   reader-busy     a reader that never sleeps: xi_ring_consume in a loop
  *   reader-busy-libbpf  the same with libbpf's ring_buffer__consume, which
  *                   stores the consumer position after every record
@@ -40,9 +43,10 @@
 #define SSRC 0xbe0c0001u
 static int gen_cpu, read_cpu = 1;   /* argv[1], argv[2] */
 
-enum mode { NONE, NO_READER, WAITING, BUSY, BUSY_LIBBPF, MODES };
+enum mode { NONE, NO_READER, WAITING, WAITING_LIBBPF, BUSY, BUSY_LIBBPF, MODES };
 static const char *const mode_names[MODES] = {
-	"none", "no-reader", "reader-waiting", "reader-busy", "reader-busy-libbpf",
+	"none", "no-reader", "reader-waiting", "reader-waiting-libbpf", "reader-busy",
+	"reader-busy-libbpf",
 };
 
 static struct {
@@ -95,6 +99,7 @@ static int pin(int cpu)
 static void *reader(void *arg)
 {
 	struct pollfd p = { .fd = xi_ring_fd(bx.ring), .events = POLLIN };
+	struct pollfd lp = { .fd = ring_buffer__epoll_fd(bx.lrb), .events = POLLIN };
 
 	if (pin(read_cpu))
 		DIE("cannot pin the reader to CPU %d", read_cpu);
@@ -105,6 +110,11 @@ static void *reader(void *arg)
 			if (poll(&p, 1, XI_TAP_READ_MS) < 0)
 				DIE("poll failed");
 			xi_ring_consume(bx.ring, p.revents & POLLIN);
+			break;
+		case WAITING_LIBBPF:
+			if (poll(&lp, 1, XI_TAP_READ_MS) < 0)
+				DIE("poll failed");
+			ring_buffer__consume(bx.lrb);
 			break;
 		case BUSY:
 			xi_ring_consume(bx.ring, 0);
