@@ -262,7 +262,7 @@ BENCH_TOOLS := $(BENCH_OUT)/xi-gen $(BENCH_OUT)/xi-limit $(BENCH_OUT)/socket-bas
 
 .PHONY: bench-tools
 bench: deps
-	@$(MAKE) --no-print-directory all bench-tools $(BENCH_BPF) $(BUILD)/bin/tests/user/bench_user
+	@$(MAKE) --no-print-directory all bench-tools $(BENCH_BPF) $(BENCH_TAP) $(BUILD)/bin/tests/user/bench_user
 	BUILD=$(BUILD) bash scripts/bench/bench.sh
 
 bench-tools: $(BENCH_TOOLS)

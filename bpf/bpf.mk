@@ -64,6 +64,7 @@ FORCE:
 # Benchmark of the XDP fast path (not part of make test): a table of ns per
 # packet from BPF_PROG_TEST_RUN, checked against the counters.
 BENCH_BPF := $(BUILD)/bin/tests/bpf/bench_bpf
+BENCH_TAP := $(BUILD)/bin/tests/bpf/bench_tap
 
 bench-bpf: $(BENCH_BPF)
 	$(BENCH_BPF)

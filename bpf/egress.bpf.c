@@ -51,6 +51,7 @@ static __always_inline void xi_chain_start_egress(struct xi_pkt_ctx *pc, const s
 	pc->n_stages = conn->n_egress;
 	pc->verdict = XI_ACT_PASS;
 	pc->egress = 1;
+	pc->conn_flags = 0;   /* egress taps copy whole frames whatever the flags */
 	__builtin_memcpy(pc->stages, conn->egress, sizeof(pc->stages));
 }
 

@@ -302,11 +302,13 @@ static __always_inline void xi_chain_start(struct xi_pkt_ctx *pc, const struct x
 		pc->version = conn->alt.version;
 		pc->n_stages = conn->alt.n_stages;
 		pc->verdict = conn->alt.verdict;
+		pc->conn_flags = conn->alt.flags;
 		__builtin_memcpy(pc->stages, conn->alt.stages, sizeof(pc->stages));
 	} else {
 		pc->version = conn->version;
 		pc->n_stages = conn->n_stages;
 		pc->verdict = conn->verdict;
+		pc->conn_flags = conn->flags;
 		__builtin_memcpy(pc->stages, conn->stages, sizeof(pc->stages));
 	}
 }

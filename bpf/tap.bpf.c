@@ -17,29 +17,32 @@ struct {
 	__uint(max_entries, XI_TAP_RING_BYTES);
 } xi_tap_ring SEC(".maps");
 
-/* A wakeup per record is an irq_work each, dearer than the record itself
- * while the daemon keeps up. The daemon also polls every few milliseconds,
- * so it is woken only once an eighth of the ring waits. */
-static __always_inline __u64 xi_tap_wakeup(void)
+/* A wakeup is an irq_work: a self-IPI on the packet's core, a few µs on a
+ * VM, dearer than many records. So the reader is woken once, by the record
+ * that takes the ring's fill across an eighth of its size (size: this
+ * record's, header included, as it counts in the fill), and otherwise reads
+ * on a timer (XI_TAP_READ_MS, user/engine/tap.h). Above the eighth nothing
+ * more is sent: the reader was woken, or reads within the timer anyway.
+ * Two CPUs writing at once may both miss the crossing; the timer covers
+ * that too, and the seven eighths left hold tens of milliseconds. */
+static __always_inline __u64 xi_tap_wakeup(__u32 size)
 {
-	return bpf_ringbuf_query(&xi_tap_ring, BPF_RB_AVAIL_DATA) >= XI_TAP_RING_BYTES / 8
+	__u64 fill = bpf_ringbuf_query(&xi_tap_ring, BPF_RB_AVAIL_DATA);
+
+	return fill >= XI_TAP_WAKE_BYTES && fill - size < XI_TAP_WAKE_BYTES
 		? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/* A record's size in the ring: its 8-byte header, rounded up to 8. */
+#define XI_TAP_RB_SIZE(n) (((n) + 8 + 7) & ~7u)
+
 /* Bytes of the frame the connection's observers read: the headers through
  * the RTP header, its CSRCs and extension; all of RTCP, and of any frame of a
- * connection that keeps whole ones (packet-dump). */
+ * connection that keeps whole ones (packet-dump: the flags of the bank the
+ * packet's chain came from, xi_chain_start). */
 static __always_inline __u32 xi_tap_want(struct xi_pkt_ctx *pc, __u32 len)
 {
-	__u32 *id = &pc->conn_id;
-	struct xi_conn *c;
-
-	if (pc->is_rtcp)
-		return len;
-	/* The bank in use now: during a chain switch a packet may read the
-	 * other bank's flags, which only decides how much of it is copied. */
-	c = bpf_map_lookup_elem(&xi_conns, id);
-	if (c && ((c->bank ? c->alt.flags : c->flags) & XI_CONN_F_TAP_FRAMES))
+	if (pc->is_rtcp || (pc->conn_flags & XI_CONN_F_TAP_FRAMES))
 		return len;
 	return (__u32)pc->payload_off + pc->rtp_hdr_len;
 }
@@ -92,7 +95,9 @@ static __always_inline int xi_tap_record(struct xdp_md *ctx, struct xi_pkt_ctx *
 		xi_tap_record_head(ctx, pc, r, len);
 		XI_TAP_COPY(ctx, r, n, XI_TAP_SNAP_FRAME);
 	}
-	bpf_ringbuf_submit(r, xi_tap_wakeup());
+	bpf_ringbuf_submit(r, xi_tap_wakeup(n <= XI_TAP_SNAP_HDR
+		? XI_TAP_RB_SIZE(sizeof(*r) + XI_TAP_SNAP_HDR)
+		: XI_TAP_RB_SIZE(sizeof(*r) + XI_TAP_SNAP_FRAME)));
 	return 0;
 }
 
@@ -152,6 +157,6 @@ int xi_tap_tc(struct __sk_buff *skb)
 		err = 0;
 	}
 	f->caplen = err ? 0 : cap;
-	bpf_ringbuf_submit(f, xi_tap_wakeup());
+	bpf_ringbuf_submit(f, xi_tap_wakeup(XI_TAP_RB_SIZE(sizeof(*f) + XI_TAP_FULL)));
 	return xi_next_stage_tc(skb, pc);
 }

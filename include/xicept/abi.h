@@ -343,6 +343,7 @@ struct xi_pkt_ctx {
 	__u8 stages[XI_CHAIN_STAGES_MAX];
 	__u8 egress;               /* 1: TC egress (xi_tc_egress) runs this packet */
 	__u8 srtp_trailer;         /* SRTP: tag bytes after the payload (xi_conn), 0: plain */
+	__u8 conn_flags;           /* XI_CONN_F_* of the bank the chain came from */
 	__u32 version;             /* of the chain the packet read */
 	__u32 ran;                 /* stages run so far, bit = slot */
 };
@@ -441,6 +442,9 @@ struct xi_xsk_meta {
 #define XI_TAP_SNAP_HDR        128    /* the small record's frame bytes; a power of two */
 #define XI_TAP_SNAP_FRAME      2048   /* the large record's; a power of two */
 #define XI_TAP_RING_BYTES      (16u << 20)
+/* The record that takes the ring's fill across this wakes the reader; no
+ * other does (bpf/tap.bpf.c): the daemon reads on a timer below it. */
+#define XI_TAP_WAKE_BYTES      (XI_TAP_RING_BYTES / 8)
 
 /* A record is this header and then the frame's first caplen bytes, in one of
  * two sizes: sizeof + XI_TAP_SNAP_HDR when the bytes the connection's

@@ -11,7 +11,8 @@
 # BENCH_N_DROP / BENCH_N_PASS (frames per run of the XDP_DROP and the
 # socket scenarios, default 4,000,000 / 1,000,000), BENCH_OUT (default
 # bench/results), BENCH_ONLY (an extended regex: only the rows it matches,
-# and the phases conns-install, conns-1, testrun, userspace, deliver; for
+# and the phases conns-install, conns-1, testrun, tap-record, userspace,
+# deliver, srtp; for
 # work on a few rows, with their baselines named too).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
@@ -43,6 +44,7 @@ LIMIT=$BUILD/bench/xi-limit
 SOCK=$BUILD/bench/socket-baseline
 DELIVER=$BUILD/bench/xi-deliver-bench
 BENCH_BPF=$BUILD/bin/tests/bpf/bench_bpf
+BENCH_TAP=$BUILD/bin/tests/bpf/bench_tap
 SRTP_BENCH=$BUILD/bench/xi-srtp-bench
 BENCH_USER=$BUILD/bin/tests/user/bench_user
 GEN_CPU=0
@@ -99,7 +101,7 @@ trap 'exit 130' INT TERM
 preflight() {
 	[[ $(id -u) -eq 0 ]] || die "needs root (BPF_PROG_TEST_RUN, XDP, network namespaces)"
 	((REPEATS >= 3)) || die "BENCH_REPEATS must be at least 3"
-	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$DELIVER" "$BENCH_BPF" "$BENCH_USER" "$SRTP_BENCH"; do
+	for bin in "$XICEPT" "$GEN" "$LIMIT" "$SOCK" "$DELIVER" "$BENCH_BPF" "$BENCH_TAP" "$BENCH_USER" "$SRTP_BENCH"; do
 		[[ -x $bin ]] || die "$bin is missing: run 'make bench' (it builds everything)"
 	done
 	for cmd in jq gnuplot nsenter; do
@@ -109,7 +111,7 @@ preflight() {
 	# Copies: a build running beside the bench must not swap a binary mid-run
 	# (each embeds its BPF objects, so a copy is the whole program).
 	mkdir "$B_TMP/bin"
-	for bin in XICEPT GEN LIMIT SOCK DELIVER BENCH_BPF BENCH_USER SRTP_BENCH; do
+	for bin in XICEPT GEN LIMIT SOCK DELIVER BENCH_BPF BENCH_TAP BENCH_USER SRTP_BENCH; do
 		cp "${!bin}" "$B_TMP/bin/" || die "cannot copy ${!bin}"
 		printf -v "$bin" '%s' "$B_TMP/bin/$(basename "${!bin}")"
 	done
@@ -143,6 +145,7 @@ run_live_rounds
 only conns-install run_install   # first: its time decides whether 100,000 connections fit
 only conns-1 run_scale
 only testrun run_testrun
+only tap-record run_tap_record
 only userspace run_userspace
 only deliver run_deliver
 only srtp run_srtp

@@ -35,6 +35,9 @@ for op in unprotect-rtcp protect-rtcp protect-rtp unprotect-rtp; do
 		REF[srtp-$op-$p]="- srtp-copy cpu"
 	done
 done
+for m in none no-reader reader-waiting reader-waiting-libbpf reader-busy reader-busy-libbpf; do
+	REF[tap-record-$m]="- tap-record-none cpu"
+done
 for ((k = 0; k <= 8; k++)); do
 	REF[chain-noop-$k]="xdp-limit-drop chain-noop-0 mpps"
 	REF[testrun-chain-$k]="- testrun-chain-0 mpps"
@@ -63,6 +66,12 @@ WHY=(
 	[deliver-raw]="the engine's delivery now: one sendmmsg() a batch of 64 on a raw IPPROTO_RAW socket; per datagram still a route lookup, IP output, loopback and the receive path"
 	[deliver-xsk]="AF_XDP TX (copy mode) into a veth whose peer holds the address, one sendto() kick a batch of 64: per datagram an skb built from the frame and the peer's receive path, no route lookup or IP output. The cheapest; the engine does not use it yet: it needs a veth pair of the daemon's own per namespace (made and removed over rtnetlink), a TX queue per thread and the peer's reverse-path filter loosened, as TUN needed"
 	[pion-interceptors]="pion's per-packet allocations, maps and locks, the stats recorder's channel, GC"
+	[tap-record-none]="BPF_PROG_TEST_RUN of xi_entry, header-stats alone, on CPU $GEN_CPU (bench_tap): the baseline of the tap-record rows; ns/pkt is the median, record ns = a row's median minus this one's"
+	[tap-record-no-reader]="header-stats ! tap, nobody reading during the run: the record alone (tail call, xi_xsks lookup, reserve under the ring's spin lock with irqs saved, bpf_xdp_load_bytes of the headers, the fill query, submit with BPF_RB_NO_WAKEUP) and the cache lines of a 16 MiB ring that were not in this core's cache"
+	[tap-record-reader-waiting]="the daemon's way: the reader on CPU $SINK_CPU sleeps in poll with a 1 ms timeout (XI_TAP_READ_MS) and is woken only by the record that takes the fill across an eighth of the ring; the consumer position is stored every 256 records (xi_ring)"
+	[tap-record-reader-waiting-libbpf]="the daemon's loop before: the same poll on libbpf's epoll fd, which is level-triggered (once a wakeup came, it polls readable while any record waits; here the 1 ms reads keep the fill below an eighth, so no wakeup comes), and ring_buffer__consume, which stores the consumer position after every record"
+	[tap-record-reader-busy]="a reader on CPU $SINK_CPU that never sleeps (xi_ring_consume in a loop): it reads the producer position and each record as soon as it is written, so the lines bounce between the cores; not the daemon's way"
+	[tap-record-reader-busy-libbpf]="as reader-busy with libbpf's ring_buffer__consume, which stores the consumer position after every record"
 	[srtp-copy]="the floor of the SRTP rows: a 1172-byte RTP packet copied once, as the engine copies what it protects (xi-srtp-bench, CPU $SINK_CPU)"
 )
 # The SRTP rows: what each operation is, and what limits it (perf record of
@@ -230,6 +239,8 @@ write_targets() {
 		"$(awk -v s="$ts" -v c="$tc" 'BEGIN { if (s > 0) printf "%.4f", c / s }')" "≥" 0.95 ""
 	target_line "tap-chain: socket count / packets that reached xicept (sent − tx veth drops $(meta_sum tap-chain drops)): media as with no xicept" \
 		"$(awk -v s="$ts" -v d="$(meta_sum tap-chain drops)" -v c="$(meta_sum tap-chain socket_received)" 'BEGIN { if (s > 0 && c != "") printf "%.6f", c / (s - d) }')" "≥" 1 ""
+	target_line "tap record on the generator's core (tap-record-reader-waiting − tap-record-none, test-run medians)" \
+		"$(meta_text tap-record-reader-waiting record_ns)" "≤" 30 " ns"
 	target_line "afxdp-chain, one queue: highest rate with every packet at the socket" "$(fmt "$(col afxdp-chain 3)" %.3f)" "≥" 1 " Mpps"
 	target_line "afxdp-chain-2q / afxdp-chain: two queues and two threads over one" "$(col afxdp-chain-2q 9)" "≥" 1.6 ×
 	target_line "fastpath-filter-stats-pass / xdp-limit-pass" "$(col fastpath-filter-stats-pass 8)" "≥" 0.90 ×

@@ -381,7 +381,16 @@ only() {
 	"$@"
 }
 
+# The live rows (xi-gen on the veth testbed): with BENCH_ONLY naming none of
+# them, no warm-up either.
+LIVE_ROWS="xdp-limit-drop xdp-limit-pass fastpath-unknown-drop fastpath-filter-drop
+fastpath-stats-filter-drop fastpath-filter-stats-pass socket-baseline ssrcs-64 tap-chain
+afxdp-chain afxdp-chain-2q $(for ((k = 0; k <= CHAIN_MAX; k++)); do echo "chain-noop-$k"; done)"
+
 run_live_rounds() {
+	local r any=0
+	for r in $LIVE_ROWS; do want "$r" && any=1; done
+	((any)) || return 0
 	progress "warm-up"
 	RECORD=0 sc_limit_drop
 	for ((rep = 1; rep <= REPEATS; rep++)); do
@@ -549,6 +558,30 @@ run_testrun() {
 		record "$name" "$a|$b|$c" "$ns" "$s" "$n"
 	done <"$B_TMP/testrun"
 	progress "  ns per stage (slope of the noop chain, lengths 0..8): $(awk '/per-stage/ { print $5 }' "$B_TMP/testrun")"
+}
+
+# ---- the tap's record on the packet's core (bench_tap) ----
+
+# tap-record-MODE rows: ns per packet of header-stats ! tap under test-run
+# on CPU $GEN_CPU, with the tap's ring read on CPU $SINK_CPU the way MODE
+# says (tests/bpf/bench_tap.c); the record's cost is the row's median minus
+# tap-record-none's (meta record_ns). bench_tap checks every record was read.
+run_tap_record() {
+	local out repeat rounds n _ name lo me hi rec
+	progress "test-run: $BENCH_TAP"
+	out=$("$BENCH_TAP" "$GEN_CPU" "$SINK_CPU") || die "bench_tap failed: $out"
+	repeat=$(sed -n 's/.*repeat \([0-9]*\).*/\1/p' <<<"$out" | head -1)
+	rounds=$(sed -n 's/.* \([0-9]*\) rounds.*/\1/p' <<<"$out" | head -1)
+	[[ -n $repeat && -n $rounds ]] || die "bench_tap's output changed: no repeat or rounds"
+	n=$((repeat * rounds))
+	while read -r _ name lo me hi rec; do
+		record "tap-record-$name" "$(awk -v a="$hi" -v b="$me" -v c="$lo" \
+			'BEGIN { printf "%.4f|%.4f|%.4f", 1e3 / a, 1e3 / b, 1e3 / c }')" "$me" "$n" "$n"
+		meta "tap-record-$name" record_ns "$rec"
+		meta "tap-record-$name" ns_spread "$lo/$me/$hi"
+	done < <(grep '^row ' <<<"$out")
+	grep -q $'^tap-record-reader-waiting\trecord_ns' "$B_TMP/meta" || die "bench_tap's table changed: $out"
+	progress "  tap record, ns on CPU $GEN_CPU: $(awk -F'\t' '$1 ~ /^tap-record-/ && $2 == "record_ns" { printf "%s %s  ", substr($1, 12), $3 }' "$B_TMP/meta")"
 }
 
 # ---- userspace: xicept's chain against pion/interceptor ----

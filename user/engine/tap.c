@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "user/dataplane/internal.h"
+#include "user/engine/ring.h"
 #include "user/engine/tap.h"
 
 #define FRAME_MAX 65536
@@ -19,7 +19,7 @@
 struct xi_tap {
 	struct xi_dataplane *dp;
 	struct xi_engine_worker *worker;
-	struct ring_buffer *rb;
+	struct xi_ring *rb;
 	int ring_fd;
 	int prog_fd;
 	bool slot_set;
@@ -64,25 +64,24 @@ static int frame_rebuild(struct xi_tap *tap, const struct xi_tap_record *r, size
 	return 0;
 }
 
-static int record_run(void *ctx, void *data, size_t size)
+static void record_run(void *ctx, const void *data, uint32_t size)
 {
 	struct xi_tap *tap = ctx;
 	const struct xi_tap_record *r = data;
 
 	if (frame_rebuild(tap, r, size)) {
 		tap->stats.bad++;
-		return 0;
+		return;
 	}
 	tap->stats.records++;
 	if (r->egress) {
 		/* A packet that left: its local stream's writers see it. */
 		xi_engine_conns_observe_egress(tap->worker, &r->meta, tap->frame, r->frame_len);
-		return 0;
+		return;
 	}
 	/* Observed, not delivered: XDP passed the packet already. */
 	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len,
 				r->caplen);
-	return 0;
 }
 
 static int slot_fill(struct xi_tap *tap)
@@ -140,8 +139,7 @@ int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_wo
 		r = tap->prog_fd < 0 ? tap->prog_fd : 0;
 	}
 	if (!r) {
-		tap->rb = ring_buffer__new(tap->ring_fd, record_run, tap, NULL);
-		r = tap->rb ? 0 : -errno;
+		r = xi_ring_open(tap->ring_fd, record_run, tap, &tap->rb);
 	}
 	if (!r)
 		r = slot_fill(tap);
@@ -155,17 +153,12 @@ int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_wo
 
 int xi_tap_fd(const struct xi_tap *tap)
 {
-	return tap && tap->rb ? ring_buffer__epoll_fd(tap->rb) : -EINVAL;
+	return tap ? xi_ring_fd(tap->rb) : -EINVAL;
 }
 
-int xi_tap_consume(struct xi_tap *tap)
+int xi_tap_consume(struct xi_tap *tap, int woken)
 {
-	int n;
-
-	if (!tap || !tap->rb)
-		return -EINVAL;
-	n = ring_buffer__consume(tap->rb);
-	return n;
+	return tap ? xi_ring_consume(tap->rb, woken) : -EINVAL;
 }
 
 void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret)
@@ -185,8 +178,8 @@ void xi_tap_free(struct xi_tap *tap)
 		bpf_map_delete_elem(tap->estages_fd, &slot);
 	/* What is still in the ring was passed already: observe it too. */
 	if (tap->rb)
-		ring_buffer__consume(tap->rb);
-	ring_buffer__free(tap->rb);
+		xi_ring_consume(tap->rb, 0);
+	xi_ring_free(tap->rb);
 	if (tap->prog_fd >= 0)
 		close(tap->prog_fd);
 	if (tap->ring_fd >= 0)

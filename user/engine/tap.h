@@ -27,10 +27,17 @@ struct xi_tap_stats {
  * the thread that consumes the tap, and must outlive the tap. -ENOENT: not attached, or by a build without the tap. */
 int xi_tap_open(const char *ifname, struct xi_dataplane *dp, struct xi_engine_worker *worker,
 		struct xi_tap **ret);
-/* An fd that polls readable while records wait. */
+/*
+ * An fd that polls readable when the kernel wakes the reader: once an
+ * eighth of the ring waits (bpf/tap.bpf.c), not per record. Records that
+ * wait below that are read on a timer: call xi_tap_consume at least every
+ * XI_TAP_READ_MS.
+ */
+#define XI_TAP_READ_MS 1u
 int xi_tap_fd(const struct xi_tap *tap);
-/* Runs every waiting record; how many, or a negative errno. */
-int xi_tap_consume(struct xi_tap *tap);
+/* Runs every waiting record; woken: xi_tap_fd polled readable (see
+ * xi_ring_consume). How many, or a negative errno. */
+int xi_tap_consume(struct xi_tap *tap, int woken);
 void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret);
 /* Empties the slot first (packets then pass unobserved, counted as
  * no_daemon), then frees. NULL is fine. */

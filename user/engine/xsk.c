@@ -781,6 +781,10 @@ int xi_engine_run(struct xi_engine *e)
 	struct xthread *th = &e->ths[0];
 	struct pollfd *pfds = xthread_pollfds(th);
 	uint64_t next_sync = xi_mono_ns() + e->opts.sync_ms * 1000000ull;
+	/* The kernel wakes the tap's reader only once an eighth of its ring
+	 * waits, so this loop reads it every XI_TAP_READ_MS too: what an
+	 * observer sees is at most that late. */
+	int wait_ms = (int)(e->opts.poll_ms < XI_TAP_READ_MS ? e->opts.poll_ms : XI_TAP_READ_MS);
 	int r, r2;
 
 	if (!pfds)
@@ -793,12 +797,13 @@ int xi_engine_run(struct xi_engine *e)
 	while (!r && !engine_stopping(e)) {
 		uint64_t now;
 
-		if (poll(pfds, th->n_qs + 1, (int)e->opts.poll_ms) < 0 && errno != EINTR) {
+		pfds[th->n_qs].revents = 0;
+		if (poll(pfds, th->n_qs + 1, wait_ms) < 0 && errno != EINTR) {
 			r = -errno;
 			break;
 		}
 		xthread_rx(th);
-		xi_tap_consume(e->tap);
+		xi_tap_consume(e->tap, pfds[th->n_qs].revents & POLLIN);
 		now = xi_mono_ns();
 		xi_engine_conns_poll(e->conns, now);
 		if (now >= next_sync) {

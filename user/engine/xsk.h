@@ -28,7 +28,8 @@ struct xi_engine_opts {
 	void (*log)(void *user, const char *msg);
 	void *log_user;
 	unsigned sync_ms;                /* connection table re-read; 0: 250 */
-	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 */
+	unsigned poll_ms;                /* longest wait between timer runs; 0: 5 (thread 0:
+					  * at most XI_TAP_READ_MS, the tap) */
 	unsigned threads;                /* engine threads; 0 (or more than the
 					  * queues): one per receive queue */
 	/* With set_nice, each packet thread (thread 0, the caller's, too)

@@ -18,75 +18,34 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <linux/if_xdp.h>
 #include <cmocka.h>
 
-#include <xdp/xsk.h>
+#include <sys/epoll.h>
 
 #include "bpf/xi_tb.h"
-#include "bpf/xi_sys.h"
+#include "bpf/xi_xsk.h"
+#include "user/engine/ring.h"
 #include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 9
 #define NOW_NS 123456789012ull
-#define FRAMES 64u
 
 static struct {
 	struct tb *tb;
-	char ifname[IF_NAMESIZE], peer[IF_NAMESIZE];
-	void *area;
-	struct xsk_umem *umem;
-	struct xsk_socket *xsk;
-	struct xsk_ring_prod fill, tx;
-	struct xsk_ring_cons comp, rx;
+	struct xsk_fx x;
 } fx;
 
 static int group_teardown(void **state)
 {
-	if (fx.xsk)
-		xsk_socket__delete(fx.xsk);
-	if (fx.umem)
-		xsk_umem__delete(fx.umem);
-	if (fx.area)
-		munmap(fx.area, FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
-	run_cmd("ip link del %s 2>/dev/null%s", fx.ifname, "");
+	xsk_fx_down(&fx.x);
 	tb_close(fx.tb);
-	return 0;
-}
-
-static int xsk_open(void)
-{
-	struct xsk_umem_config ucfg = { .fill_size = FRAMES, .comp_size = FRAMES,
-					.frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE };
-	struct xsk_socket_config scfg = { .rx_size = FRAMES, .tx_size = FRAMES,
-					  .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-					  .bind_flags = XDP_COPY };
-	size_t len = FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE;
-
-	fx.area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (fx.area == MAP_FAILED) {
-		fx.area = NULL;
-		return -1;
-	}
-	if (xsk_umem__create(&fx.umem, fx.area, len, &fx.fill, &fx.comp, &ucfg)) {
-		fx.umem = NULL;
-		return -1;
-	}
-	if (xsk_socket__create(&fx.xsk, fx.ifname, 0, fx.umem, &fx.rx, &fx.tx, &scfg)) {
-		fx.xsk = NULL;
-		return -1;
-	}
 	return 0;
 }
 
 static int group_setup(void **state)
 {
-	snprintf(fx.ifname, sizeof(fx.ifname), "xiu%da", (int)getpid() % 100000);
-	snprintf(fx.peer, sizeof(fx.peer), "xiu%db", (int)getpid() % 100000);
 	fx.tb = tb_open();
-	if (!fx.tb || run_cmd("ip link add %s type veth peer name %s", fx.ifname, fx.peer) ||
-	    run_cmd("ip link set %s up && ip link set %s up", fx.ifname, fx.peer) || xsk_open()) {
+	if (!fx.tb || xsk_fx_up(&fx.x, "xiu")) {
 		group_teardown(state);
 		return -1;
 	}
@@ -118,7 +77,7 @@ static int setup(void **state)
 static void socket_add(void)
 {
 	uint32_t q = 0;
-	int fd = xsk_socket__fd(fx.xsk);
+	int fd = xsk_socket__fd(fx.x.xsk);
 
 	assert_int_equal(bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_xsks), &q, &fd, BPF_ANY), 0);
 }
@@ -455,6 +414,128 @@ static void test_tap_full_is_counted(void **state)
 	assert_int_equal(tap_consume(), room);
 }
 
+/* ---- the tap's wakeups and its reader (user/engine/ring.c) ---- */
+
+/* Runs xi_entry repeat times over f; every packet passes by the chain's end. */
+static void tap_run(const uint8_t *f, size_t len, uint32_t repeat)
+{
+	uint8_t out[PKT_MAX + 256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+	uint64_t end = tb_reason(fx.tb, XI_REASON_CHAIN_END);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(fx.tb->skel->progs.xi_entry), &o), 0);
+	assert_int_equal(o.retval, XDP_PASS);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_CHAIN_END) - end, repeat);
+}
+
+/* Wakeups the reader got: its fd is edge-triggered, an event a wakeup.
+ * The irq_work that sends one runs as the test-run call returns; 50 ms is
+ * ample. */
+static int tap_wakeups(struct xi_ring *rg)
+{
+	struct epoll_event ev[4];
+	int n, all = 0;
+
+	while ((n = epoll_wait(xi_ring_fd(rg), ev, 4, all ? 0 : 50)) > 0)
+		all += n;
+	assert_true(n == 0);
+	return all;
+}
+
+static uint64_t ring_records;
+
+static void ring_count(void *ctx, const void *data, uint32_t size)
+{
+	const struct xi_tap_record *r = data;
+
+	assert_int_equal(size, TAP_SMALL);
+	assert_int_equal(r->meta.conn_id, CONN);
+	assert_int_equal(r->meta.ssrc, 0x1111);
+	ring_records++;
+}
+
+/* The record that takes the fill across an eighth of the ring wakes the
+ * reader; none before it, none after it while the ring stays above; once
+ * the reader has emptied the ring, the next crossing wakes it again. */
+static void test_tap_wakes_once_an_eighth_waits(void **state)
+{
+	const uint32_t rec = TAP_SMALL + 8, below = (XI_TAP_WAKE_BYTES - 1) / rec;
+	uint8_t f[PKT_MAX];
+	size_t pl, len = rtp_frame(f, 0, 0x1111, 7, &pl);
+	struct xi_ring *rg;
+
+	_Static_assert(XI_TAP_WAKE_BYTES == XI_TAP_RING_BYTES / 8, "an eighth");
+	assert_int_equal(xi_ring_open(tb_fd(fx.tb->skel->maps.xi_tap_ring), ring_count, NULL, &rg), 0);
+	xi_ring_consume(rg, 0);   /* from the empty ring, */
+	tap_wakeups(rg);          /* no event pending */
+	socket_add();
+	ring_records = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		tap_run(f, len, below);            /* fill below * rec < an eighth */
+		assert_int_equal(tap_wakeups(rg), 0);
+		tap_run(f, len, 1);                /* across it */
+		assert_int_equal(tap_wakeups(rg), 1);
+		tap_run(f, len, 1000);             /* above it */
+		assert_int_equal(tap_wakeups(rg), 0);
+		assert_int_equal(xi_ring_consume(rg, 1), below + 1 + 1000);
+	}
+	assert_int_equal(ring_records, 2 * (below + 1 + 1000));
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), 0);
+	xi_ring_free(rg);
+}
+
+/* The consumer position as the producer sees it, at each record. */
+static const uint64_t *ring_cons;
+static uint64_t ring_seen[XI_RING_RELEASE_EVERY * 3 + 10];
+
+static void ring_watch(void *ctx, const void *data, uint32_t size)
+{
+	if (ring_records < sizeof(ring_seen) / sizeof(ring_seen[0]))
+		ring_seen[ring_records] = __atomic_load_n(ring_cons, __ATOMIC_ACQUIRE);
+	ring_count(ctx, data, size);
+}
+
+/* The reader stores the consumer position every XI_RING_RELEASE_EVERY
+ * records and once at the end, exactly; records wrap around the ring's end
+ * and come out whole and in order (counted), none lost. */
+static void test_ring_reader_batches_and_wraps(void **state)
+{
+	const uint32_t rec = TAP_SMALL + 8, n = XI_RING_RELEASE_EVERY * 3 + 10;
+	const uint32_t big = XI_TAP_RING_BYTES / rec * 3 / 4;   /* three passes wrap */
+	int ring_fd = tb_fd(fx.tb->skel->maps.xi_tap_ring);
+	uint8_t f[PKT_MAX];
+	size_t pl, len = rtp_frame(f, 0, 0x1111, 7, &pl);
+	struct xi_ring *rg;
+	uint64_t start;
+	void *page;
+
+	page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, ring_fd, 0);
+	assert_true(page != MAP_FAILED);
+	ring_cons = page;
+	assert_int_equal(xi_ring_open(ring_fd, ring_watch, NULL, &rg), 0);
+	xi_ring_consume(rg, 0);   /* from the empty ring */
+	socket_add();
+	ring_records = 0;
+	start = *ring_cons;
+	tap_run(f, len, n);
+	assert_int_equal(xi_ring_consume(rg, 0), n);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(ring_seen[i], start + (uint64_t)rec * (i / XI_RING_RELEASE_EVERY *
+									XI_RING_RELEASE_EVERY));
+	assert_int_equal(*ring_cons, start + (uint64_t)rec * n);
+	assert_int_equal(xi_ring_consume(rg, 0), 0);
+	for (int pass = 0; pass < 3; pass++) {
+		tap_run(f, len, big);
+		assert_int_equal(xi_ring_consume(rg, 0), big);
+	}
+	assert_true(*ring_cons - start > XI_TAP_RING_BYTES);   /* it wrapped */
+	assert_int_equal(ring_records, n + 3ull * big);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), 0);
+	xi_ring_free(rg);
+	munmap(page, (size_t)sysconf(_SC_PAGESIZE));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +548,8 @@ int main(void)
 		cmocka_unit_test_setup(test_tap_whole_frames, tap_setup),
 		cmocka_unit_test_setup(test_tap_without_daemon_passes, tap_setup),
 		cmocka_unit_test_setup(test_tap_full_is_counted, tap_setup),
+		cmocka_unit_test_setup(test_tap_wakes_once_an_eighth_waits, tap_setup),
+		cmocka_unit_test_setup(test_ring_reader_batches_and_wraps, tap_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
