@@ -91,6 +91,7 @@ func cmdDTLS(args []string) {
 	remote := fs.String("remote", "", "IP:PORT")
 	name := fs.String("profile", "", "SRTP profile")
 	out := fs.String("out", "", "key file")
+	ready := fs.String("ready", "", "file made once bound")
 	_ = fs.Parse(args)
 	p, ok := profiles[*name]
 	if !ok {
@@ -110,6 +111,9 @@ func cmdDTLS(args []string) {
 	defer cancel()
 	var conn *dtls.Conn
 	nc := udp(*local, *remote)
+	if *ready != "" {
+		_ = os.WriteFile(*ready, nil, 0o600)
+	}
 	switch *role {
 	case "client":
 		conn, err = dtls.ClientWithContext(ctx, nc, cfg)
@@ -258,6 +262,8 @@ func cmdPeer(args []string) {
 	rtxSSRC := fs.Uint("rtx-ssrc", 0, "RTX SSRC expected")
 	linger := fs.Duration("linger", 1500*time.Millisecond, "idle time before the end")
 	ready := fs.String("ready", "", "file made once bound")
+	doneFile := fs.String("done", "", "file made once this end's sending (and the RTX its NACK asks for) is over")
+	stop := fs.String("stop", "", "stop 0.5 s after this file appears, not when idle")
 	_ = fs.Parse(args)
 	k := readKeys(*keyFile)
 	rx, tx := k.ctx(k.in), k.ctx(k.out)
@@ -270,6 +276,7 @@ func cmdPeer(args []string) {
 		Errors: []string{}, Nacked: []int{}, NackMedia: []uint32{}, RTCPSenders: []uint32{},
 		RTXOSN: []int{}, RTXPT: []int{}}
 	var mu sync.Mutex
+	var last time.Time // the last RTP in or out, or NACK out: RTCP alone does not keep it going
 	var srNTP uint64
 	nackSent := false
 	sendNack := func() {
@@ -285,10 +292,9 @@ func cmdPeer(args []string) {
 		if err != nil {
 			die("%v", err)
 		}
-		if _, err := conn.Write(enc); err != nil {
-			die("%v", err)
-		}
+		_, _ = conn.Write(enc)
 		rep.SentNACKs++
+		last = time.Now()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -296,14 +302,31 @@ func cmdPeer(args []string) {
 		buf := make([]byte, 2048)
 		seen := map[uint16]bool{}
 		rtpCount := 0
-		deadline := 30 * time.Second
+		start := time.Now()
+		var stopAt time.Time
 		for {
-			_ = conn.SetReadDeadline(time.Now().Add(deadline))
-			n, err := conn.Read(buf)
-			if err != nil {
+			mu.Lock()
+			idle := !last.IsZero() && time.Since(last) > *linger
+			mu.Unlock()
+			if *stop != "" {
+				idle = false
+				if stopAt.IsZero() {
+					if _, err := os.Stat(*stop); err == nil {
+						stopAt = time.Now()
+					}
+				} else if time.Since(stopAt) > 500*time.Millisecond {
+					return
+				}
+			}
+			if idle || time.Since(start) > 60*time.Second {
 				return
 			}
-			deadline = *linger
+			_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			n, err := conn.Read(buf)
+			if err != nil {
+				// A timeout, or an ICMP error of an earlier datagram.
+				continue
+			}
 			d := append([]byte{}, buf[:n]...)
 			mu.Lock()
 			if n >= 2 && d[1] >= 192 && d[1] <= 223 {
@@ -357,6 +380,7 @@ func cmdPeer(args []string) {
 					continue
 				}
 				rep.SRTPOK++
+				last = time.Now()
 				var pk rtp.Packet
 				if err := pk.Unmarshal(plain); err != nil {
 					rep.Errors = append(rep.Errors, "rtp: "+err.Error())
@@ -398,11 +422,11 @@ func cmdPeer(args []string) {
 	for _, o := range seqList(*skip) {
 		skips[o] = true
 	}
-	var last rtp.Header
+	var lastHdr rtp.Header
 	for i := 0; i < *count; i++ {
 		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(1000 + i),
 			Timestamp: uint32(3000 * i), SSRC: uint32(*sendSSRC), Marker: i%10 == 9}
-		last = h
+		lastHdr = h
 		if skips[i] {
 			continue
 		}
@@ -413,15 +437,16 @@ func cmdPeer(args []string) {
 		if err != nil {
 			die("%v", err)
 		}
-		if _, err := conn.Write(enc); err != nil {
-			die("%v", err)
-		}
+		_, _ = conn.Write(enc) // an ICMP error of an earlier one may come back here
+		mu.Lock()
 		rep.Sent++
+		last = time.Now()
+		mu.Unlock()
 		time.Sleep(time.Millisecond)
 	}
 	if *sendSR {
 		srNTP = 0x0123456789abcdef
-		sr := &rtcp.SenderReport{SSRC: uint32(*sendSSRC), NTPTime: srNTP, RTPTime: last.Timestamp,
+		sr := &rtcp.SenderReport{SSRC: uint32(*sendSSRC), NTPTime: srNTP, RTPTime: lastHdr.Timestamp,
 			PacketCount: uint32(rep.Sent), OctetCount: uint32(rep.Sent * *size)}
 		plain, _ := rtcp.Marshal([]rtcp.Packet{sr})
 		mu.Lock()
@@ -430,10 +455,23 @@ func cmdPeer(args []string) {
 		if err != nil {
 			die("%v", err)
 		}
-		if _, err := conn.Write(enc); err != nil {
-			die("%v", err)
-		}
+		_, _ = conn.Write(enc)
 		rep.SRLSR = uint32(srNTP >> 16)
+	}
+	if *nack != "" {
+		for {
+			mu.Lock()
+			n := rep.SentNACKs
+			mu.Unlock()
+			if n > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Second) // the retransmissions
+	}
+	if *doneFile != "" {
+		_ = os.WriteFile(*doneFile, nil, 0o600)
 	}
 	<-done
 	mu.Lock()
