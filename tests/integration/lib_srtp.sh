@@ -9,6 +9,7 @@
 
 SRTP_PEER=$T_BUILD/tests/srtp_peer
 SRTP_GST=$T_ROOT/tests/integration/srtp_gst.py
+GST_PY=/usr/bin/python3   # Debian's, which python3-gi is for (PATH may find another)
 
 # srtp_peer_build: the Go peer, GOPATH mode over /usr/share/gocode, no
 # network (GOPROXY=off), into build/tests; rebuilt when main.go is newer.
@@ -107,6 +108,6 @@ srtp_secrets() {
 gst_warm() {
   gst-inspect-1.0 srtpenc >/dev/null 2>&1 || fail "GStreamer's srtpenc is missing (gstreamer1.0-plugins-bad)"
   gst-inspect-1.0 srtpdec >/dev/null 2>&1 || fail "GStreamer's srtpdec is missing (gstreamer1.0-plugins-bad)"
-  python3 -c 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstApp", "1.0")' 2>/dev/null ||
+  "$GST_PY" -c 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstApp", "1.0")' 2>/dev/null ||
     fail "python3-gi with GStreamer's typelibs is missing (python3-gi, gir1.2-gst-plugins-base-1.0)"
 }

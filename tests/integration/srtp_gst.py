@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """GStreamer's SRTP stack (srtpenc, srtpdec: libsrtp2) at one end of the
 testbed, for tests/integration/t92_srtp.sh. Every byte of SRTP and SRTCP is
@@ -103,8 +103,8 @@ def main():
         "srtpdec name=dec "
         "appsrc name=rtp_in format=time is-live=true ! dec.rtp_sink "
         "appsrc name=rtcp_in format=time is-live=true ! dec.rtcp_sink "
-        "dec.rtp_src ! appsink name=rtp_out emit-signals=false sync=false max-buffers=0 "
-        "dec.rtcp_src ! appsink name=rtcp_out emit-signals=false sync=false max-buffers=0")
+        "dec.rtp_src ! appsink name=rtp_out emit-signals=false sync=false async=false max-buffers=0 "
+        "dec.rtcp_src ! appsink name=rtcp_out emit-signals=false sync=false async=false max-buffers=0")
     rtp_caps = f"application/x-srtp,ssrc=(uint){a.expect_ssrc or 1},{params}"
     rx.get_by_name("rtp_in").set_property("caps", Gst.Caps.from_string(rtp_caps))
     rx.get_by_name("rtcp_in").set_property("caps", Gst.Caps.from_string("application/x-srtcp"))
