@@ -15,7 +15,7 @@ N packets of L16 audio (audiotestsrc, 160 samples: 320 payload bytes, RTP
 sequence numbers from 1000) through srtpenc, leaving out those at the
 offsets --skip (a loss before the wire, as a dropper would make). Whatever
 arrives goes through srtpdec: RTP of --expect-ssrc with the caps keys,
-SRTCP of any SSRC through its request-key signal. Prints one JSON object:
+SRTCP of any SSRC with the same keys. Prints one JSON object:
 datagrams in, those srtpdec passed (the others failed authentication), and
 what the RTCP it passed said (NACKed sequence numbers, the last report
 block about the sent SSRC, sender SSRCs).
@@ -108,9 +108,11 @@ def main():
     rtp_caps = f"application/x-srtp,ssrc=(uint){a.expect_ssrc or 1},{params}"
     rx.get_by_name("rtp_in").set_property("caps", Gst.Caps.from_string(rtp_caps))
     rx.get_by_name("rtcp_in").set_property("caps", Gst.Caps.from_string("application/x-srtcp"))
-    dec = rx.get_by_name("dec")
-    dec.connect("request-key", lambda el, ssrc: Gst.Caps.from_string(
-        f"application/x-srtcp,ssrc=(uint){ssrc},{params}"))
+    # SRTCP's sender SSRC is in the clear: each new one gets its keys
+    # through caps on the RTCP pad, ordered with the buffers (srtpdec keeps
+    # one libsrtp2 stream per SSRC). Not request-key: a GstCaps returned
+    # from a Python signal handler is unreferenced twice.
+    rtcp_ssrcs = set()
     rx.set_state(Gst.State.PLAYING)
 
     tx = None
@@ -186,6 +188,11 @@ def main():
             res["datagrams"] += 1
             rtcp = 192 <= d[1] <= 223
             res["rtcp_in" if rtcp else "rtp_in"] += 1
+            if rtcp and len(d) >= 8 and d[4:8] not in rtcp_ssrcs:
+                rtcp_ssrcs.add(d[4:8])
+                ssrc = struct.unpack("!I", d[4:8])[0]
+                rx.get_by_name("rtcp_in").set_property("caps", Gst.Caps.from_string(
+                    f"application/x-srtcp,ssrc=(uint){ssrc},{params}"))
             rx.get_by_name("rtcp_in" if rtcp else "rtp_in").push_buffer(Gst.Buffer.new_wrapped(d))
         for name, key in (("rtp_out", "rtp_ok"), ("rtcp_out", "rtcp_ok")):
             while True:
