@@ -24,7 +24,6 @@ import argparse
 import base64
 import json
 import os
-import select
 import socket
 import struct
 import sys
@@ -34,7 +33,7 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
-from gi.repository import GLib, Gst, GstApp  # noqa: E402
+from gi.repository import Gio, Gst, GstApp  # noqa: E402
 
 CIPHERS = {  # profile: (cipher, auth, key + salt bytes)
     "AES_CM_128_HMAC_SHA1_80": ("aes-128-icm", "hmac-sha1-80", 30),
@@ -89,7 +88,7 @@ def main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     sock.bind(addr(a.local))
-    sock.connect(addr(a.remote))
+    dest = addr(a.remote)   # not connect(): ICMP errors would reach udpsrc and stop it
     sock.setblocking(False)
     if a.ready:
         open(a.ready, "w").close()
@@ -98,21 +97,29 @@ def main():
     cipher, auth, _ = CIPHERS[prof]
     params = (f"srtp-key=(buffer){inkey.hex()},srtp-cipher=(string){cipher},"
               f"srtp-auth=(string){auth},srtcp-cipher=(string){cipher},srtcp-auth=(string){auth}")
-    # Receiving: appsrc -> srtpdec -> appsink, RTP and RTCP apart.
+    # Receiving: udpsrc on this socket -> srtpdec (it tells RTCP from RTP on
+    # one port, RFC 5761) -> appsink, RTP and RTCP apart. Not appsrc: srtpdec
+    # makes the buffer writable in place and pushes the old one on, which is
+    # only right when nothing else holds it (Python's wrapper would).
+    gsock = Gio.Socket.new_from_fd(os.dup(sock.fileno()))
     rx = Gst.parse_launch(
-        "srtpdec name=dec "
-        "appsrc name=rtp_in format=time is-live=true ! dec.rtp_sink "
-        "appsrc name=rtcp_in format=time is-live=true ! dec.rtcp_sink "
+        "udpsrc name=src ! srtpdec name=dec "
         "dec.rtp_src ! appsink name=rtp_out emit-signals=false sync=false async=false max-buffers=0 "
         "dec.rtcp_src ! appsink name=rtcp_out emit-signals=false sync=false async=false max-buffers=0")
-    rtp_caps = f"application/x-srtp,ssrc=(uint){a.expect_ssrc or 1},{params}"
-    rx.get_by_name("rtp_in").set_property("caps", Gst.Caps.from_string(rtp_caps))
-    rx.get_by_name("rtcp_in").set_property("caps", Gst.Caps.from_string("application/x-srtcp"))
-    # SRTCP's sender SSRC is in the clear: each new one gets its keys
-    # through caps on the RTCP pad, ordered with the buffers (srtpdec keeps
-    # one libsrtp2 stream per SSRC). Not request-key: a GstCaps returned
-    # from a Python signal handler is unreferenced twice.
-    rtcp_ssrcs = set()
+    src = rx.get_by_name("src")
+    src.set_property("socket", gsock)
+    src.set_property("caps", Gst.Caps.from_string(
+        f"application/x-srtp,ssrc=(uint){a.expect_ssrc or 1},{params}"))
+    dec = rx.get_by_name("dec")
+    # Any other SSRC (xicept's own, for its SRTCP) gets the same keys. The
+    # caps are kept: PyGObject's return of a boxed value shares the ref.
+    held = []
+
+    def request_key(_el, ssrc):
+        c = Gst.Caps.from_string(f"application/x-srtp,ssrc=(uint){ssrc},{params}")
+        held.append(c)
+        return c
+    dec.connect("request-key", request_key)
     rx.set_state(Gst.State.PLAYING)
 
     tx = None
@@ -130,7 +137,7 @@ def main():
         tx.get_by_name("enc").set_property("key", Gst.Buffer.new_wrapped(outkey))
         tx.set_state(Gst.State.PLAYING)
 
-    res = {"datagrams": 0, "rtp_in": 0, "rtp_ok": 0, "rtcp_in": 0, "rtcp_ok": 0, "sent": 0,
+    res = {"rtp_ok": 0, "rtcp_ok": 0, "sent": 0,
            "sent_bytes": 0, "dropped_seqs": [], "nacked": [], "rr_blocks": 0, "rr_cum_lost": None,
            "rr_ext_highest": None, "rtcp_senders": [], "rtp_seqs": 0, "errors": []}
     seen = set()
@@ -162,7 +169,7 @@ def main():
                     res["dropped_seqs"].append(seq)
                 else:
                     try:
-                        sock.send(data)
+                        sock.sendto(data, dest)
                     except OSError:
                         pass
                     res["sent"] += 1
@@ -178,22 +185,7 @@ def main():
                 sending = False
                 last = time.monotonic()
                 continue
-        r, _, _ = select.select([sock], [], [], 0.005)
-        if r:
-            try:
-                d = sock.recv(65535)
-            except OSError:
-                continue
-            last = time.monotonic()
-            res["datagrams"] += 1
-            rtcp = 192 <= d[1] <= 223
-            res["rtcp_in" if rtcp else "rtp_in"] += 1
-            if rtcp and len(d) >= 8 and d[4:8] not in rtcp_ssrcs:
-                rtcp_ssrcs.add(d[4:8])
-                ssrc = struct.unpack("!I", d[4:8])[0]
-                rx.get_by_name("rtcp_in").set_property("caps", Gst.Caps.from_string(
-                    f"application/x-srtcp,ssrc=(uint){ssrc},{params}"))
-            rx.get_by_name("rtcp_in" if rtcp else "rtp_in").push_buffer(Gst.Buffer.new_wrapped(d))
+        time.sleep(0.005)
         for name, key in (("rtp_out", "rtp_ok"), ("rtcp_out", "rtcp_ok")):
             while True:
                 s = rx.get_by_name(name).try_pull_sample(0)
@@ -203,6 +195,7 @@ def main():
                 res[key] += 1
                 p = buf.extract_dup(0, buf.get_size())
                 if key == "rtp_ok":
+                    last = time.monotonic()
                     seen.add(struct.unpack("!H", p[2:4])[0])
                 else:
                     read_rtcp(p, a.send_ssrc, res)
@@ -224,11 +217,17 @@ def main():
             else:
                 read_rtcp(p, a.send_ssrc, res)
     res["rtp_seqs"] = len(seen)
+    st = dec.get_property("stats")
+    ok, res["received"] = st.get_uint("recv-count")
+    ok2, res["dropped"] = st.get_uint("recv-drop-count")
+    if not ok or not ok2:
+        res["errors"].append("srtpdec stats without recv-count/recv-drop-count: %s" % st.to_string())
     res["rtcp_senders"] = sorted(set(res["rtcp_senders"]))
     rx.set_state(Gst.State.NULL)
     if tx is not None:
         tx.set_state(Gst.State.NULL)
-    print(json.dumps(res))
+    print(json.dumps(res), flush=True)
+    os._exit(0)   # no finalisers on the caps handed to srtpdec
 
 
 def read_rtcp(p, ssrc, res):

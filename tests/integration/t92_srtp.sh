@@ -144,7 +144,7 @@ peer() {   # NAME NS CMD...: in the background; output in $P/NAME.{json,err}
 gpeer() {   # NAME NS ARGS...: srtp_gst.py, likewise
   local name=$1 ns=$2
   shift 2
-  "tb_$ns" timeout 90 "$GST_PY" "$SRTP_GST" "$@" --ready "$P/$name.ready" --done "$P/$name.done" \
+  "tb_$ns" env GST_DEBUG="${GST_DEBUG:-srtpdec:4,*:2}" GST_DEBUG_NO_COLOR=1 timeout 90 "$GST_PY" "$SRTP_GST" "$@" --ready "$P/$name.ready" --done "$P/$name.done" \
     --stop "$P/stop" >"$P/$name.json" 2>"$P/$name.err" &
   T_PIDS+=($!)
   PEERS+=("$name:$!")
@@ -214,7 +214,7 @@ for c in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$c" 2>/dev/null; echo; done >"$T
 run_stop TERM
 touch "$P/stop"
 for pe in "${PEERS[@]}"; do
-  wait "${pe#*:}" || fail "peer ${pe%%:*} exit $?: $(tail -3 "$P/${pe%%:*}.err")"
+  wait "${pe#*:}" || fail "peer ${pe%%:*} exit $?: $(grep -v "^$" "$P/${pe%%:*}.err" | grep -m3 -e "srtp_" -e "rror" || tail -3 "$P/${pe%%:*}.err")"
   jq -e . "$P/${pe%%:*}.json" >/dev/null || fail "peer ${pe%%:*} printed no JSON: $(tail -3 "$P/${pe%%:*}.err")"
 done
 t_ok
@@ -292,8 +292,9 @@ r=gin-remote
 gsent=$(pj "$r" .sent)
 expect_eq "$gsent" $((GCOUNT - NSKIP)) "$GST ingress: packets the remote sent"
 expect_eq "$(pj "$r" '.sent_bytes')" $((gsent * (12 + GSIZE + tag))) "$GST ingress: srtpenc's datagram sizes"
-expect_eq "$(pj "$r" '.rtcp_ok == .rtcp_in and .rtcp_ok > 0')" true \
-  "$GST ingress: SRTCP srtpdec authenticated ($(pj "$r" .rtcp_ok)) of what came ($(pj "$r" .rtcp_in))"
+expect_eq "$(pj "$r" '[.dropped, .errors]')" '[0,[]]' "$GST ingress: what the remote's srtpdec dropped, errors"
+expect_eq "$(pj "$r" '.rtcp_ok == .received and .rtcp_ok > 0')" true \
+  "$GST ingress: SRTCP srtpdec authenticated ($(pj "$r" .rtcp_ok)) of what came ($(pj "$r" .received))"
 expect_eq "$(pj "$r" '.nacked | sort')" "$(pj "$r" '.dropped_seqs | sort')" "$GST ingress: sequence numbers NACKed"
 expect_eq "$(pj "$r" '.nacked | length')" "$NSKIP" "$GST ingress: NACK entries (each once)"
 expect_eq "$(pj "$r" .rr_cum_lost)" "$NSKIP" "$GST ingress: RR cumulative loss"
@@ -302,16 +303,17 @@ expect_eq "$(pj "$r" .rr_ext_highest)" $((first + GCOUNT - 1)) "$GST ingress: RR
 expect_eq "$(pj "$r" '.rtcp_senders | unique | map(select(. == 12288 or . == 12544)) | length')" 0 \
   "$GST ingress: xicept's SRTCP SSRC is none of the streams'"
 emitted=$((emitted + $(pj "$r" .rtcp_ok)))
-expect_eq "$(pj gin-app '[.rtp_in, .rtp_ok]')" "[$gsent,$gsent]" "$GST ingress: SRTP at the application, authenticated"
+expect_eq "$(pj gin-app '[.received, .rtp_ok, .dropped]')" "[$gsent,$gsent,0]" \
+  "$GST ingress: SRTP at the application, authenticated, dropped"
 expect_eq "$(st 5030 12288 rtp_packets)" "$gsent" "$GST ingress: header-stats packets"
 expect_eq "$(st 5030 12288 payload_bytes)" $((gsent * GSIZE)) "$GST ingress: payload_bytes (no tag)"
 expect_eq "$(st 5030 12288 bytes)" $((gsent * (12 + GSIZE + tag))) "$GST ingress: bytes (header, payload, tag)"
 expect_eq "$(st 5030 12288 header_bytes)" $((gsent * 12)) "$GST ingress: header_bytes (no tag)"
 r=geg-remote
-expect_eq "$(pj "$r" '[.rtp_in, .rtp_ok, .rtp_seqs]')" "[$GCOUNT,$GCOUNT,$GCOUNT]" \
-  "$GST egress: SRTP of the local stream at the remote, authenticated, distinct"
-expect_eq "$(pj "$r" '.rtcp_ok == .rtcp_in and .rtcp_ok > 0')" true \
-  "$GST egress: sender reports srtpdec authenticated ($(pj "$r" .rtcp_ok)) of what came ($(pj "$r" .rtcp_in))"
+expect_eq "$(pj "$r" '[.rtp_ok, .rtp_seqs, .dropped, .errors]')" "[$GCOUNT,$GCOUNT,0,[]]" \
+  "$GST egress: SRTP of the local stream authenticated at the remote, distinct, dropped, errors"
+expect_eq "$(pj "$r" '.rtcp_ok + .rtp_ok == .received and .rtcp_ok > 0')" true \
+  "$GST egress: sender reports srtpdec authenticated ($(pj "$r" .rtcp_ok)), all it got ($(pj "$r" .received))"
 emitted=$((emitted + $(pj "$r" .rtcp_ok)))
 expect_eq "$(st 5031 12544 sent_packets)" "$GCOUNT" "$GST egress: header-stats packets leaving"
 expect_eq "$(st 5031 12544 sent_octets)" $((GCOUNT * GSIZE)) "$GST egress: payload octets leaving (no tag)"
