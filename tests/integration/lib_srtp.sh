@@ -4,8 +4,8 @@
 #   - srtp_peer (tests/integration/srtp_peer, Go: pion/dtls, pion/srtp,
 #     pion/rtp, pion/rtcp from Debian's packages, built offline here);
 #   - srtp_gst.py (GStreamer's srtpenc/srtpdec, libsrtp2 underneath, through
-#     python3-gi; Python only moves datagrams between a socket and appsrc/
-#     appsink).
+#     python3-gi; Python only sends srtpenc's output and reads what srtpdec
+#     passed).
 
 SRTP_PEER=$T_BUILD/tests/srtp_peer
 SRTP_GST=$T_ROOT/tests/integration/srtp_gst.py

@@ -2,23 +2,23 @@
 # SPDX-License-Identifier: MIT
 """GStreamer's SRTP stack (srtpenc, srtpdec: libsrtp2) at one end of the
 testbed, for tests/integration/t92_srtp.sh. Every byte of SRTP and SRTCP is
-protected and unprotected by those elements; this script only moves
-datagrams between one UDP socket and appsrc/appsink, and reads the RTCP
-srtpdec let through.
+protected and unprotected by those elements: srtpenc's output is pulled from
+an appsink and sent on one UDP socket, which udpsrc reads into srtpdec.
 
   srtp_gst.py KEYFILE LOCAL_IP:PORT REMOTE_IP:PORT [--send-ssrc S --count N
-              --skip a,b] [--expect-ssrc S] [--linger SECONDS]
+              --skip a,b] [--expect-ssrc S] [--ready F] [--done F] [--stop F]
 
 KEYFILE is xicept's SDES format from this end's point of view ("in": what
 the other end sends, "out": what this end sends). With --send-ssrc it sends
 N packets of L16 audio (audiotestsrc, 160 samples: 320 payload bytes, RTP
 sequence numbers from 1000) through srtpenc, leaving out those at the
 offsets --skip (a loss before the wire, as a dropper would make). Whatever
-arrives goes through srtpdec: RTP of --expect-ssrc with the caps keys,
-SRTCP of any SSRC with the same keys. Prints one JSON object:
-datagrams in, those srtpdec passed (the others failed authentication), and
-what the RTCP it passed said (NACKed sequence numbers, the last report
-block about the sent SSRC, sender SSRCs).
+arrives goes through srtpdec: RTP of --expect-ssrc with the caps' keys,
+SRTCP of any SSRC with the same keys (request-key). It stops 0.5 s after
+the --stop file appears and prints one JSON object: what srtpdec received
+and dropped (its stats: a packet that fails authentication is dropped),
+what it passed, and what that RTCP said (NACKed sequence numbers, the last
+report block about the sent SSRC, sender SSRCs).
 """
 import argparse
 import base64

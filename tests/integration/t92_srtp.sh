@@ -73,19 +73,19 @@ bad() {   # REGEX FILE [CHAIN]: conn add with it fails and adds nothing
   expect_eq "$(nconns)" 0 "connections after a refused --srtp $(basename "$2")"
   expect_eq "$(find "$XICEPT_SRTP_DIR" -type f 2>/dev/null | wc -l)" 0 "key files after a refused --srtp"
 }
-bad "profile" "$(badfile profile "in AES_CM_128_HMAC_SHA1_99 inline:${gin#* inline:}" "out $gout")"
-bad "length|bytes" "$(badfile length "in AES_CM_128_HMAC_SHA1_80 inline:$short" "out $gout")"
-bad "length|bytes" "$(badfile gcm-length "in AEAD_AES_256_GCM ${gin#* }" "out AEAD_AES_256_GCM ${gout#* }")"
-bad "base64" "$(badfile base64 "in AES_CM_128_HMAC_SHA1_80 inline:@@not*base64@@" "out $gout")"
-bad "in" "$(badfile no-in "out $gout")"
-bad "out" "$(badfile no-out "in $gin")"
+bad "unknown SRTP profile .AES_CM_128_HMAC_SHA1_99." "$(badfile profile "in AES_CM_128_HMAC_SHA1_99 inline:${gin#* inline:}" "out $gout")"
+bad "AES_CM_128_HMAC_SHA1_80: the key must be 16 bytes of key and 14 of salt" "$(badfile length "in AES_CM_128_HMAC_SHA1_80 inline:$short" "out $gout")"
+bad "AEAD_AES_256_GCM: the key must be 32 bytes of key and 12 of salt" "$(badfile gcm-length "in AEAD_AES_256_GCM ${gin#* }" "out AEAD_AES_256_GCM ${gout#* }")"
+bad "not valid base64" "$(badfile base64 "in AES_CM_128_HMAC_SHA1_80 inline:@@not*base64@@" "out $gout")"
+bad "need an .in. line and an .out. line \(missing: in\)" "$(badfile no-in "out $gout")"
+bad "need an .in. line and an .out. line \(missing: out\)" "$(badfile no-out "in $gin")"
 f=$(badfile group "in $gin" "out $gout"); chmod 640 "$f"
-bad "mode|permission|group|others" "$f"
+bad "readable or writable by group or others \(mode 0640\)" "$f"
 f=$(badfile other "in $gin" "out $gout"); chmod 604 "$f"
-bad "mode|permission|group|others" "$f"
+bad "readable or writable by group or others \(mode 0604\)" "$f"
 f=$(badfile owner "in $gin" "out $gout"); chown nobody "$f"
-bad "root|own" "$f"
-bad "twcc-sequencer" "$T_TMP/good.local" 'header-stats ! twcc-sequencer ext-id=3'
+bad "owned by uid 65534, not root" "$f"
+bad "twcc-sequencer .*cannot run on an SRTP connection" "$T_TMP/good.local" 'header-stats ! twcc-sequencer ext-id=3'
 
 # --- Keys: pion's from DTLS handshakes, GStreamer's SDES. ----------------
 for i in 0 1 2; do
@@ -144,7 +144,7 @@ peer() {   # NAME NS CMD...: in the background; output in $P/NAME.{json,err}
 gpeer() {   # NAME NS ARGS...: srtp_gst.py, likewise
   local name=$1 ns=$2
   shift 2
-  "tb_$ns" env GST_DEBUG="${GST_DEBUG:-srtpdec:4,*:2}" GST_DEBUG_NO_COLOR=1 timeout 90 "$GST_PY" "$SRTP_GST" "$@" --ready "$P/$name.ready" --done "$P/$name.done" \
+  "tb_$ns" env GST_DEBUG="${GST_DEBUG:-*:2}" GST_DEBUG_NO_COLOR=1 timeout 90 "$GST_PY" "$SRTP_GST" "$@" --ready "$P/$name.ready" --done "$P/$name.done" \
     --stop "$P/stop" >"$P/$name.json" 2>"$P/$name.err" &
   T_PIDS+=($!)
   PEERS+=("$name:$!")
