@@ -210,7 +210,7 @@ for pin in "$TB_PIN_ROOT/$IF"/*; do
   bpftool map dump pinned "$pin" >>"$T_TMP/maps" 2>/dev/null
 done
 [ -s "$T_TMP/maps" ] || fail "no map pinned under $TB_PIN_ROOT/$IF could be dumped"
-for c in /proc/[0-9]*/cmdline; do tr '\0' ' ' <"$c" 2>/dev/null; echo; done >"$T_TMP/cmdlines"
+for c in /proc/[0-9]*/cmdline; do { tr '\0' ' ' <"$c"; } 2>/dev/null; echo; done >"$T_TMP/cmdlines"
 run_stop TERM
 touch "$P/stop"
 for pe in "${PEERS[@]}"; do
@@ -344,22 +344,34 @@ grep -oiE '\b(0x)?[0-9a-f]{2}\b' "$T_TMP/maps" | sed 's/^0x//' | tr -d '\n' |
 t_ok
 
 # --- A restarted daemon finds the keys: valid SRTCP again. ---------------
-rm -f "$P/stop" "$P"/in0-*.ready "$P"/in0-*.done
+# Beside it, a remote of connection 1 that holds the keys of another
+# connection of its profile (AES_CM_128_HMAC_SHA1_32, from another handshake):
+# its pion must reject every compound (so a peer's zero failures mean
+# something).
+rm -f "$P/stop"
 run_start
 peer in0-remote2 tx "$SRTP_PEER" peer -keys "$T_TMP/in0.remote" \
   -local "$TB_TX_IP:6010" -remote "$TB_RX_IP:5010" -send-ssrc 0x1000 -count 100 -size "$PSIZE"
-pid=${PEERS[-1]#*:}
-for _ in $(seq 600); do [ -e "$P/in0-remote2.done" ] && break; sleep 0.05; done
-[ -e "$P/in0-remote2.done" ] || fail "the peer did not finish sending: $(tail -3 "$P/in0-remote2.err")"
+peer wrong-keys tx "$SRTP_PEER" peer -keys "$T_TMP/eg1.remote" \
+  -local "$TB_TX_IP:6011" -remote "$TB_RX_IP:5011" -send-ssrc 0x1001 -count 100 -size "$PSIZE"
+for n in in0-remote2 wrong-keys; do
+  for _ in $(seq 600); do [ -e "$P/$n.done" ] && break; sleep 0.05; done
+  [ -e "$P/$n.done" ] || fail "peer $n did not finish sending: $(tail -3 "$P/$n.err")"
+done
 sleep 0.6
 run_stop TERM
 touch "$P/stop"
-wait "$pid" || fail "peer in0-remote2 exit $?: $(tail -3 "$P/in0-remote2.err")"
+for pe in "${PEERS[@]: -2}"; do
+  wait "${pe#*:}" || fail "peer ${pe%%:*} exit $?: $(tail -3 "$P/${pe%%:*}.err")"
+done
 expect_eq "$(pj in0-remote2 '[.auth_fail, .errors]')" '[0,[]]' "after a restart: the remote's pion failures"
 n=$(pj in0-remote2 .srtcp_ok)
 expect_eq "$((n > 0))" 1 "after a restart: SRTCP the remote authenticated"
-expect_match "$(grep 'stopped:' "$RUN_LOG" | tail -1)" " $n RTCP emitted \(0 failed\)" \
-  "after a restart: RTCP emitted is what the remote authenticated ($n)"
+w=$(pj wrong-keys .auth_fail)
+expect_eq "$(pj wrong-keys '[.srtcp_ok, .auth_fail > 0]')" '[0,true]' \
+  "with another connection's keys: SRTCP pion authenticated, failures"
+expect_match "$(grep 'stopped:' "$RUN_LOG" | tail -1)" " $((n + w)) RTCP emitted \(0 failed\)" \
+  "after a restart: RTCP emitted is what the two remotes got ($n + $w)"
 expect_eq "$(pj in0-remote2 '.rtcp_senders | unique | length')" 1 "after a restart: one SSRC of xicept's"
 expect_eq "$(pj in0-remote2 ".rtcp_senders | unique | .[0] != $(pj in0-remote '.rtcp_senders[0]')")" true \
   "after a restart: a new SSRC"
