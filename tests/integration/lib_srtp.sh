@@ -22,7 +22,7 @@ srtp_peer_build() {
       fail "pion/$p is missing (scripts/deps.sh installs it)"
   done
   mkdir -p "$(dirname "$SRTP_PEER")"
-  (cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+  (cd "$src" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS='' \
     GOCACHE=$T_BUILD/gocache go build -o "$SRTP_PEER" .) >"$T_TMP/go-build.log" 2>&1 ||
     fail "cannot build srtp_peer: $(tail -5 "$T_TMP/go-build.log")"
 }

@@ -86,6 +86,23 @@ bad "readable or writable by group or others \(mode 0604\)" "$f"
 f=$(badfile owner "in $gin" "out $gout"); chown nobody "$f"
 bad "owned by uid 65534, not root" "$f"
 bad "twcc-sequencer .*cannot run on an SRTP connection" "$T_TMP/good.local" 'header-stats ! twcc-sequencer ext-id=3'
+# The same keys through apply's JSON: a file open to others, a bad profile.
+apply_srtp() {   # NAME IN OUT: an apply file adding one SRTP connection
+  (umask 077
+    jq -n --arg ifn "$IF" --arg l "$TB_RX_IP:5100" --arg in "$2" --arg out "$3" \
+      '{interfaces: [{name: $ifn, connections: [{local: $l, chain: "header-stats",
+        srtp: {in: $in, out: $out}}]}]}' >"$T_TMP/apply-$1.json") || fail "jq cannot write an apply file"
+  echo "$T_TMP/apply-$1.json"
+}
+f=$(apply_srtp mode "$gin" "$gout"); chmod 644 "$f"
+expect_error 1 "readable or writable by group or others \(mode 0644\)" xi apply "$f"
+printf '%s\n' "$T_ERR" >>"$OUTS"
+expect_eq "$(nconns)" 0 "connections after a refused apply"
+f=$(apply_srtp profile "AES_CM_128_HMAC_SHA1_99 ${gin#* }" "$gout")
+expect_error 1 "unknown SRTP profile .AES_CM_128_HMAC_SHA1_99." xi apply "$f"
+printf '%s\n' "$T_ERR" >>"$OUTS"
+expect_eq "$(nconns)" 0 "connections after a refused apply"
+expect_eq "$(find "$XICEPT_SRTP_DIR" -type f 2>/dev/null | wc -l)" 0 "key files after a refused apply"
 
 # --- Keys: pion's from DTLS handshakes, GStreamer's SDES. ----------------
 for i in 0 1 2; do
@@ -288,7 +305,7 @@ done
 
 # --- GStreamer, AEAD_AES_256_GCM. ----------------------------------------
 tag=$(srtp_tag "$GST")
-r=gin-remote
+r='gin-remote'
 gsent=$(pj "$r" .sent)
 expect_eq "$gsent" $((GCOUNT - NSKIP)) "$GST ingress: packets the remote sent"
 expect_eq "$(pj "$r" '.sent_bytes')" $((gsent * (12 + GSIZE + tag))) "$GST ingress: srtpenc's datagram sizes"
