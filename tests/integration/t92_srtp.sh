@@ -18,11 +18,13 @@
 # cumulative loss and extended highest sequence number, and (pion) the LSR
 # of the remote's SRTCP sender report that xicept read; RTX answers the NACK
 # with the original payloads; xicept's RTCP comes from one SSRC of its own.
-# header-stats' byte counts leave out the tag exactly. Then: every bad key
-# input fails with one line and adds nothing; no key (base64 or hex) shows
-# in any output, log, /metrics, /debug/registry, pinned map or
-# /proc/*/cmdline; a restarted daemon emits valid SRTCP with the stored
-# keys; conn del and detach erase them.
+# header-stats' byte counts leave out the tag exactly. Also: every bad key
+# input (conn add --srtp, apply's JSON) fails with one line and adds
+# nothing; no key (base64 or hex) shows in any output, log, /metrics,
+# /debug/registry, pinned map or /proc/*/cmdline; a restarted daemon emits
+# valid SRTCP with the stored keys, which a pion holding another
+# connection's keys rejects; conn del and detach erase them.
+# Keys live under $XICEPT_SRTP_DIR, a directory of the test's own.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_engine.sh"
 source "$(dirname "$0")/lib_srtp.sh"
