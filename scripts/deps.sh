@@ -14,6 +14,11 @@ pkgs=(
   curl prometheus   # /metrics scraped and checked with promtool
   # real RTP peers for integration tests and the demo
   ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # real SRTP peers (t92): GStreamer's srtpenc/srtpdec driven from python3-gi,
+  # and pion's DTLS-SRTP and SRTP stacks
+  gstreamer1.0-plugins-bad python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  golang-github-pion-dtls.v2-dev golang-github-pion-srtp.v2-dev golang-github-pion-rtp-dev
+  golang-github-pion-rtcp-dev
   # pion peer for benchmarks
   golang-go golang-github-pion-interceptor-dev
   # plots of make bench
