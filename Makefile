@@ -275,7 +275,7 @@ $(BENCH_OUT)/%.bpf.o: scripts/bench/%.bpf.c scripts/bench/gen.h
 $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name xi_bench_$* > $@.tmp && mv $@.tmp $@
 $(BENCH_OUT)/xi-gen: scripts/bench/xi_gen.c $(BENCH_OUT)/gen.skel.h
-	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lbpf -lelf -lz
+	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lxdp -lbpf -lelf -lz
 $(BENCH_OUT)/xi-limit: scripts/bench/xi_limit.c $(BENCH_OUT)/limit.skel.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -I$(BENCH_OUT) $(DEPFLAGS) -o $@ $< -lbpf -lelf -lz
 $(BENCH_OUT)/socket-baseline: scripts/bench/socket_baseline.c $(LIB_A) | $(BPF_SKELS)

@@ -12,12 +12,14 @@
 # socket scenarios, default 4,000,000 / 1,000,000), BENCH_OUT (default
 # bench/results), BENCH_ONLY (an extended regex: only the rows it matches,
 # and the phases conns-install, conns-1, testrun, tap-record, userspace,
-# deliver, srtp; for
-# work on a few rows, with their baselines named too).
+# deliver, srtp; for work on a few rows, with their baselines named too),
+# BENCH_GEN_MODE (xi-gen --mode: auto, the default, live or xsk).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
-# BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, pinned to CPU 0
-# (paced with --rate for the rows of `xicept run`);
+# BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, or where the
+# kernel refuses live frames with AF_XDP TX (copy mode) the same frames,
+# pinned to CPU 0 (paced with --rate for the rows of `xicept run`); the
+# report says which mode ran, since their rates differ;
 # the rx veth runs the program under test in native mode, in the sender's
 # softirq on that same CPU. So a figure is the generator plus the program
 # under test on one core: only ratios between rows of the same run mean
@@ -37,7 +39,8 @@ REPEATS=${BENCH_REPEATS:-5}
 N_DROP=${BENCH_N_DROP:-4000000}
 N_PASS=${BENCH_N_PASS:-1000000}
 TAP_RATE=${BENCH_TAP_RATE:-1}
-PACE_CHUNK=256     # frames per test-run call of a paced run
+PACE_CHUNK=256     # frames per chunk (live: test-run call) of a paced run
+GEN_MODE=${BENCH_GEN_MODE:-auto}
 XICEPT=$BUILD/xicept
 GEN=$BUILD/bench/xi-gen
 LIMIT=$BUILD/bench/xi-limit

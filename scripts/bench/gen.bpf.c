@@ -18,7 +18,7 @@
 
 /* Set by the loader before load. */
 const volatile __u32 n_ssrcs = 1;
-const volatile __u32 ts_step = 3000;
+const volatile __u32 ts_step = GEN_TS_STEP;
 const volatile __u32 ssrcs[GEN_SSRCS_MAX];
 
 /* Per CPU, so the sequence numbers are the CPU's own and nothing is shared. */

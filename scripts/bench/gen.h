@@ -9,6 +9,7 @@
 /* Ethernet, IPv4 without options, UDP, then RTP: the frame xi_gen builds. */
 #define GEN_UDP_OFF   (14 + 20)
 #define GEN_RTP_OFF   (GEN_UDP_OFF + 8)
+#define GEN_TS_STEP   3000          /* RTP timestamp step a packet (90 kHz video, 30 fps) */
 
 struct gen_state {
 	__u64 sent;                 /* frames returned XDP_TX */

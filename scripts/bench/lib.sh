@@ -40,10 +40,12 @@ xi() { tb_rx "$XICEPT" "$@"; }
 # Frames the tx veth could not hand to its peer (its XDP ring was full).
 veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.dropped'; }
 
-# gen COUNT SSRCS START: one generator run; sets G_SENT and G_NS. With
-# GEN_RATE (Mpps) set, paced: test-run calls of PACE_CHUNK frames, the
-# program held on a spare veth so a call does not rebuild the kernel's XDP
-# dispatcher (that costs ~0.5 ms of CPU a call here).
+# gen COUNT SSRCS START: one generator run; sets G_SENT, G_NS and G_MODE
+# (live or xsk: which way xi-gen sent, recorded in meta as generator/mode
+# for the report). With GEN_RATE (Mpps) set, paced: chunks of PACE_CHUNK
+# frames (live: a test-run call each, the program held on a spare veth so a
+# call does not rebuild the kernel's XDP dispatcher, ~0.5 ms of CPU a call
+# here).
 gen() {
 	if ((${GEN_TWO:-0})); then
 		gen_two "$@"
@@ -53,15 +55,23 @@ gen() {
 	[[ -z ${GEN_RATE:-} ]] || pace=(--rate "$GEN_RATE" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
 	out=$(tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "${GEN_BASE:-$SSRC_BASE}" --count "$1" \
-		--start "$3" --cpu "$GEN_CPU" "${pace[@]}") || die "xi-gen failed: $out"
+		--start "$3" --cpu "$GEN_CPU" --mode "$GEN_MODE" "${pace[@]}") || die "xi-gen failed: $out"
 	G_SENT=$(kv "$out" sent)
 	G_NS=$(kv "$out" ns)
-	G_VIA=$(kv "$out" via)
+	gen_mode "$out"
+}
+
+# gen_mode OUTPUT: G_MODE from xi-gen's line, into meta once per mode.
+gen_mode() {
+	G_MODE=$(kv "$1" mode)
+	[[ -n $G_MODE ]] || die "xi-gen said no mode: $1"
+	grep -qP "^generator\tmode\t$G_MODE\$" "$B_TMP/meta" || meta generator mode "$G_MODE"
 }
 
 # GEN_TWO=1: two generators at once, half the count and half the rate each,
-# one on each CPU (so on each rx queue), SSRCs of their own. G_SENT is their
-# sum, G_NS the longer of their times.
+# one on each CPU (so on each rx queue; in xsk mode each binds the tx
+# veth's queue of its CPU, which is why the testbed has two), SSRCs of their
+# own. G_SENT is their sum, G_NS the longer of their times.
 gen_two() {
 	local half=$(($1 / 2)) pace0=() pace1=() o0 o1 p0 p1
 	if [[ -n ${GEN_RATE:-} ]]; then
@@ -72,19 +82,20 @@ gen_two() {
 	fi
 	tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "$SSRC_BASE" --count "$half" \
-		--start "$3" --cpu 0 "${pace0[@]}" >"$B_TMP/gen0" 2>&1 &
+		--start "$3" --cpu 0 --mode "$GEN_MODE" "${pace0[@]}" >"$B_TMP/gen0" 2>&1 &
 	p0=$!
 	tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base $((SSRC_BASE + 0x100)) --count "$half" \
-		--start "$3" --cpu 1 "${pace1[@]}" >"$B_TMP/gen1" 2>&1 &
+		--start "$3" --cpu 1 --mode "$GEN_MODE" "${pace1[@]}" >"$B_TMP/gen1" 2>&1 &
 	p1=$!
 	wait "$p0" || die "xi-gen on CPU 0 failed: $(cat "$B_TMP/gen0")"
 	wait "$p1" || die "xi-gen on CPU 1 failed: $(cat "$B_TMP/gen1")"
 	o0=$(cat "$B_TMP/gen0") o1=$(cat "$B_TMP/gen1")
 	G_SENT=$(($(kv "$o0" sent) + $(kv "$o1" sent)))
 	G_NS=$(kv "$o0" ns)
-	G_VIA=$(kv "$o0" via)
 	(($(kv "$o1" ns) > G_NS)) && G_NS=$(kv "$o1" ns)
+	gen_mode "$o0"
+	gen_mode "$o1"
 	return 0
 }
 
@@ -133,11 +144,11 @@ measure() {
 	$snap >"$B_TMP/after"
 	M_DROPS=$(($(veth_drops) - d0))
 	M_COUNTED=$(delta "$expr")
-	# Through AF_PACKET (xi-gen --via packet) the frames are skbs, and veth
+	# Through AF_XDP TX (xi-gen mode xsk) the frames are skbs, and veth
 	# counts what XDP redirected and AF_XDP refused among its drops too
 	# (xicept counts those as losses): the drops before the program are
 	# what it did not see, which the veth's count must cover.
-	if [[ ${G_VIA:-} == packet && $((G_SENT - M_COUNTED)) -le $M_DROPS ]]; then
+	if [[ ${G_MODE:-} == xsk && $((G_SENT - M_COUNTED)) -le $M_DROPS ]]; then
 		M_DROPS=$((G_SENT - M_COUNTED))
 	fi
 	((M_COUNTED > 0)) || die "$name: the program under test counted nothing ($expr)"

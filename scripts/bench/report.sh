@@ -105,7 +105,7 @@ engine_why() {
 	local nd d lk k v
 	nd=$(meta_median tap-chain probe_no_daemon)
 	d=$(meta_median tap-chain probe_daemon)
-	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, $PACE_CHUNK frames a test-run call), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve 176 bytes, copy the frame through its RTP header with bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
+	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, chunks of $PACE_CHUNK frames), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve 176 bytes, copy the frame through its RTP header with bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
 	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread (--threads 1) on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX in batches of 64, the chain, one sendmmsg() a batch on a raw socket whose trip through the stack (loopback, IP and UDP receive, the socket's wakeup) runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
 	lk=
 	while IFS=$'\t' read -r k v; do
@@ -285,12 +285,25 @@ write_perf() {
 	echo
 }
 
+# How the generator sent, from the modes its runs said (lib.sh, gen_mode).
+gen_how() {
+	local m out=
+	for m in $(awk -F'\t' '$1 == "generator" && $2 == "mode" { print $3 }' "$B_TMP/meta"); do
+		case $m in
+		live) out+="${out:+; }mode live: BPF_PROG_TEST_RUN, live frames, XDP_TX" ;;
+		xsk) out+="${out:+; }mode xsk: AF_XDP TX in copy mode, an skb a frame (this kernel refused live-frames test-run), so its rates are not those of live frames" ;;
+		*) out+="${out:+; }mode $m" ;;
+		esac
+	done
+	echo "${out:-no run}"
+}
+
 write_md() {
 	local name lo me hi ns sent counted lim base kind md=$OUT/latest.md
 	{
 		echo "# make bench — $(date -u +'%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs"
 		echo
-		echo "Generator: xi-gen (BPF_PROG_TEST_RUN, live frames, XDP_TX) on CPU $GEN_CPU, $GEN_FRAME-byte IPv4 RTP frames, $N_SSRCS SSRCs round robin; the receiving veth's XDP runs in the same softirq on the same CPU, so only ratios within this run mean anything. Live rows: $REPEATS interleaved runs of $N_DROP frames (drop) or $N_PASS (socket), min/median/max over runs. \`counted\` is what the measured program itself counted (xicept: \`stats --json\` reasons), summed over runs. Sockets run on CPU $SINK_CPU. The rows of \`xicept run\` (tap-chain, afxdp-chain, loss-counting) run the daemon on CPU $SINK_CPU beside the socket, and pace the generator where a rate is given."
+		echo "Generator: xi-gen ($(gen_how)) on CPU $GEN_CPU, $GEN_FRAME-byte IPv4 RTP frames, $N_SSRCS SSRCs round robin; the receiving veth's XDP runs in the same softirq on the same CPU, so only ratios within this run mean anything. Live rows: $REPEATS interleaved runs of $N_DROP frames (drop) or $N_PASS (socket), min/median/max over runs. \`counted\` is what the measured program itself counted (xicept: \`stats --json\` reasons), summed over runs. Sockets run on CPU $SINK_CPU. The rows of \`xicept run\` (tap-chain, afxdp-chain, loss-counting) run the daemon on CPU $SINK_CPU beside the socket, and pace the generator where a rate is given."
 		echo
 		echo "## Targets"
 		echo

@@ -1,34 +1,45 @@
 // SPDX-License-Identifier: MIT
 /*
  * xi-gen: the RTP generator of `make bench`. Builds one IPv4/UDP/RTP frame,
- * then has the kernel send it COUNT times, rewritten each time by gen.bpf.c,
- * with BPF_PROG_TEST_RUN in live-frames mode out of IFNAME (a veth) to its
- * peer. Run it in IFNAME's network namespace: test-run resolves the ifindex
- * there.
+ * then sends it COUNT times out of IFNAME (a veth) to its peer, rewritten
+ * each time as gen.bpf.c rewrites it (sequence number, timestamp, SSRC, UDP
+ * checksum), in one of two modes:
+ *
+ *   live  the kernel sends it: BPF_PROG_TEST_RUN in live-frames mode runs
+ *         gen.bpf.c, which returns XDP_TX.
+ *   xsk   AF_XDP TX in copy mode, bound to the queue of --cpu (modulo the
+ *         veth's TX queues: the rx queue live frames would land on) without
+ *         an XDP program: xi-gen writes the frames gen.bpf.c would have made
+ *         into the UMEM, in batches of XSK_BATCH descriptors, kicks with
+ *         sendto() and reaps the completion ring. Two generators need two
+ *         TX queues (one socket a queue).
+ *   auto  (the default) live, unless the kernel refuses its first test-run
+ *         call (EPERM, EOPNOTSUPP, EINVAL: some kernels refuse live frames
+ *         whatever the capabilities): then xsk.
+ *
+ * Run it in IFNAME's network namespace: both resolve the ifindex there.
  *
  *   xi-gen --ifname IF --dst-mac MAC --src IP:PORT --dst IP:PORT
  *          [--ssrcs N] [--ssrc-base X] [--count N] [--start K] [--cpu C]
  *          [--payload BYTES] [--batch B] [--rate MPPS [--chunk N]]
+ *          [--hold IF] [--mode live|xsk|auto]
  *
- * --rate paces the run: test-run sends CHUNK frames (default 500) as fast as
- * it can, then the generator sleeps until the time at which MPPS would have
- * sent them (absolute deadlines, so a late call does not shift later ones,
- * and a generator that cannot keep up just runs unpaced). Without it, one
- * test-run call sends all COUNT frames as fast as the core allows.
+ * --rate paces the run: CHUNK frames (default 500) go as fast as they can,
+ * then the generator sleeps until the time at which MPPS would have sent
+ * them (absolute deadlines, so a late chunk does not shift later ones, and a
+ * generator that cannot keep up just runs unpaced). Without it, all COUNT
+ * frames go as fast as the core allows (live: in one test-run call).
+ * --batch (test-run's batch size) and --hold (a spare veth that holds the
+ * program between paced test-run calls) matter in live mode only; xsk mode
+ * ignores them.
  *
  * Pinned to one CPU: the receiver's XDP runs there too (veth delivers in
  * the sender's softirq), so what a run measures is the generator plus the
  * program under test on that core. Prints one line:
- *   sent=N requested=N ns=WALL mpps=M calls=N via=test-run|packet
- * where sent is what the program itself counted returning XDP_TX. Exits 1
- * when that is not the requested count.
- *
- * Where the kernel refuses live-frames test-run (EPERM: some do outright),
- * or with --via packet, the same frames, rewritten the same way in C, go
- * out of IFNAME through an AF_PACKET socket that bypasses the qdisc, in
- * sendmmsg() calls of BATCH: each frame then costs an skb and veth's xmit
- * on the generator's core, so such a run's generator is slower, and only
- * its own rows compare. sent is then what the socket took.
+ *   sent=N requested=N ns=WALL mpps=M calls=K mode=live|xsk
+ * where sent is, live, what the program itself counted returning XDP_TX,
+ * xsk, the frames the kernel completed; calls are test-run calls or
+ * sendto() kicks. Exits 1 when sent is not the requested count.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -46,20 +58,27 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
+#include <linux/sockios.h>
 #include <linux/udp.h>
 
 #include "scripts/bench/gen.h"
 #include "gen.skel.h"
 
 #define FRAME_MAX 1514
-#define PACKET_BATCH_MAX 256
-#define TS_STEP 3000                /* gen.bpf.c's ts_step */
 
-enum { VIA_AUTO, VIA_TEST_RUN, VIA_PACKET };
+/* xsk mode: the UMEM's frames, the TX and completion rings, a batch. */
+#define XSK_FRAMES     4096
+#define XSK_FRAME_SIZE 2048
+#define XSK_RING       2048
+#define XSK_BATCH      256
+
+enum gen_mode { MODE_AUTO, MODE_LIVE, MODE_XSK };
+static const char *const mode_names[] = { "auto", "live", "xsk" };
 
 struct opts {
 	const char *ifname, *hold;
@@ -70,7 +89,7 @@ struct opts {
 	uint32_t chunk;
 	double rate;                /* Mpps; 0: unpaced */
 	int cpu;
-	int via;                    /* VIA_* */
+	enum gen_mode mode;
 };
 
 static void die(const char *what)
@@ -161,7 +180,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: xi-gen --ifname IF --dst-mac MAC --src IP:PORT --dst IP:PORT "
 		"[--ssrcs N] [--ssrc-base X] [--count N] [--start K] [--cpu C] "
-		"[--payload BYTES] [--batch B] [--rate MPPS [--chunk N]] [--via test-run|packet]\n");
+		"[--payload BYTES] [--batch B] [--rate MPPS [--chunk N]] [--hold IF] "
+		"[--mode live|xsk|auto]\n");
 	exit(2);
 }
 
@@ -172,7 +192,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "dst", 1, 0, 'd' }, { "ssrcs", 1, 0, 'n' }, { "ssrc-base", 1, 0, 'b' },
 		{ "count", 1, 0, 'c' }, { "start", 1, 0, 'k' }, { "cpu", 1, 0, 'p' },
 		{ "payload", 1, 0, 'l' }, { "batch", 1, 0, 'B' }, { "rate", 1, 0, 'r' },
-		{ "chunk", 1, 0, 'C' }, { "hold", 1, 0, 'H' }, { "via", 1, 0, 'V' }, { 0 }
+		{ "chunk", 1, 0, 'C' }, { "hold", 1, 0, 'H' }, { "mode", 1, 0, 'M' }, { 0 }
 	};
 	int c, have = 0;
 
@@ -193,15 +213,15 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'B': o->batch = strtoul(optarg, NULL, 0); break;
 		case 'r': o->rate = strtod(optarg, NULL); break;
 		case 'C': o->chunk = strtoul(optarg, NULL, 0); break;
-		case 'V':
-			if (!strcmp(optarg, "test-run"))
-				o->via = VIA_TEST_RUN;
-			else if (!strcmp(optarg, "packet"))
-				o->via = VIA_PACKET;
-			else
+		case 'H': o->hold = optarg; break;
+		case 'M':
+			if (!strcmp(optarg, "live"))
+				o->mode = MODE_LIVE;
+			else if (!strcmp(optarg, "xsk"))
+				o->mode = MODE_XSK;
+			else if (strcmp(optarg, "auto"))
 				usage();
 			break;
-		case 'H': o->hold = optarg; break;
 		default: usage();
 		}
 	}
@@ -285,107 +305,253 @@ static int send_frames(int prog, struct bpf_test_run_opts *run, const struct opt
 	return 0;
 }
 
-/* What gen.bpf.c does to a frame, in C: the next SSRC round robin, its
- * sequence number and timestamp, the UDP checksum updated (RFC 1624). */
-struct pgen {
-	uint32_t next, count[GEN_SSRCS_MAX];
+/* ---- live mode ---- */
+
+/* Loads gen.bpf.c and sends COUNT frames with it; *sent is what it counted.
+ * Returns 0, or a negative errno: *refused when the first test-run call
+ * failed, before a frame went out. */
+static int live_run(const struct opts *o, const uint8_t *frame, size_t len, uint64_t *sent_,
+		    uint64_t *ns, uint64_t *calls, int *refused)
+{
+	struct xi_bench_gen *skel;
+	struct xdp_md md = { 0 };
+	unsigned hold_if = 0;
+	uint64_t t0;
+	int err = 0;
+
+	skel = xi_bench_gen__open();
+	if (!skel)
+		die("cannot open the BPF object");
+	skel->rodata->n_ssrcs = o->n_ssrcs;
+	for (uint32_t i = 0; i < o->n_ssrcs; i++)
+		skel->rodata->ssrcs[i] = o->ssrc_base + i;
+	if (xi_bench_gen__load(skel))
+		die("cannot load the BPF object");
+	init_state(skel, o->start);
+	if (o->hold) {
+		hold_if = if_nametoindex(o->hold);
+		if (!hold_if || bpf_xdp_attach(hold_if, bpf_program__fd(skel->progs.xi_gen),
+					       XDP_FLAGS_DRV_MODE, NULL))
+			die("cannot attach the program to the --hold interface");
+	}
+	md.ingress_ifindex = if_nametoindex(o->ifname);
+	md.data_end = len;
+	if (!md.ingress_ifindex)
+		die("no such interface");
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = o->batch);
+	t0 = mono_ns();
+	if (send_frames(bpf_program__fd(skel->progs.xi_gen), &run, o, t0, calls))
+		err = -errno;
+	*ns = mono_ns() - t0;
+	*refused = err && *calls <= 1 && !sent(skel);
+	*sent_ = sent(skel);
+	if (hold_if)
+		bpf_xdp_detach(hold_if, XDP_FLAGS_DRV_MODE, NULL);
+	xi_bench_gen__destroy(skel);
+	return err;
+}
+
+/* ---- xsk mode ---- */
+
+struct xgen {
+	const struct opts *o;
+	uint8_t *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp;
+	uint64_t free_[XSK_FRAMES];
+	uint32_t n_free;
+	size_t len;                 /* of every frame */
+	uint32_t udp_sum;           /* the UDP checksum's sum without seq, ts, SSRC */
+	uint64_t queued, completed, kicks;
+	uint32_t next, count[GEN_SSRCS_MAX]; /* gen.bpf.c's gen_state */
 };
 
-static void put_be(uint8_t *p, uint32_t v, int n)
+/* The veth's TX queues (ethtool channels); 1 when it does not say. */
+static uint32_t tx_queues(const char *ifname)
 {
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { .ifr_data = (void *)&ch };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	uint32_t n = 1;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && !ioctl(fd, SIOCETHTOOL, &ifr) && ch.tx_count)
+		n = ch.tx_count;
+	if (fd >= 0)
+		close(fd);
+	return n;
 }
 
-static void pgen_rewrite(struct pgen *g, const struct opts *o, uint8_t *f)
+static int xgen_open(struct xgen *x, const struct opts *o, const uint8_t *frame, size_t len)
 {
-	uint8_t *udp = f + GEN_UDP_OFF, *rtp = f + GEN_RTP_OFF;
-	uint32_t i = g->next, c = g->count[i]++, sum;
-	uint16_t cs;
+	struct xsk_umem_config uc = { .fill_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+				      .comp_size = XSK_FRAMES, .frame_size = XSK_FRAME_SIZE };
+	/* Copy mode: the bench's veth offers no zero-copy; bound with no XDP
+	 * program of libxdp's (TX needs none). */
+	struct xsk_socket_config sc = { .tx_size = XSK_RING,
+					.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+					.bind_flags = XDP_COPY };
+	size_t area = (size_t)XSK_FRAMES * XSK_FRAME_SIZE;
+	uint32_t queue = (uint32_t)o->cpu % tx_queues(o->ifname);
+	uint8_t base[FRAME_MAX];
+	struct udphdr *udp = (struct udphdr *)(base + GEN_UDP_OFF);
+	int r;
 
-	g->next = i + 1 >= o->n_ssrcs ? 0 : i + 1;
-	sum = (uint16_t)~(udp[6] << 8 | udp[7]);
-	for (int k = 0; k < 10; k += 2)
-		sum += (uint16_t)~(rtp[2 + k] << 8 | rtp[3 + k]);
-	put_be(rtp + 2, (uint16_t)c, 2);
-	put_be(rtp + 4, c * TS_STEP, 4);
-	put_be(rtp + 8, o->ssrc_base + i, 4);
-	sum = sum16(rtp + 2, 10, sum);
-	cs = csum_fold(sum);
-	put_be(udp + 6, cs ? cs : 0xffff, 2);
-}
-
-static int packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
-				   .sll_ifindex = (int)if_nametoindex(ifname) };
-	int one = 1, s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-
-	if (s < 0 || !sll.sll_ifindex || bind(s, (struct sockaddr *)&sll, sizeof(sll)) ||
-	    setsockopt(s, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
-		die("cannot open an AF_PACKET socket on the interface");
-	return s;
-}
-
-/* COUNT frames through an AF_PACKET socket, in sendmmsg() calls of BATCH,
- * paced per CHUNK as send_frames is. Returns the frames the socket took. */
-static uint64_t packet_send(const struct opts *o, const uint8_t *frame, size_t len, uint64_t t0,
-			    uint64_t *calls)
-{
-	static uint8_t bufs[PACKET_BATCH_MAX][FRAME_MAX];
-	struct mmsghdr msgs[PACKET_BATCH_MAX];
-	struct iovec iov[PACKET_BATCH_MAX];
-	uint32_t batch = o->batch < PACKET_BATCH_MAX ? o->batch : PACKET_BATCH_MAX;
-	uint64_t done = 0, chunk_end;
-	struct pgen g = { 0 };
-	int s = packet_socket(o->ifname);
-
-	for (uint32_t i = 0; i < GEN_SSRCS_MAX; i++)
-		g.count[i] = o->start;
-	for (uint32_t i = 0; i < batch; i++) {
-		memcpy(bufs[i], frame, len);
-		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = len };
-		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	x->o = o;
+	x->len = len;
+	x->area = mmap(NULL, area, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x->area == MAP_FAILED)
+		return -errno;
+	r = xsk_umem__create(&x->umem, x->area, area, &x->fill, &x->comp, &uc);
+	if (r)
+		return r;
+	r = xsk_socket__create(&x->xsk, o->ifname, queue, x->umem, NULL, &x->tx, &sc);
+	if (r)
+		return r;
+	/* Every UMEM frame holds the frame; a send rewrites what changes. */
+	for (uint32_t i = 0; i < XSK_FRAMES; i++) {
+		memcpy(x->area + (size_t)i * XSK_FRAME_SIZE, frame, len);
+		x->free_[x->n_free++] = (uint64_t)i * XSK_FRAME_SIZE;
 	}
-	while (done < o->count) {
-		chunk_end = o->rate > 0 ? done + o->chunk : o->count;
-		if (chunk_end > o->count)
-			chunk_end = o->count;
-		while (done < chunk_end) {
-			uint32_t n = chunk_end - done < batch ? (uint32_t)(chunk_end - done) : batch;
-			int r;
+	/* The checksum's sum over everything but the words a frame rewrites
+	 * (zero in build_frame's frame) and the checksum itself. */
+	memcpy(base, frame, len);
+	udp->check = 0;
+	x->udp_sum = sum16(base + 14 + 12, 8, IPPROTO_UDP + ntohs(udp->len));
+	x->udp_sum = sum16(udp, ntohs(udp->len), x->udp_sum);
+	for (uint32_t i = 0; i < GEN_SSRCS_MAX; i++)
+		x->count[i] = o->start;
+	return 0;
+}
 
-			for (uint32_t i = 0; i < n; i++)
-				pgen_rewrite(&g, o, bufs[i]);
-			for (uint32_t off = 0; off < n; off += (uint32_t)r) {
-				r = sendmmsg(s, msgs + off, n - off, 0);
-				++*calls;
-				if (r < 0 && errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
-					die("sendmmsg on the AF_PACKET socket failed");
-				if (r <= 0)
-					r = 0;
+static void xgen_close(struct xgen *x)
+{
+	if (x->xsk)
+		xsk_socket__delete(x->xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area && x->area != MAP_FAILED)
+		munmap(x->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, (uint16_t)v);
+}
+
+/* What gen.bpf.c writes into the next frame: the next SSRC round robin, its
+ * count as sequence number and timestamp source, a valid UDP checksum. */
+static void xgen_rewrite(struct xgen *x, uint8_t *f)
+{
+	uint8_t *rtp = f + GEN_RTP_OFF;
+	uint32_t i = x->next, c;
+	uint16_t sum;
+
+	x->next = i + 1 >= x->o->n_ssrcs ? 0 : i + 1;
+	c = x->count[i]++;
+	put_be16(rtp + 2, (uint16_t)c);
+	put_be32(rtp + 4, c * GEN_TS_STEP);
+	put_be32(rtp + 8, x->o->ssrc_base + i);
+	sum = csum_fold(sum16(rtp + 2, 10, x->udp_sum));
+	put_be16(f + GEN_UDP_OFF + 6, sum ? sum : 0xffff);
+}
+
+static void xgen_reap(struct xgen *x)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&x->comp, XSK_FRAMES, &idx);
+
+	for (uint32_t i = 0; i < n; i++)
+		x->free_[x->n_free++] = *xsk_ring_cons__comp_addr(&x->comp, idx + i);
+	xsk_ring_cons__release(&x->comp, n);
+	x->completed += n;
+}
+
+/* Until the kernel has completed TARGET frames in all: batches into the TX
+ * ring, a sendto() kick while the ring holds descriptors (copy mode sends
+ * in the kick, up to 32 a call), completions reaped. */
+static int xgen_pump(struct xgen *x, uint64_t target)
+{
+	int fd = xsk_socket__fd(x->xsk);
+
+	while (x->completed < target) {
+		uint64_t want = target - x->queued, before = x->completed;
+		uint32_t n = XSK_BATCH, idx;
+
+		if (want < n)
+			n = (uint32_t)want;
+		if (x->n_free < n)
+			n = x->n_free;
+		if (n && xsk_ring_prod__reserve(&x->tx, n, &idx) == n) {
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t a = x->free_[--x->n_free];
+
+				xgen_rewrite(x, xsk_umem__get_data(x->area, a));
+				*xsk_ring_prod__tx_desc(&x->tx, idx + i) =
+					(struct xdp_desc){ .addr = a, .len = (uint32_t)x->len };
 			}
-			done += n;
+			xsk_ring_prod__submit(&x->tx, n);
+			x->queued += n;
 		}
-		if (o->rate > 0 && done < o->count)
+		if (xsk_prod_nb_free(&x->tx, XSK_RING) < XSK_RING) {
+			x->kicks++;
+			if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+			    errno != EBUSY && errno != ENOBUFS)
+				return -errno;
+		}
+		xgen_reap(x);
+		/* Nothing moved: let the softirq that owns the frames run. */
+		if (x->completed == before)
+			sched_yield();
+	}
+	return 0;
+}
+
+static int xsk_run(const struct opts *o, const uint8_t *frame, size_t len, uint64_t *sent_,
+		   uint64_t *ns, uint64_t *calls)
+{
+	struct xgen x = { 0 };
+	uint64_t t0, done = 0, n;
+	int err = xgen_open(&x, o, frame, len);
+
+	if (err) {
+		xgen_close(&x);
+		return err;
+	}
+	t0 = mono_ns();
+	while (!err && done < o->count) {
+		n = o->rate <= 0 || o->count - done < o->chunk ? o->count - done : o->chunk;
+		err = xgen_pump(&x, done + n);
+		done += n;
+		if (!err && o->rate > 0 && done < o->count)
 			sleep_until(t0 + (uint64_t)((double)done * 1e3 / o->rate));
 	}
-	close(s);
-	return done;
+	*ns = mono_ns() - t0;
+	*sent_ = x.completed;
+	*calls = x.kicks;
+	xgen_close(&x);
+	return err;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o;
 	uint8_t frame[FRAME_MAX];
-	struct xi_bench_gen *skel;
-	struct xdp_md md = { 0 };
+	enum gen_mode ran;
 	cpu_set_t set;
-	uint64_t t0, t1, n, calls = 0;
-	unsigned hold_if = 0;
-	const char *via = "test-run";
+	uint64_t ns = 0, n = 0, calls = 0;
+	int err = 0, refused = 0;
 	size_t len;
-	int err;
 
 	parse(argc, argv, &o);
 	CPU_ZERO(&set);
@@ -394,53 +560,32 @@ int main(int argc, char **argv)
 		die("cannot pin to the CPU");
 	/* Paced runs sleep to the microsecond, not to the default 50 µs slack. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	skel = xi_bench_gen__open();
-	if (!skel)
-		die("cannot open the BPF object");
-	skel->rodata->n_ssrcs = o.n_ssrcs;
-	for (uint32_t i = 0; i < o.n_ssrcs; i++)
-		skel->rodata->ssrcs[i] = o.ssrc_base + i;
-	if (xi_bench_gen__load(skel))
-		die("cannot load the BPF object");
-	init_state(skel, o.start);
-	if (o.hold) {
-		hold_if = if_nametoindex(o.hold);
-		if (!hold_if || bpf_xdp_attach(hold_if, bpf_program__fd(skel->progs.xi_gen),
-					       XDP_FLAGS_DRV_MODE, NULL))
-			die("cannot attach the program to the --hold interface");
-	}
 	len = build_frame(&o, frame);
-	md.ingress_ifindex = if_nametoindex(o.ifname);
-	md.data_end = len;
-	if (!md.ingress_ifindex)
-		die("no such interface");
-	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = len,
-		    .ctx_in = &md, .ctx_size_in = sizeof(md), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = o.batch);
-	t0 = mono_ns();
-	err = o.via == VIA_PACKET ? -1 : send_frames(bpf_program__fd(skel->progs.xi_gen), &run, &o, t0, &calls);
-	if (err && (o.via == VIA_PACKET || (o.via == VIA_AUTO && errno == EPERM && !sent(skel)))) {
-		via = "packet";
-		calls = 0;
-		t0 = mono_ns();
-		n = packet_send(&o, frame, len, t0, &calls);
-		t1 = mono_ns();
-		err = 0;
-	} else {
-		t1 = mono_ns();
-		if (err) {
-			fprintf(stderr, "xi-gen: test run failed: %s\n", strerror(errno));
+	ran = o.mode == MODE_XSK ? MODE_XSK : MODE_LIVE;
+	if (ran == MODE_LIVE) {
+		err = live_run(&o, frame, len, &n, &ns, &calls, &refused);
+		if (o.mode == MODE_AUTO && refused &&
+		    (err == -EPERM || err == -EOPNOTSUPP || err == -EINVAL)) {
+			ran = MODE_XSK;
+			calls = 0;
+		} else if (err) {
+			fprintf(stderr, "xi-gen: test run failed: %s\n", strerror(-err));
 			return 1;
 		}
-		n = sent(skel);
 	}
-	if (hold_if)
-		bpf_xdp_detach(hold_if, XDP_FLAGS_DRV_MODE, NULL);
-	printf("sent=%llu requested=%llu ns=%llu mpps=%.4f calls=%llu via=%s\n", (unsigned long long)n,
-	       (unsigned long long)o.count, (unsigned long long)(t1 - t0),
-	       (double)n * 1e3 / (double)(t1 - t0), (unsigned long long)calls, via);
-	xi_bench_gen__destroy(skel);
+	if (ran == MODE_XSK) {
+		err = xsk_run(&o, frame, len, &n, &ns, &calls);
+		if (err) {
+			fprintf(stderr, "xi-gen: AF_XDP TX on %s failed: %s\n", o.ifname, strerror(-err));
+			return 1;
+		}
+	}
+	printf("sent=%llu requested=%llu ns=%llu mpps=%.4f calls=%llu mode=%s\n",
+	       (unsigned long long)n, (unsigned long long)o.count, (unsigned long long)ns,
+	       (double)n * 1e3 / (double)ns, (unsigned long long)calls, mode_names[ran]);
 	if (n != o.count) {
-		fprintf(stderr, "xi-gen: the program returned XDP_TX %llu times, want %llu\n",
+		fprintf(stderr, "xi-gen: %s %llu frames, want %llu\n",
+			ran == MODE_LIVE ? "the program returned XDP_TX for" : "the kernel completed",
 			(unsigned long long)n, (unsigned long long)o.count);
 		return 1;
 	}
