@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <netlink/netlink.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/inet6.h>
@@ -228,6 +229,30 @@ static int peer_ipv6(unsigned parent, const char *peer)
 	return sysctl_write(path, want);
 }
 
+/* The kernel's reverse-path check fails a device without an IPv4 address
+ * whenever its rp_filter (the maximum of conf/all's and its own) is on,
+ * loose or not: then the peer gets the RFC 7600 dummy address, host scope,
+ * which routes nothing and is never picked as a source. */
+static int peer_dummy_addr(struct nl_sock *sk, unsigned ifindex)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	r = nl_errno(nl_addr_parse(XI_VETH_DUMMY_ADDR "/32", AF_INET, &local));
+	if (!r) {
+		rtnl_addr_set_ifindex(a, (int)ifindex);
+		rtnl_addr_set_local(a, local);
+		rtnl_addr_set_scope(a, RT_SCOPE_HOST);
+		r = nl_errno(rtnl_addr_add(sk, a, 0));
+	}
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	return r;
+}
+
 /* Up, and what the kernel made: ifindex and address. */
 static int veth_end_up(struct nl_sock *sk, const char *name, unsigned *ret_ifindex, uint8_t mac[6])
 {
@@ -326,6 +351,8 @@ int xi_veth_new(unsigned parent, unsigned queues, uint32_t mtu, struct xi_veth *
 		r = peer_ipv6(parent, v->info.peer);
 	if (!r)
 		r = veth_end_up(sk, v->info.peer, &v->info.peer_ifindex, v->info.peer_mac);
+	if (!r && rp)
+		r = peer_dummy_addr(sk, v->info.peer_ifindex);
 	if (!r)
 		r = veth_end_up(sk, v->info.name, &v->info.ifindex, v->info.mac);
 	if (r) {

@@ -10,11 +10,13 @@
  * Both ends are down until configured and carry no address: IPv6 makes no
  * link-local address (addr_gen_mode none), so neither end sends anything of
  * its own. One TX and RX queue per engine thread. The peer's IPv4 reverse
- * path filter is off (loose where net.ipv4.conf.all.rp_filter, which the
- * kernel takes the maximum of, is on), since the source is routed through the
- * interface the packet really came in on; its accept_local and disable_ipv6
- * follow that interface's. Only the pair's own settings change, so removing
- * the pair restores everything. A pair of these names left by a daemon that
+ * path filter is off, since the source is routed through the interface the
+ * packet really came in on. Where net.ipv4.conf.all.rp_filter is on (the
+ * kernel takes the maximum of it and the device's) it is loose instead, and
+ * the peer holds the RFC 7600 dummy address 192.0.0.8/32, host scope: the
+ * kernel fails the check on a device without an IPv4 address, loose or not.
+ * The peer's accept_local and disable_ipv6 follow the interface's. Only the
+ * pair's own settings change, so removing the pair restores everything. A pair of these names left by a daemon that
  * was killed is removed first; a link of the name that is not such a pair is
  * left alone (-EEXIST).
  */
@@ -25,6 +27,8 @@
 #include <stdint.h>
 
 struct xi_veth;
+
+#define XI_VETH_DUMMY_ADDR "192.0.0.8"   /* RFC 7600 */
 
 struct xi_veth_info {
 	char name[IF_NAMESIZE];         /* xid<N>: the engine transmits here */
