@@ -20,6 +20,7 @@ declare -A REF=(
 	[userspace-interceptors]="- pion-interceptors cpu"
 	[tap-chain]="xdp-limit-pass - mpps"
 	[afxdp-chain]="xdp-limit-pass - mpps"
+	[afxdp-chain-raw]="xdp-limit-pass afxdp-chain mpps"
 	[afxdp-chain-2q]="xdp-limit-pass afxdp-chain mpps"
 	[deliver-tun]="- deliver-tun cpu"
 	[deliver-raw]="- deliver-tun cpu"
@@ -55,8 +56,8 @@ WHY=(
 	[testrun-per-stage]="one tail call and the stage's own work (slope over noop chains of 0..8, bench_bpf)"
 	[userspace-interceptors]="the chain in C: NACK log, receiver statistics, header-stats twin, attributes"
 	[deliver-tun]="the engine's delivery before: a TUN device, one write() a datagram, the stack's receive path inside it; a 200-byte IPv4 RTP datagram, read back from a UDP socket by the same thread after each batch of 64 (xi-deliver-bench)"
-	[deliver-raw]="the engine's delivery now: one sendmmsg() a batch of 64 on a raw IPPROTO_RAW socket; per datagram still a route lookup, IP output, loopback and the receive path"
-	[deliver-xsk]="AF_XDP TX (copy mode) into a veth whose peer holds the address, one sendto() kick a batch of 64: per datagram an skb built from the frame and the peer's receive path, no route lookup or IP output. The cheapest; the engine does not use it yet: it needs a veth pair of the daemon's own per namespace (made and removed over rtnetlink), a TX queue per thread and the peer's reverse-path filter loosened, as TUN needed"
+	[deliver-raw]="the engine's fallback delivery (--deliver raw): one sendmmsg() a batch of 64 on a raw IPPROTO_RAW socket; per datagram still a route lookup, IP output, loopback and the receive path"
+	[deliver-xsk]="AF_XDP TX (copy mode) into a veth whose peer holds the address, one sendto() kick a batch of 64: per datagram an skb built from the frame and the peer's receive path, no route lookup or IP output. The cheapest, and the engine's way since issue 19 (afxdp-chain): a veth pair of the daemon's own, made and removed over rtnetlink, a TX queue per thread, the peer's reverse-path filter off or loose"
 	[pion-interceptors]="pion's per-packet allocations, maps and locks, the stats recorder's channel, GC"
 	[srtp-copy]="the floor of the SRTP rows: a 1172-byte RTP packet copied once, as the engine copies what it protects (xi-srtp-bench, CPU $SINK_CPU)"
 )
@@ -92,13 +93,15 @@ engine_why() {
 	nd=$(meta_median tap-chain probe_no_daemon)
 	d=$(meta_median tap-chain probe_daemon)
 	WHY[tap-chain]="offered $TAP_RATE Mpps (xi-gen --rate, $PACE_CHUNK frames a test-run call), daemon and socket on CPU $SINK_CPU. CPU $GEN_CPU runs the generator, XDP, the tap record and the stack's pass path: unpaced it reaches $(fmt "$nd" %.3f) Mpps with no daemon (no record written: no_daemon) and $(fmt "$d" %.3f) Mpps with the daemon reading the tap, so the record (reserve 176 bytes, copy the frame through its RTP header with bpf_xdp_load_bytes, submit into a 16 MiB ring read on the other CPU) costs about $(awk -v a="$nd" -v b="$d" 'BEGIN { if (a > 0 && b > 0) printf "%.0f", 1e3 / b - 1e3 / a }') ns a packet there, and the paced rate cannot reach the offered one; tap_full $(meta_sum tap-chain tap_full), no_daemon $(meta_sum tap-chain no_daemon); counted = records the daemon processed ('observed (tap)' in its summary)"
-	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread (--threads 1) on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX in batches of 64, the chain, one sendmmsg() a batch on a raw socket whose trip through the stack (loopback, IP and UDP receive, the socket's wakeup) runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
+	WHY[afxdp-chain]="highest of $AFX_RATES Mpps offered (${AFX_SECONDS} s each) with socket count = sent and no loss counted; one engine thread (--threads 1) on CPU $SINK_CPU beside the socket: copy-mode AF_XDP RX in batches of 64, the chain, the datagrams copied into the thread's TX frames and one sendto() kick a batch on its TX queue of the daemon's veth, whose peer's receive path (IP and UDP receive, the socket's wakeup) runs in the daemon's system call — $(fmt "$(col loss-counting 5)" %.0f) ns of daemon CPU a packet under overload (loss-counting; $(fmt "$(col loss-counting-raw 5)" %.0f) ns through raw sockets, loss-counting-raw); above that rate its fill ring runs empty. Measured warm: a fresh daemon lost $(meta_sum afxdp-chain warmup_lost) of the first 5000 packets over the runs (fill_empty), before the ladder"
 	lk=
 	while IFS=$'\t' read -r k v; do
 		[[ $v == 0 ]] || lk+="${lk:+, }$k $v"
 	done < <(awk -F'\t' '$1 == "loss-counting" && $2 ~ /^loss_/ { s[substr($2, 6)] += $3; if (!($2 in o)) { o[$2]; ord[++n] = substr($2, 6) } }
 		END { for (i = 1; i <= n; i++) printf "%s\t%d\n", ord[i], s[ord[i]] }' "$B_TMP/meta")
 	WHY[loss-counting]="the unpaced generator ($(fmt "$(meta_median loss-counting gen_mpps)" %.2f) Mpps median) into the afxdp-chain; Mpps = what the socket got over its own time (the daemon's delivered rate under overload), ns/pkt = daemon CPU per frame it handled; counted = socket $(meta_sum loss-counting socket) + xicept losses $(meta_sum loss-counting lost) (${lk:-none}) + drop reasons (ssrc_drop, no_daemon) $(meta_sum loss-counting drop_reasons) + the socket's own drops $(meta_sum loss-counting sdrops) + tx veth drops $(meta_sum loss-counting vdrops); sent − counted = $(meta_sum loss-counting unaccounted) ($(awk -F'\t' '$1 == "loss-counting" && $2 == "unaccounted" && $3 != 0 { n++ } END { print n + 0 }' "$B_TMP/meta") runs off)"
+	WHY[afxdp-chain-raw]="as afxdp-chain, delivering through raw sockets (--deliver raw): one sendmmsg() a batch, per datagram a route lookup, IP output and the loopback trip before the same receive path; × baseline is its rate over afxdp-chain's. Warm-up losses $(meta_sum afxdp-chain-raw warmup_lost)"
+	WHY[loss-counting-raw]="as loss-counting, delivering through raw sockets (--deliver raw); sent − counted = $(meta_sum loss-counting-raw unaccounted)"
 	WHY[afxdp-chain-2q]="as afxdp-chain, fed by two generators at half the rate each, one on each CPU (veth puts a generator's frames on the rx queue of its CPU), read by two engine threads (--threads 2) free to run on either CPU, the socket on CPU $SINK_CPU; frames each queue's socket read over the runs: $(awk -F'\t' '$1 == "afxdp-chain-2q" && $2 == "queues" { printf "%s%s", n++ ? ", " : "", $3 }' "$B_TMP/meta"). On two CPUs the generators, XDP, both engine threads, the stack's receive path and the socket share the same two cores, so the second queue adds a thread but no core. Warm-up losses $(meta_sum afxdp-chain-2q warmup_lost)"
 }
 

@@ -217,19 +217,26 @@ queues_meta() {
 	meta "$1" queues "${q%)}"
 }
 
+# sc_afxdp_chain WAY: the daemon delivers through its veth (afxdp-chain,
+# loss-counting) or raw sockets (afxdp-chain-raw, loss-counting-raw, for
+# comparison).
 sc_afxdp_chain() {
-	local got lost sent drops sdrops acc
+	local got lost sent drops sdrops acc way=$1 sfx= ac lc
+	[[ $way == veth ]] || sfx=-$way
+	ac=afxdp-chain$sfx lc=loss-counting$sfx
 	xi_up "$AFX_CHAIN"
 	path_is afxdp
-	RUN_ARGS="--threads 1" run_start
-	afx_ladder afxdp-chain
+	RUN_ARGS="--threads 1 --deliver $way" run_start
+	tail -n 3 "$B_RUN_LOG" | grep -q "delivering in batches of up to 64 through $([[ $way == veth ]] &&
+		echo "AF_XDP TX into veth" || echo "raw sockets")" || die "$ac: the daemon does not deliver through $way: $(tail -2 "$B_RUN_LOG")"
+	afx_ladder "$ac"
 	run_stop
 
 	# Overload: the losses of a stopped daemon are synced, so from here
 	# every count starts afresh.
-	RUN_ARGS="--threads 1" run_start
+	RUN_ARGS="--threads 1 --deliver $way" run_start
 	sink_start --mode count --idle 0.5
-	RECORD=0 measure loss-counting "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	RECORD=0 measure "$lc" "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
 	sink_wait
 	run_stop                      # drains its rings, syncs the losses
 	snap_xi_all >"$B_TMP/after"
@@ -239,20 +246,20 @@ sc_afxdp_chain() {
 	drops=$(delta "$drop_reasons")
 	sent=$G_SENT
 	acc=$((got + sdrops + lost + drops + M_DROPS))
-	record loss-counting "$(kv "$S_OUT" mpps)" \
+	record "$lc" "$(kv "$S_OUT" mpps)" \
 		"$(awk -v c="$R_CPU_NS" -v n="$R_FRAMES" 'BEGIN { printf "%.2f", n ? c / n : 0 }')" "$sent" "$acc"
-	meta loss-counting unaccounted "$((sent - acc))"
-	meta loss-counting socket "$got"
-	meta loss-counting lost "$lost"
-	meta loss-counting drop_reasons "$drops"
-	meta loss-counting sdrops "$sdrops"
-	meta loss-counting vdrops "$M_DROPS"
-	meta loss-counting daemon_frames "$R_FRAMES"
-	meta loss-counting daemon_lost "$R_LOST"
-	meta loss-counting gen_mpps "$(gen_mpps)"
+	meta "$lc" unaccounted "$((sent - acc))"
+	meta "$lc" socket "$got"
+	meta "$lc" lost "$lost"
+	meta "$lc" drop_reasons "$drops"
+	meta "$lc" sdrops "$sdrops"
+	meta "$lc" vdrops "$M_DROPS"
+	meta "$lc" daemon_frames "$R_FRAMES"
+	meta "$lc" daemon_lost "$R_LOST"
+	meta "$lc" gen_mpps "$(gen_mpps)"
 	jq -r --slurpfile b "$B_TMP/before" '.losses | to_entries[] | "\(.key) \(.value - $b[0].losses[.key])"' \
-		"$B_TMP/after" | while read -r k v; do meta loss-counting "loss_$k" "$v"; done
-	progress "  loss-counting: sent $sent at $(gen_mpps) Mpps = socket $got + losses $lost" \
+		"$B_TMP/after" | while read -r k v; do meta "$lc" "loss_$k" "$v"; done
+	progress "  $lc: sent $sent at $(gen_mpps) Mpps = socket $got + losses $lost" \
 		"+ drop reasons $drops + socket drops $sdrops + veth drops $M_DROPS: off by $((sent - acc))"
 	xi_down
 }
@@ -297,7 +304,8 @@ run_live_rounds() {
 		for ((k = 0; k <= CHAIN_MAX; k++)); do only "chain-noop-$k" sc_chain "$k"; done
 		only ssrcs-64 sc_ssrcs64
 		only tap-chain sc_tap_chain
-		only afxdp-chain sc_afxdp_chain
+		only afxdp-chain sc_afxdp_chain veth
+		only afxdp-chain-raw sc_afxdp_chain raw
 		only afxdp-chain-2q sc_afxdp_chain_2q
 	done
 }
