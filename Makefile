@@ -33,7 +33,11 @@ DEPFLAGS  = -MMD -MP -MF $@.d -MT $@
 # XI_API; scripts/libxicept.map versions those in libxicept.so.
 LIB_CFLAGS := -fvisibility=hidden
 LIB_MAP  := scripts/libxicept.map
-LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lsrtp2 -lcrypto -lpthread -lm
+# libnl-route-3: the engine's veth pair over rtnetlink (user/engine/veth.c).
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_LIBS  := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+XCFLAGS  += $(NL_CFLAGS)
+LIBS     := -lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lsrtp2 -lcrypto $(NL_LIBS) -lpthread -lm
 TESTLIBS := -lcmocka $(LIBS)
 CLI_LIBS := -lmicrohttpd     # run --listen (user/cli/listen.c)
 

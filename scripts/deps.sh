@@ -9,6 +9,7 @@ pkgs=(
   make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
   libxdp-dev liburcu-dev libjansson-dev libpcap-dev libmicrohttpd-dev
   libsrtp2-dev libssl-dev   # SRTP (libsrtp2), base64 and key wiping (OpenSSL)
+  libnl-route-3-dev         # the engine's delivery veth over rtnetlink
   # tests
   libcmocka-dev valgrind libclang-rt-14-dev iproute2 util-linux procps jq python3 tshark
   curl prometheus   # /metrics scraped and checked with promtool

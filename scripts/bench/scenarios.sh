@@ -268,17 +268,25 @@ loss_count() {
 		"+ drop reasons $drops + socket drops $sdrops + veth drops $M_DROPS: off by $((sent - acc))"
 }
 
+# sc_afxdp_chain WAY: the daemon delivers through its veth (afxdp-chain,
+# loss-counting) or raw sockets (afxdp-chain-raw, loss-counting-raw, for
+# comparison).
 sc_afxdp_chain() {
+	local way=$1 sfx= ac lc
+	[[ $way == veth ]] || sfx=-$way
+	ac=afxdp-chain$sfx lc=loss-counting$sfx
 	xi_up "$AFX_CHAIN"
 	path_is afxdp
-	RUN_ARGS="--threads 1" run_start
-	afx_ladder afxdp-chain
+	RUN_ARGS="--threads 1 --deliver $way" run_start
+	tail -n 3 "$B_RUN_LOG" | grep -q "delivering in batches of up to 64 through $([[ $way == veth ]] &&
+		echo "AF_XDP TX into veth" || echo "raw sockets")" || die "$ac: the daemon does not deliver through $way: $(tail -2 "$B_RUN_LOG")"
+	afx_ladder "$ac"
 	run_stop
 
 	# Overload: the losses of a stopped daemon are synced, so from here
 	# every count starts afresh.
-	RUN_ARGS="--threads 1" run_start
-	loss_count loss-counting
+	RUN_ARGS="--threads 1 --deliver $way" run_start
+	loss_count "$lc"
 	xi_down
 }
 
@@ -405,7 +413,8 @@ run_live_rounds() {
 		for ((k = 0; k <= CHAIN_MAX; k++)); do only "chain-noop-$k" sc_chain "$k"; done
 		only ssrcs-64 sc_ssrcs64
 		only tap-chain sc_tap_chain
-		only afxdp-chain sc_afxdp_chain
+		only afxdp-chain sc_afxdp_chain veth
+		only afxdp-chain-raw sc_afxdp_chain raw
 		only afxdp-chain-alone sc_afxdp_chain_alone
 		only loss-counting-nodeliver sc_loss_nodeliver
 		only afxdp-chain-2q sc_afxdp_chain_2q

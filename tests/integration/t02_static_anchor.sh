@@ -23,7 +23,7 @@ for f in libxicept.a libxicept.so; do
 done
 cc=${CC:-cc}
 cflags=(-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -I"$root/include" -I"$tmp")
-libs=(-lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lsrtp2 -lcrypto -lpthread -lm)
+libs=(-lbpf -lxdp -lelf -lz -lurcu-bp -ljansson -lpcap -lsrtp2 -lcrypto -lnl-route-3 -lnl-3 -lpthread -lm)
 
 # ---- a third-party static library ----
 

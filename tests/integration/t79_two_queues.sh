@@ -39,6 +39,11 @@ expect_eq "$(xi conn list "$IF" --json | jq -r '.connections[0].path')" afxdp "t
 run_start
 grep -q "2 receive queues, 2 threads" "$RUN_LOG" || fail "the daemon does not run two threads: $(tail -2 "$RUN_LOG")"
 t_ok
+# Each thread delivers on a TX queue of its own of the daemon's veth.
+veth=xid$(tb_rx ip -j link show "$IF" | jq '.[0].ifindex')
+grep -q "through AF_XDP TX into veth $veth " "$RUN_LOG" || fail "the daemon does not deliver through $veth: $(tail -2 "$RUN_LOG")"
+t_ok
+expect_eq "$(tb_rx ip -j -d link show "$veth" | jq '.[0].num_tx_queues')" 2 "$veth's TX queues"
 
 tx_capture_start "udp src port 5004"
 sink_start 5004 --idle 1 --duration 30

@@ -23,15 +23,16 @@
 #include "user/engine/xsk.h"
 
 static const char run_usage[] =
-	"Usage: xicept run IFNAME [--threads N] [--nice N|inherit] [--listen [ADDR:]PORT] [-v]\n"
+	"Usage: xicept run IFNAME [--threads N] [--deliver auto|veth|raw]\n"
+	"                  [--nice N|inherit] [--listen [ADDR:]PORT] [-v]\n"
 	"\n"
 	"Runs the userspace part of IFNAME's stateful chains (nack-generator,\n"
 	"receiver-report, packet-dump, and stateless elements placed after them)\n"
 	"in the foreground, until SIGINT or SIGTERM. XDP hands their packets to one\n"
 	"AF_XDP socket per receive queue, each read by an engine thread of its own;\n"
 	"packets the chains let through go back into this namespace's stack in\n"
-	"batches (raw sockets: they arrive through lo, from their original source),\n"
-	"and emitted RTCP leaves through the sockets. Connections added,\n"
+	"batches, addresses unchanged, and emitted RTCP leaves through the\n"
+	"sockets. Connections added,\n"
 	"changed or removed while it runs take effect within a second. While it\n"
 	"is not running, those packets get the interface's no-daemon policy.\n"
 	"\n"
@@ -42,6 +43,12 @@ static const char run_usage[] =
 	"\n"
 	"  -t, --threads N  engine threads (default: one per receive queue; queue i\n"
 	"                   goes to thread i mod N)\n"
+	"  -d, --deliver auto|veth|raw\n"
+	"                   how packets go back into the stack: veth, AF_XDP TX\n"
+	"                   into a veth pair of the daemon's own (xid<ifindex>,\n"
+	"                   received on xid<ifindex>p, removed when it stops);\n"
+	"                   raw, raw sockets (they arrive through lo); auto\n"
+	"                   (default), veth where it can be made, else raw\n"
 	"  -n, --nice N|inherit\n"
 	"                   the engine threads' nice value, -20 to 19 (default:\n"
 	"                   -10, so that the daemon is not preempted mid-batch by\n"
@@ -133,6 +140,27 @@ static int run_open_fail(const char *ifname, int rc)
 	}
 }
 
+/* " (veth refused 3, raw failed 1)": the delivery errors by cause, if any. */
+static void run_deliver_causes(const struct xi_deliver_stats *d, char *buf, size_t size)
+{
+	const struct { const char *what; uint64_t n; } c[] = {
+		{ "no veth TX frame", d->no_frame }, { "veth refused", d->refused },
+		{ "veth unsent", d->unsent }, { "veth invalid", d->tx_invalid },
+		{ "raw failed", d->raw_failed },
+	};
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (!c[i].n || n >= size)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s %llu", n ? ", " : " (", c[i].what,
+				      (unsigned long long)c[i].n);
+	}
+	if (n && n + 2 <= size)
+		strcat(buf, ")");
+}
+
 static void run_summary(struct xi_engine *e)
 {
 	struct xi_engine_stats s;
@@ -155,9 +183,12 @@ static void run_summary(struct xi_engine *e)
 	if (s.tap_unreadable)
 		snprintf(unreadable, sizeof(unreadable), ", %llu unreadable",
 			 (unsigned long long)s.tap_unreadable);
+	char causes[160] = "";
+
+	run_deliver_causes(&s.delivery, causes, sizeof(causes));
 	run_logf("stopped: %llu frames%s, %llu delivered (%llu changed), %llu observed (tap%s), "
 		 "%llu dropped, %llu chain errors, %llu RTCP emitted (%llu failed), "
-		 "%llu RTP resent (%llu failed), %llu delivery errors, "
+		 "%llu RTP resent (%llu failed), %llu delivery errors%s, "
 		 "%llu lost%s%s%s",
 		 (unsigned long long)s.rx_frames, queues, (unsigned long long)s.chains.delivered,
 		 (unsigned long long)s.chains.modified, (unsigned long long)s.chains.observed,
@@ -165,13 +196,14 @@ static void run_summary(struct xi_engine *e)
 		 (unsigned long long)s.chains.errors, (unsigned long long)s.chains.emitted,
 		 (unsigned long long)s.chains.emit_failed, (unsigned long long)s.chains.rtp_resent,
 		 (unsigned long long)s.chains.rtp_resend_failed, (unsigned long long)s.deliver_errors,
-		 lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");
+		 causes, lost, lost ? " (" : "", lost ? what : "", lost ? ")" : "");
 }
 
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "threads", required_argument, NULL, 't' },
+		{ "deliver", required_argument, NULL, 'd' },
 		{ "nice", required_argument, NULL, 'n' },
 		{ "listen", required_argument, NULL, 'l' },
 		CLI_COMMON_LONGOPTS, { 0 },
@@ -183,7 +215,7 @@ int cmd_run(int argc, char **argv)
 	const char *ifname, *listen_spec = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, ":ht:n:l:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ht:n:d:l:v", longopts, NULL)) != -1) {
 		if (c == 't') {
 			uint64_t n;
 
@@ -191,6 +223,17 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "--threads wants a number from 1 to %d, not '%s'",
 						       RUN_THREADS_MAX, optarg);
 			opts.threads = (unsigned)n;
+			continue;
+		}
+		if (c == 'd') {
+			if (!strcmp(optarg, "auto"))
+				opts.deliver = XI_ENGINE_DELIVER_AUTO;
+			else if (!strcmp(optarg, "veth"))
+				opts.deliver = XI_ENGINE_DELIVER_VETH;
+			else if (!strcmp(optarg, "raw"))
+				opts.deliver = XI_ENGINE_DELIVER_RAW;
+			else
+				return cli_usage_error("run", "--deliver wants auto, veth or raw, not '%s'", optarg);
 			continue;
 		}
 		if (c == 'n') {

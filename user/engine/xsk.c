@@ -2,7 +2,8 @@
 /*
  * The AF_XDP engine (see user/engine/xsk.h). One thread per receive queue
  * (fewer with opts.threads: queue i goes to thread i % threads), each with
- * its own sockets, worker (user/engine/conns.h) and delivery batch; thread 0
+ * its own sockets, worker (user/engine/conns.h) and delivery (a TX queue of
+ * the daemon's veth, or raw sockets: user/engine/deliver.h); thread 0
  * is the caller's and also runs the tap, the chains' timers, the connection
  * sync every sync_ms and the loss accounting. Each thread poll()s its
  * sockets with a short timeout, so that it sees the stop flag every poll_ms.
@@ -11,8 +12,8 @@
  * rings, TX_FRAMES more serve emitted RTCP and come back through the
  * completion ring. Every ring operation is a batch: up to RX_BATCH
  * descriptors are peeked, run through the chains, their datagrams handed to
- * the stack in one sendmmsg() (user/engine/deliver.h) and their frames given
- * back to the fill ring in one reservation. Sockets bind zero-copy where the
+ * the stack with one system call (user/engine/deliver.h) and their frames
+ * given back to the fill ring in one reservation. Sockets bind zero-copy where the
  * driver offers it and in copy mode (XDP_COPY) otherwise, veth's case, with
  * need_wakeup; xi_entry stays the interface's program
  * (XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD) and the sockets go into our xi_xsks.
@@ -24,9 +25,10 @@
  * the engine's own failures (chain errors, bad metadata, delivery, TX) are
  * added to the pinned xi_losses map, one update per reason per tick
  * (user/engine/loss.h). Stopping empties the xi_stages slot first, joins the
- * other threads, then runs what is left in the RX rings through the chains,
- * so that a packet XDP handed over is either delivered, dropped by an
- * interceptor, or counted.
+ * other threads, then runs what is left in the RX rings through the chains
+ * and waits for the veth to take what is still in its TX rings, so that a
+ * packet XDP handed over is either delivered, dropped by an interceptor, or
+ * counted. The veth goes last, after every socket on it is closed.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -59,6 +61,7 @@
 #include "user/engine/tap.h"
 #include "user/engine/loss.h"
 #include "user/engine/deliver.h"
+#include "user/engine/veth.h"
 #include "user/engine/xsk.h"
 
 #define FRAME_SIZE     XSK_UMEM__DEFAULT_FRAME_SIZE
@@ -117,6 +120,7 @@ struct xi_engine {
 	unsigned n_qs;
 	struct xthread *ths;
 	unsigned n_ths;
+	struct xi_veth *veth;            /* NULL: delivery through raw sockets */
 	volatile sig_atomic_t stop;
 	bool quiesced;
 	struct xi_engine_stats stats;    /* tx_full, tx_errors: atomic adds */
@@ -417,6 +421,10 @@ static unsigned xthread_rx(struct xthread *th)
 			n += xq_rx(th, th->qs[i]);
 		got += n;
 	} while (n >= RX_BATCH);
+	/* What an earlier kick left in the veth's TX ring, and its completions. */
+	n = xi_deliver_flush(th->dl);
+	if (n)
+		ADD1(th->deliver_failed, n);
 	for (unsigned i = 0; i < th->n_qs; i++) {
 		struct xq *q = th->qs[i];
 
@@ -477,12 +485,20 @@ static uint64_t own_delta(uint64_t *seen, uint64_t now)
 	return d;
 }
 
+/* What each thread's delivery returned as failed, and the descriptors the
+ * kernel rejected on its veth TX queue. */
 static uint64_t deliver_failed_sum(const struct xi_engine *e)
 {
+	struct xi_deliver_stats ds;
 	uint64_t n = 0;
 
-	for (unsigned i = 0; e->ths && i < e->n_ths; i++)
+	for (unsigned i = 0; e->ths && i < e->n_ths; i++) {
 		n += LOAD(e->ths[i].deliver_failed);
+		if (e->ths[i].dl) {
+			xi_deliver_stats(e->ths[i].dl, &ds);
+			n += ds.tx_invalid;
+		}
+	}
 	return n;
 }
 
@@ -559,8 +575,6 @@ static int engine_threads(struct xi_engine *e)
 		if (!th->qs)
 			return -ENOMEM;
 		r = xi_engine_worker_new(e->conns, &th->w);
-		if (!r)
-			r = xi_deliver_new(if_nametoindex(e->ifname), &th->dl);
 		if (r)
 			return r;
 	}
@@ -568,6 +582,52 @@ static int engine_threads(struct xi_engine *e)
 		struct xthread *th = &e->ths[i % n];
 
 		th->qs[th->n_qs++] = &e->qs[i];
+	}
+	return 0;
+}
+
+/* The veth way: the pair, then a TX queue of it per thread. */
+static int engine_deliver_veth(struct xi_engine *e, unsigned ifindex)
+{
+	int r = xi_veth_new(ifindex, e->n_ths, XI_DELIVER_VETH_MTU, &e->veth);
+
+	for (unsigned i = 0; !r && i < e->n_ths; i++)
+		r = xi_deliver_new_veth(ifindex, xi_veth_info(e->veth), i, &e->ths[i].dl);
+	if (r) {
+		for (unsigned i = 0; i < e->n_ths; i++) {
+			xi_deliver_free(e->ths[i].dl);
+			e->ths[i].dl = NULL;
+		}
+		xi_veth_free(e->veth);
+		e->veth = NULL;
+	}
+	return r;
+}
+
+/* Each thread's delivery, as opts.deliver asks: the veth, else (auto) raw
+ * sockets, with a line saying why. */
+static int engine_deliver(struct xi_engine *e)
+{
+	unsigned ifindex = if_nametoindex(e->ifname);
+	char name[IF_NAMESIZE], peer[IF_NAMESIZE];
+	int r;
+
+	if (!ifindex)
+		return -errno;
+	if (e->opts.deliver != XI_ENGINE_DELIVER_RAW) {
+		r = engine_deliver_veth(e, ifindex);
+		if (!r)
+			return 0;
+		xi_veth_names(ifindex, name, peer);
+		elog(e, "cannot deliver through a veth %s/%s: %s%s", name, peer, strerror(-r),
+		     e->opts.deliver == XI_ENGINE_DELIVER_VETH ? "" : "; delivering through raw sockets");
+		if (e->opts.deliver == XI_ENGINE_DELIVER_VETH)
+			return r;
+	}
+	for (unsigned i = 0; i < e->n_ths; i++) {
+		r = xi_deliver_new(ifindex, &e->ths[i].dl);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -586,6 +646,7 @@ static int engine_slot_set(struct xi_engine *e)
 static int engine_open(struct xi_engine *e)
 {
 	struct xi_engine_conns_cbs cbs = { .emit = engine_emit, .log = engine_log, .user = e };
+	char how[128];
 	uint8_t mac[6];
 	unsigned zc = 0;
 	int r;
@@ -611,17 +672,26 @@ static int engine_open(struct xi_engine *e)
 	r = xi_engine_conns_sync(e->conns);
 	if (r < 0)
 		return r;
+	/* The sockets first: another engine on the interface fails them
+	 * (-EBUSY) before its veth could be taken for a stale one. */
 	r = engine_sockets(e);
 	if (!r)
 		r = engine_threads(e);
+	if (!r)
+		r = engine_deliver(e);
 	if (r)
 		return r;
 	for (unsigned i = 0; i < e->n_qs; i++)
 		zc += e->qs[i].zero_copy;
+	if (e->veth)
+		snprintf(how, sizeof(how), "AF_XDP TX into veth %s (a TX queue a thread), received on %s",
+			 xi_veth_info(e->veth)->name, xi_veth_info(e->veth)->peer);
+	else
+		snprintf(how, sizeof(how), "raw sockets");
 	elog(e, "%u receive queue%s, %u thread%s, %s; delivering in batches of up to %u "
-	     "through raw sockets", e->n_qs, e->n_qs == 1 ? "" : "s", e->n_ths,
+	     "through %s", e->n_qs, e->n_qs == 1 ? "" : "s", e->n_ths,
 	     e->n_ths == 1 ? "" : "s", zc == e->n_qs ? "zero-copy" : zc ? "zero-copy on some queues"
-	     : "copy mode", RX_BATCH);
+	     : "copy mode", RX_BATCH, how);
 	r = engine_slot_set(e);
 	if (!r)
 		r = xi_tap_open(e->ifname, e->dp, e->ths[0].w, &e->tap);
@@ -688,6 +758,12 @@ static void engine_quiesce(struct xi_engine *e)
 			break;
 		else
 			usleep(1000);
+	}
+	for (unsigned i = 0; e->ths && i < e->n_ths; i++) {
+		unsigned n = e->ths[i].dl ? xi_deliver_finish(e->ths[i].dl, QUIESCE_NS) : 0;
+
+		if (n)
+			ADD1(e->ths[i].deliver_failed, n);
 	}
 	engine_tx_flush(e);
 	engine_losses(e, xi_mono_ns());
@@ -840,6 +916,23 @@ void xi_engine_stats(const struct xi_engine *e, struct xi_engine_stats *ret)
 		ret->rx_frames += ret->queue_frames[i];
 	}
 	ret->deliver_errors = deliver_failed_sum(e);
+	ret->deliver = e->veth ? XI_ENGINE_DELIVER_VETH : XI_ENGINE_DELIVER_RAW;
+	snprintf(ret->veth, sizeof(ret->veth), "%s", e->veth ? xi_veth_info(e->veth)->name : "");
+	memset(&ret->delivery, 0, sizeof(ret->delivery));
+	for (unsigned i = 0; e->ths && i < e->n_ths; i++) {
+		struct xi_deliver_stats ds;
+
+		if (!e->ths[i].dl)
+			continue;
+		xi_deliver_stats(e->ths[i].dl, &ds);
+		ret->delivery.veth += ds.veth;
+		ret->delivery.raw += ds.raw;
+		ret->delivery.raw_failed += ds.raw_failed;
+		ret->delivery.no_frame += ds.no_frame;
+		ret->delivery.refused += ds.refused;
+		ret->delivery.unsent += ds.unsent;
+		ret->delivery.tx_invalid += ds.tx_invalid;
+	}
 	ret->tap_unreadable = ts.bad;
 	ret->queues = e->n_qs;
 	ret->threads = e->n_ths;
@@ -865,6 +958,7 @@ void xi_engine_free(struct xi_engine *e)
 		xi_deliver_free(e->ths[i].dl);
 	}
 	free(e->ths);
+	xi_veth_free(e->veth);            /* no socket is bound to it any more */
 	xi_engine_conns_free(e->conns);   /* and the workers */
 	if (e->xsks_fd >= 0)
 		close(e->xsks_fd);

@@ -3,8 +3,9 @@
  * The AF_XDP userspace engine behind `xicept run IFNAME`: one AF_XDP socket
  * per receive queue of an attached interface and one thread per queue, the
  * chains of its stateful connections (user/engine/conns.c), batched
- * delivery into the kernel stack through raw sockets (user/engine/deliver.h),
- * and emitted RTCP through the sockets' TX rings.
+ * delivery into the kernel stack (user/engine/deliver.h) through AF_XDP TX
+ * into a veth pair of its own (user/engine/veth.h) or raw sockets, and
+ * emitted RTCP through the sockets' TX rings.
  *
  * While it runs, the interface's xi_stages slot XI_STAGE_TO_USER holds
  * xi_to_user and xi_xsks holds its sockets; the end of xi_engine_run() (or
@@ -14,13 +15,22 @@
 #ifndef XICEPT_XSK_ENGINE_H
 #define XICEPT_XSK_ENGINE_H
 
+#include <net/if.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "user/engine/conns.h"
+#include "user/engine/deliver.h"
 
 struct xi_engine;
+
+/* How the datagrams chains let through go back into the stack. */
+enum xi_engine_deliver {
+	XI_ENGINE_DELIVER_AUTO,   /* veth; raw sockets where the veth cannot be made */
+	XI_ENGINE_DELIVER_VETH,   /* veth or fail */
+	XI_ENGINE_DELIVER_RAW,    /* raw sockets */
+};
 
 struct xi_engine_opts {
 	size_t sz;                       /* sizeof(struct xi_engine_opts) */
@@ -42,6 +52,7 @@ struct xi_engine_opts {
 	/* The catalog chains are built from (plugins loaded, frozen), which
 	 * must outlive the engine; NULL: a copy of the global list. */
 	struct xi_catalog *cat;
+	enum xi_engine_deliver deliver;
 };
 
 struct xi_engine_stats {
@@ -56,10 +67,17 @@ struct xi_engine_stats {
 	unsigned queues;
 	unsigned threads;
 	uint64_t queue_frames[XI_XSKS_MAX];  /* of rx_frames, read from each queue's socket */
+	enum xi_engine_deliver deliver;  /* in use: XI_ENGINE_DELIVER_VETH or _RAW */
+	char veth[IF_NAMESIZE];          /* the veth it transmits into; "" for raw */
+	/* Summed over the threads; deliver_errors is what of it failed. */
+	struct xi_deliver_stats delivery;
 };
 
 /* -ENOENT: not attached, or attached by a build without xi_to_user;
- * -EBUSY: another engine serves a queue; -EPERM. */
+ * -EBUSY: another engine serves a queue; -EPERM. With opts.deliver
+ * XI_ENGINE_DELIVER_VETH, what making the veth or its sockets failed with
+ * (-EEXIST: a link of its name is not the daemon's); with AUTO that is a
+ * line to the log and delivery through raw sockets. */
 int xi_engine_new(const char *ifname, const struct xi_engine_opts *opts,
 		  struct xi_engine **ret);
 /* Runs until xi_engine_stop(); returns 0, or a negative errno when polling
