@@ -294,6 +294,7 @@ for i in 0 1 2; do
   expect_eq "$(pj "$r" '.rtx_pt | unique')" "[97]" "$pr egress: RTX payload type"
   expect_eq "$(pj "$r" .rtx_same_payload)" true "$pr egress: RTX payloads are the originals"
   expect_eq "$(pj "$r" ".rtp_by_ssrc[\"$((0x2100 + i))\"]")" 5 "$pr egress: RTX packets authenticated"
+  resent=$((${resent:-0} + $(pj "$r" ".rtp_by_ssrc[\"$((0x2100 + i))\"]")))
   expect_eq "$(pj "$r" '.srtcp_ok > 0')" true "$pr egress: sender reports authenticated"
   expect_eq "$(pj "$r" ".rtcp_senders | unique | map(select(. == $esrc or . == $((0x2100 + i)))) | length")" 0 \
     "$pr egress: xicept's SRTCP SSRC is none of the streams'"
@@ -346,6 +347,8 @@ expect_eq "$(jq -c '.reasons.bad_rtp' "$T_TMP/stats.json")" 0 "SRTP counted as b
 summary=$(grep 'stopped:' "$RUN_LOG" | tail -1)
 expect_match "$summary" " $emitted RTCP emitted \(0 failed\)" \
   "the daemon's RTCP emitted count is the SRTCP the peers authenticated ($emitted)"
+expect_match "$summary" " $resent RTP resent \(0 failed\)" \
+  "the daemon's RTP resent count is the RTX the peers authenticated ($resent)"
 
 # --- No key anywhere. ----------------------------------------------------
 srtp_secrets "$T_TMP"/{in0,in1,in2,eg0,eg1,eg2,gin,geg}.local >"$T_TMP/secrets"
