@@ -105,7 +105,7 @@ FUZZ_BINS      := $(patsubst %.c,$(BUILD)/fuzz/bin/%,$(FUZZERS))
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 FUZZ_SECONDS ?= 300
-VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
+VALGRIND := valgrind -q --error-exitcode=99 --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible
 
 .PHONY: all deps lib cli tools bpf test test-unit test-asan test-valgrind test-tsan test-shared \
         test-bpf test-stage-probe test-fuzz test-integration fuzz demo bench bench-bpf bench-user install clean help
