@@ -74,12 +74,17 @@ reason() {
 # udp_recv PORT FILE: in the rx namespace, writes one line of hex per
 # datagram received on $TB_RX_IP:PORT until 1.5 s pass without one (10 s
 # at most before the first). Ready when FILE.ready exists.
-udp_recv() {
-  tb_rx python3 - "$TB_RX_IP" "$1" "$2" <<'PY' &
+udp_recv() { udp_recv_at 4 "$TB_RX_IP" "$1" "$2"; }
+
+# udp_recv_at FAMILY IP PORT FILE: the same on IP (4 or 6), with a receive
+# buffer large enough that the socket drops nothing.
+udp_recv_at() {
+  tb_rx python3 - "$@" <<'PY' &
 import socket, sys
-ip, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+ip, port, out = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 1 << 23)   # SO_RCVBUFFORCE
 s.bind((ip, port))
 open(out + ".ready", "w").close()
 s.settimeout(10)
@@ -95,10 +100,10 @@ PY
   RECV_PID=$!
   T_PIDS+=("$RECV_PID")
   for _ in $(seq 100); do
-    [ -e "$2.ready" ] && return 0
+    [ -e "$4.ready" ] && return 0
     sleep 0.05
   done
-  fail "udp receiver on port $1 did not start"
+  fail "udp receiver on port $3 did not start"
 }
 
 # udp_send PORT FILE SSRC COUNT SEED [SRCPORT]: from the tx namespace, COUNT

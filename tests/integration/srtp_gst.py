@@ -141,6 +141,25 @@ def main():
            "sent_bytes": 0, "dropped_seqs": [], "nacked": [], "rr_blocks": 0, "rr_cum_lost": None,
            "rr_ext_highest": None, "rtcp_senders": [], "rtp_seqs": 0, "errors": []}
     seen = set()
+
+    def drain():
+        """Counts what srtpdec passed since the last call; True if RTP came."""
+        rtp = False
+        for name, key in (("rtp_out", "rtp_ok"), ("rtcp_out", "rtcp_ok")):
+            while True:
+                s = rx.get_by_name(name).try_pull_sample(0)
+                if s is None:
+                    break
+                buf = s.get_buffer()
+                res[key] += 1
+                p = buf.extract_dup(0, buf.get_size())
+                if key == "rtp_ok":
+                    rtp = True
+                    seen.add(struct.unpack("!H", p[2:4])[0])
+                else:
+                    read_rtcp(p, a.send_ssrc, res)
+        return rtp
+
     sent_index = 0
     sending = tx is not None
     deadline = time.monotonic() + 60
@@ -186,36 +205,14 @@ def main():
                 last = time.monotonic()
                 continue
         time.sleep(0.005)
-        for name, key in (("rtp_out", "rtp_ok"), ("rtcp_out", "rtcp_ok")):
-            while True:
-                s = rx.get_by_name(name).try_pull_sample(0)
-                if s is None:
-                    break
-                buf = s.get_buffer()
-                res[key] += 1
-                p = buf.extract_dup(0, buf.get_size())
-                if key == "rtp_ok":
-                    last = time.monotonic()
-                    seen.add(struct.unpack("!H", p[2:4])[0])
-                else:
-                    read_rtcp(p, a.send_ssrc, res)
+        if drain():
+            last = time.monotonic()
         msg = rx.get_bus().pop_filtered(Gst.MessageType.ERROR)
         if msg is not None:
             die("receiver: %s" % (msg.parse_error()[0].message,))
     # The last buffers srtpdec passed.
     time.sleep(0.2)
-    for name, key in (("rtp_out", "rtp_ok"), ("rtcp_out", "rtcp_ok")):
-        while True:
-            s = rx.get_by_name(name).try_pull_sample(0)
-            if s is None:
-                break
-            buf = s.get_buffer()
-            res[key] += 1
-            p = buf.extract_dup(0, buf.get_size())
-            if key == "rtp_ok":
-                seen.add(struct.unpack("!H", p[2:4])[0])
-            else:
-                read_rtcp(p, a.send_ssrc, res)
+    drain()
     res["rtp_seqs"] = len(seen)
     st = dec.get_property("stats")
     ok, res["received"] = st.get_uint("recv-count")

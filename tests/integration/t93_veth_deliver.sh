@@ -40,36 +40,6 @@ done
 expect_eq "$(xi conn list "$IF" --json | jq -r '[.connections[].path] | unique | join(",")')" afxdp \
   "the connections' path"
 
-# recv FAMILY IP PORT FILE: a line of hex per datagram until 1.5 s pass
-# without one; ready when FILE.ready exists.
-recv() {
-  tb_rx python3 - "$@" <<'PY' &
-import socket, sys
-fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
-ip, port, out = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-s = socket.socket(fam, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, 33, 1 << 23)   # SO_RCVBUFFORCE: no socket drops
-s.bind((ip, port))
-open(out + ".ready", "w").close()
-s.settimeout(10)
-with open(out, "w") as f:
-    while True:
-        try:
-            d = s.recv(65535)
-        except socket.timeout:
-            break
-        f.write(d.hex() + "\n")
-        s.settimeout(1.5)
-PY
-  RECV_PID=$!
-  T_PIDS+=("$RECV_PID")
-  for _ in $(seq 100); do
-    [ -e "$4.ready" ] && return 0
-    sleep 0.05
-  done
-  fail "receiver on port $3 did not start"
-}
-
 # send FAMILY IP PORT FILE COUNT SEED: COUNT RTP packets of SSRC 0x1111 and
 # of 0x2222, alternating, random payloads and lengths, in bursts of 50 with
 # 2 ms between (batches for the engine); a line of hex each into FILE.
@@ -107,7 +77,7 @@ has_link() { tb_rx ip link show "$1" >/dev/null 2>&1; }
 # and in order per SSRC.
 exact() {
   local got=$T_TMP/got-$4 sent=$T_TMP/sent-$4
-  recv "$1" "$2" "$3" "$got"
+  udp_recv_at "$1" "$2" "$3" "$got"
   send "$1" "$2" "$3" "$sent" "$N" "$3"
   wait "$RECV_PID"
   expect_eq "$(wc -l <"$got")" $((2 * N)) "$4: datagrams received"
