@@ -91,7 +91,7 @@ exact() {
 # ---- veth delivery, IPv4 and IPv6 ----
 
 csum0=$(csum_errors)
-run_start
+RUN_ARGS="--listen 9193" run_start
 expect_match "$(cat "$RUN_LOG")" "delivering in batches of up to 64 through AF_XDP TX into veth $VETH .*received on $PEER" \
   "the start line"
 has_link "$VETH" && has_link "$PEER" || fail "the daemon made no $VETH/$PEER"
@@ -103,7 +103,12 @@ exact 4 "$TB_RX_IP" 5004 ipv4
 exact 6 "$TB_RX_IP6" 5006 ipv6
 expect_eq "$(peer_rx)" $((4 * N)) "datagrams received on $PEER"
 expect_eq "$(csum_errors)" "$csum0" "checksum errors in the receiver's namespace"
+m=$(tb_rx curl -sf http://127.0.0.1:9193/metrics) || fail "no /metrics"
+expect_eq "$(grep -E '^xicept_delivered_packets_total\{ifname="'"$IF"'",way="(veth|raw)"\}' <<<"$m" | awk '{ printf "%s ", $2 }')" \
+  "$((4 * N)) 0 " "/metrics: delivered through the veth, through raw sockets"
+expect_eq "$(grep -c '^xicept_delivery_failures_total{.*} 0$' <<<"$m")" 5 "/metrics: delivery failures, every cause 0"
 run_stop TERM
+RUN_ARGS=
 expect_match "$(tail -1 "$RUN_LOG")" "stopped: $((4 * N)) frames, $((4 * N)) delivered \(0 changed\), 0 observed \(tap\), 0 dropped, 0 chain errors, .*, 0 delivery errors, 0 lost" \
   "daemon summary"
 xi stats "$IF" --json >"$T_TMP/stats.json" || fail "xicept stats failed"

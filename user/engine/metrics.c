@@ -185,6 +185,31 @@ static void if_sample(FILE *f, const char *name, const char *type, const char *h
 	sample1(f, name, "ifname", ifname, v);
 }
 
+/* One sample per label value: name{ifname="...",key="label"} v. */
+static void labelled(FILE *f, const char *name, const char *ifname, const char *key,
+		     const char *label, uint64_t v)
+{
+	fprintf(f, "%s{ifname=\"", name);
+	label_value(f, ifname);
+	fprintf(f, "\",%s=\"%s\"} %" PRIu64 "\n", key, label, v);
+}
+
+/* Where the engine put what its chains let through, and what it could not. */
+static void delivery_metrics(FILE *f, const char *ifname, const struct xi_deliver_stats *d)
+{
+	head(f, "xicept_delivered_packets_total", "counter",
+	     "Datagrams the engine handed back to the stack, by way (veth: AF_XDP TX into its own veth; raw: raw sockets).");
+	labelled(f, "xicept_delivered_packets_total", ifname, "way", "veth", d->veth);
+	labelled(f, "xicept_delivered_packets_total", ifname, "way", "raw", d->raw);
+	head(f, "xicept_delivery_failures_total", "counter",
+	     "Datagrams the engine could not hand back to the stack, by cause (lost as deliver_failed).");
+	labelled(f, "xicept_delivery_failures_total", ifname, "cause", "no_frame", d->no_frame);
+	labelled(f, "xicept_delivery_failures_total", ifname, "cause", "refused", d->refused);
+	labelled(f, "xicept_delivery_failures_total", ifname, "cause", "unsent", d->unsent);
+	labelled(f, "xicept_delivery_failures_total", ifname, "cause", "invalid", d->tx_invalid);
+	labelled(f, "xicept_delivery_failures_total", ifname, "cause", "raw_failed", d->raw_failed);
+}
+
 static void engine_metrics(FILE *f, const char *ifname, struct xi_engine *e)
 {
 	struct xi_engine_stats s;
@@ -206,6 +231,7 @@ static void engine_metrics(FILE *f, const char *ifname, struct xi_engine *e)
 	if_sample(f, "xicept_rtp_resend_failures_total", "counter",
 		  "RTP packets the chains resent that could not be sent.", ifname,
 		  s.chains.rtp_resend_failed);
+	delivery_metrics(f, ifname, &s.delivery);
 	if_sample(f, "xicept_engine_frames_total", "counter",
 		  "Frames the engine read from its AF_XDP sockets and the tap.", ifname, s.rx_frames);
 	if_sample(f, "xicept_engine_dropped_packets_total", "counter",
