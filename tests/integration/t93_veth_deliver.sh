@@ -103,6 +103,14 @@ exact 4 "$TB_RX_IP" 5004 ipv4
 exact 6 "$TB_RX_IP6" 5006 ipv6
 expect_eq "$(peer_rx)" $((4 * N)) "datagrams received on $PEER"
 expect_eq "$(csum_errors)" "$csum0" "checksum errors in the receiver's namespace"
+# A second daemon on the interface is refused (after its second of
+# retries), and leaves the first one's pair alone.
+t_run xi run "$IF"
+expect_eq "$T_RC" 1 "a second daemon's exit status"
+expect_match "$(tail -1 <<<"$T_ERR")" "^xicept: $IF: a receive queue already has an AF_XDP socket" \
+  "a second daemon's error"
+has_link "$VETH" && has_link "$PEER" || fail "a refused second daemon took $VETH/$PEER"
+t_ok
 m=$(tb_rx curl -sf http://127.0.0.1:9193/metrics) || fail "no /metrics"
 expect_eq "$(grep -E '^xicept_delivered_packets_total\{ifname="'"$IF"'",way="(veth|raw)"\}' <<<"$m" | awk '{ printf "%s ", $2 }')" \
   "$((4 * N)) 0 " "/metrics: delivered through the veth, through raw sockets"
@@ -138,24 +146,10 @@ wait "$RUN_PID" 2>/dev/null
 has_link "$VETH" || fail "$VETH went with the killed daemon: nothing left to clean"
 t_ok
 # The kernel lets go of a killed socket's queue in a work item of its own
-# (the UMEM's deferred release): until it ran, a new socket on the queue is
-# refused (-EBUSY). Starts again until that passes, 2 s at most.
-runs=$(grep -c "running on $IF" "$RUN_LOG")
-for try in $(seq 20); do
-  before=$(grep -c "already has an AF_XDP socket" "$RUN_LOG")
-  nsenter --net="/run/netns/$TB_RX_NS" -- "$XICEPT" run "$IF" 2>>"$RUN_LOG" &
-  RUN_PID=$!
-  T_PIDS+=("$RUN_PID")
-  for _ in $(seq 100); do
-    [ "$(grep -c "running on $IF" "$RUN_LOG")" -gt "$runs" ] && break 2
-    run_alive || break
-    sleep 0.05
-  done
-  [ "$(grep -c "already has an AF_XDP socket" "$RUN_LOG")" -gt "$before" ] ||
-    fail "xicept run did not start after the kill: $(tail -3 "$RUN_LOG")"
-  sleep 0.1
-done
-echo "# started again after the kill at try $try"
+# (the UMEM's deferred release): until it has run, a new socket on the queue
+# is refused (-EBUSY), and the daemon tries again for up to a second. So one
+# start, at once, must do.
+run_start
 new=$(tb_rx ip -j link show "$VETH" | jq '.[0].ifindex')
 [[ -n $new && $new != "$old" ]] || fail "the stale $VETH ($old) was not replaced (now $new)"
 t_ok

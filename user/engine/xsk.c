@@ -215,8 +215,13 @@ static int xq_fill(struct xq *q)
 	return 0;
 }
 
+/* How long a queue's -EBUSY is taken for a socket the kernel is still
+ * letting go of: a killed engine's UMEM is released in deferred work, and a
+ * start right after it would fail. A live engine on the queue fails after. */
+#define BUSY_WAIT_MS 1000
+
 /* Zero-copy where the driver offers it, copy mode otherwise. */
-static int xq_socket(struct xi_engine *e, struct xq *q)
+static int xq_socket_try(struct xi_engine *e, struct xq *q)
 {
 	struct xsk_socket_config scfg = {
 		.rx_size = RX_FRAMES, .tx_size = TX_FRAMES,
@@ -232,6 +237,17 @@ static int xq_socket(struct xi_engine *e, struct xq *q)
 	}
 	if (r)
 		q->xsk = NULL;
+	return r;
+}
+
+static int xq_socket(struct xi_engine *e, struct xq *q)
+{
+	int r = xq_socket_try(e, q);
+
+	for (int ms = 0; r == -EBUSY && ms < BUSY_WAIT_MS; ms += 20) {
+		usleep(20 * 1000);
+		r = xq_socket_try(e, q);
+	}
 	return r;
 }
 
