@@ -25,6 +25,7 @@
 #include "user/lib/clock.h"
 #include "user/lib/net.h"
 #include "user/engine/deliver.h"
+#include "user/engine/tx_frames.h"
 #include "user/engine/veth.h"
 
 #define COPY_MAX 2048u   /* a datagram the chain changed: up to an MTU */
@@ -263,13 +264,7 @@ static void vtx_close(struct vtx *x)
 
 static void vtx_reclaim(struct vtx *x)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&x->comp, VETH_FRAMES, &idx);
-
-	for (uint32_t i = 0; i < n && x->n_free < VETH_FRAMES; i++)
-		x->free_[x->n_free++] = *xsk_ring_cons__comp_addr(&x->comp, idx + i);
-	if (n)
-		xsk_ring_cons__release(&x->comp, n);
-	x->in_flight -= n < x->in_flight ? n : x->in_flight;
+	xi_tx_frames_reclaim(&x->comp, x->free_, &x->n_free, VETH_FRAMES, &x->in_flight);
 }
 
 /* Descriptors the kernel has not read yet (as far as its consumer index

@@ -61,6 +61,7 @@
 #include "user/engine/tap.h"
 #include "user/engine/loss.h"
 #include "user/engine/deliver.h"
+#include "user/engine/tx_frames.h"
 #include "user/engine/veth.h"
 #include "user/engine/xsk.h"
 
@@ -300,13 +301,7 @@ static void xq_close(struct xi_engine *e, struct xq *q)
 /* Under q->tx_lock. */
 static void xq_reclaim(struct xq *q)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&q->comp, TX_FRAMES, &idx);
-
-	for (uint32_t i = 0; i < n && q->n_tx_free < TX_FRAMES; i++)
-		q->tx_free[q->n_tx_free++] = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
-	if (n)
-		xsk_ring_cons__release(&q->comp, n);
-	q->tx_outstanding -= n < q->tx_outstanding ? n : q->tx_outstanding;
+	xi_tx_frames_reclaim(&q->comp, q->tx_free, &q->n_tx_free, TX_FRAMES, &q->tx_outstanding);
 }
 
 /* Under q->tx_lock. Copy mode sends in this call; EAGAIN and friends mean
