@@ -25,7 +25,7 @@
 #include "user/lib/clock.h"
 #include "user/lib/net.h"
 #include "user/engine/deliver.h"
-#include "user/engine/tx_frames.h"
+#include "user/engine/umem.h"
 #include "user/engine/veth.h"
 
 #define COPY_MAX 2048u   /* a datagram the chain changed: up to an MTU */
@@ -228,16 +228,9 @@ static int vtx_open(struct vtx *x, const struct xi_veth_info *v, unsigned queue)
 	memcpy(x->eth_dst, v->peer_mac, 6);
 	memcpy(x->eth_src, v->mac, 6);
 	x->area_len = (size_t)VETH_FRAMES * VETH_FRAME;
-	x->area = mmap(NULL, x->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (x->area == MAP_FAILED) {
-		x->area = NULL;
-		return -errno;
-	}
-	r = xsk_umem__create(&x->umem, x->area, x->area_len, &x->fill, &x->comp, &ucfg);
-	if (r) {
-		x->umem = NULL;
+	r = xi_umem_create(x->area_len, &ucfg, &x->area, &x->umem, &x->fill, &x->comp);
+	if (r)
 		return r;
-	}
 	r = xsk_socket__create(&x->xsk, v->name, queue, x->umem, NULL, &x->tx, &scfg);
 	if (r) {
 		x->xsk = NULL;

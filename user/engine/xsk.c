@@ -61,7 +61,7 @@
 #include "user/engine/tap.h"
 #include "user/engine/loss.h"
 #include "user/engine/deliver.h"
-#include "user/engine/tx_frames.h"
+#include "user/engine/umem.h"
 #include "user/engine/veth.h"
 #include "user/engine/xsk.h"
 
@@ -263,17 +263,9 @@ static int xq_open(struct xi_engine *e, struct xq *q, uint32_t id)
 	q->id = id;
 	pthread_mutex_init(&q->tx_lock, NULL);
 	q->area_len = (size_t)(RX_FRAMES + TX_FRAMES) * FRAME_SIZE;
-	q->area = mmap(NULL, q->area_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->area == MAP_FAILED) {
-		q->area = NULL;
-		return -errno;
-	}
-	r = xsk_umem__create(&q->umem, q->area, q->area_len, &q->fill, &q->comp, &ucfg);
-	if (r) {
-		q->umem = NULL;
+	r = xi_umem_create(q->area_len, &ucfg, &q->area, &q->umem, &q->fill, &q->comp);
+	if (r)
 		return r;
-	}
 	r = xq_socket(e, q);
 	if (r)
 		return r;
