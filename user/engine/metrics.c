@@ -143,14 +143,20 @@ static int ssrc_metrics(FILE *f, const char *ifname, struct xi_dataplane *dp)
 }
 
 /* name{ifname="...",reason="..."} per entry of names. */
+/* One sample per label value: name{ifname="...",key="label"} v. */
+static void labelled(FILE *f, const char *name, const char *ifname, const char *key,
+		     const char *label, uint64_t v)
+{
+	fprintf(f, "%s{ifname=\"", name);
+	label_value(f, ifname);
+	fprintf(f, "\",%s=\"%s\"} %" PRIu64 "\n", key, label, v);
+}
+
 static void by_reason(FILE *f, const char *name, const char *ifname, const uint64_t *v, size_t n,
 		      const char *(*reason_name)(size_t))
 {
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s{ifname=\"", name);
-		label_value(f, ifname);
-		fprintf(f, "\",reason=\"%s\"} %" PRIu64 "\n", reason_name(i), v[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		labelled(f, name, ifname, "reason", reason_name(i), v[i]);
 }
 
 static int reason_metrics(FILE *f, const char *ifname, struct xi_dataplane *dp)
@@ -183,15 +189,6 @@ static void if_sample(FILE *f, const char *name, const char *type, const char *h
 {
 	head(f, name, type, help);
 	sample1(f, name, "ifname", ifname, v);
-}
-
-/* One sample per label value: name{ifname="...",key="label"} v. */
-static void labelled(FILE *f, const char *name, const char *ifname, const char *key,
-		     const char *label, uint64_t v)
-{
-	fprintf(f, "%s{ifname=\"", name);
-	label_value(f, ifname);
-	fprintf(f, "\",%s=\"%s\"} %" PRIu64 "\n", key, label, v);
 }
 
 /* Where the engine put what its chains let through, and what it could not. */
