@@ -229,6 +229,22 @@ static bool progs_complete(const struct kobj *k)
 	return true;
 }
 
+/* Whether xi_progs still holds every program of k->progs: a lookup a slot,
+ * no program opened, while open waits for the kernel to empty it. */
+static bool progs_in_map(const struct kobj *k)
+{
+	const struct xi_stage *d;
+	int fd = kobj_map(k, PROGS_MAP);
+
+	for (size_t i = 0; fd >= 0 && (d = xi_dataplane_stage_at(NULL, i)); i++) {
+		__u32 slot = d->slot, id;
+
+		if (d->slot != XI_STAGE_EGRESS && bpf_map_lookup_elem(fd, &slot, &id))
+			return false;
+	}
+	return fd >= 0;
+}
+
 /* The load-time slots of xi_stages, from xi_progs: where one is empty the
  * kernel emptied the array, so its chains' tail calls would fail. */
 static int stages_refill(const struct kobj *k)
@@ -586,11 +602,12 @@ int xi_kernel_open(struct xi_dataplane *dp, int ifindex)
 		r = stages_refill(&k);
 		for (int ms = 0; !r && ms < EMPTY_WAIT_MS; ms += 2) {
 			usleep(2000);
+			if (progs_in_map(&k))
+				continue;
 			r = kobj_progs_read(&k);
-			if (!r && !progs_complete(&k)) {
+			if (!r && !progs_complete(&k))
 				r = progs_reload(&k);
-				break;
-			}
+			break;
 		}
 	}
 	if (!r)
