@@ -111,6 +111,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } xi_chain_runs SEC(".maps");
 
+/* Sized by the loader to max_conns + 1, as xi_conns: the current version's
+ * counts of each connection (include/xicept/abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XI_MAX_CONNS + 1);
+	__type(key, __u32);
+	__type(value, struct xi_chain_tally);
+} xi_chain_tally SEC(".maps");
+
 static __always_inline void xi_count(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&xi_reasons, &reason);
@@ -196,16 +205,26 @@ static __always_inline void *xi_lookup_or_init(void *map, const void *key, const
 	return bpf_map_lookup_elem(map, key);
 }
 
-/* The packet's XDP chain ends: counted by version and stages run. */
+/* The packet's XDP chain ends: counted by version and stages run. pc->pos is
+ * the number of stages that ran, so the connection's tally slot counts it by
+ * that number while it holds the packet's version; a packet of any other
+ * version (between a set-chain's flip and its harvest) goes to the hash. */
 static __always_inline void xi_chain_done(struct xi_pkt_ctx *pc)
 {
 	struct xi_chain_run_key k = {
 		.conn_id = pc->conn_id, .version = pc->version, .stages_mask = pc->ran,
 	};
-	__u64 zero = 0, *n = xi_lookup_or_init(&xi_chain_runs, &k, &zero);
+	struct xi_chain_tally *t = bpf_map_lookup_elem(&xi_chain_tally, &pc->conn_id);
+	__u32 pos = pc->pos;
+	__u64 zero = 0, *n;
 
+	if (t && t->version == pc->version && pos <= XI_CHAIN_STAGES_MAX) {
+		t->runs[pos] += 1;   /* per-CPU: no other writer */
+		return;
+	}
+	n = xi_lookup_or_init(&xi_chain_runs, &k, &zero);
 	if (n)
-		*n += 1;   /* per-CPU: no other writer */
+		*n += 1;
 }
 
 /* Every stage ends here: run the next stage of this packet's chain, or return
@@ -231,6 +250,7 @@ static __always_inline int xi_next_stage(struct xdp_md *ctx, struct xi_pkt_ctx *
 		bpf_tail_call(ctx, &xi_stages, slot);
 	}
 	pc->ran &= ~(1u << (slot & 31));   /* it did not run */
+	pc->pos = pos;
 	xi_chain_done(pc);
 	return xi_tail_call_failed(slot);
 }

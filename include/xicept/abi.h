@@ -312,6 +312,21 @@ struct xi_chain_run_key {
 	__u32 stages_mask;
 };
 
+/* xi_chain_tally (PERCPU_ARRAY, key conn_id, max_conns + 1 entries): the
+ * common case of xi_chain_runs without its ~35 ns hash lookup a packet. The
+ * slot holds one version, the connection's current one: runs[k] counts the
+ * packets of that version that ended their XDP chain having run its first k
+ * stages (their stages_mask is the slots of the bank's first k stages).
+ * Packets of another version fall back to xi_chain_runs. conn add writes
+ * {1, zeros}; set-chain, after its grace period, adds the slot's counts into
+ * xi_chain_runs under the old version and writes {new version, zeros}; conn
+ * del writes zeros (version 0 matches no packet: versions start at 1). */
+struct xi_chain_tally {
+	__u32 version;
+	__u32 pad;
+	__u64 runs[XI_CHAIN_STAGES_MAX + 1];
+};
+
 /* The tap copies whole frames (up to XI_TAP_SNAP_FRAME), not just headers:
  * an observer of the bank's chain keeps them (packet-dump). */
 #define XI_CONN_F_TAP_FRAMES   0x1u

@@ -135,6 +135,9 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CONN_META), o->max_conns);
 	if (!r)
 		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CHAIN_RUNS), 4 * o->max_conns);
+	if (!r)
+		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CHAIN_TALLY),
+				     o->max_conns + 1);
 	/* No program reads the meta (750 bytes a connection): it takes memory
 	 * as connections come instead of all of it up front. */
 	if (!r)

@@ -404,6 +404,7 @@ static void conn_slot_clear(struct xi_dataplane *dp, uint32_t id)
 static void conn_entries_delete(struct xi_dataplane *dp, uint32_t id)
 {
 	conn_slot_clear(dp, id);
+	xi_dataplane_chain_tally_reset(dp, id, 0);
 	xi_dataplane_chain_runs_delete(dp, id, UINT32_MAX);
 	bpf_map_delete_elem(dp->map_fds[XI_MAP_CONN_META], &id);
 }
@@ -476,7 +477,12 @@ static int conn_create(struct xi_dataplane *dp, uint32_t id, const struct xi_con
 			return xi_err_set(err, -ENOENT, "no xicept program on the interface");
 		conn_srtp_set(&val, srtp);
 	}
-	/* The slot is ours: the id was reserved in xi_conn_meta. */
+	/* The slot is ours: the id was reserved in xi_conn_meta. The tally
+	 * first, so the first packet of version 1 finds it. */
+	r = xi_dataplane_chain_tally_reset(dp, id, val.version);
+	if (r)
+		return xi_err_set(err, r, "writing connection %u's chain tally: %s", id,
+				  strerror(-r));
 	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CONNS], &id, &val, BPF_ANY))
 		return xi_err_set(err, errno == E2BIG ? -ENOSPC : -errno,
 				  "writing connection %u: %s", id, strerror(errno));

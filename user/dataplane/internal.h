@@ -30,6 +30,7 @@ enum xi_dataplane_map {
 	XI_MAP_CONN_META,
 	XI_MAP_LOSSES,
 	XI_MAP_CHAIN_RUNS,
+	XI_MAP_CHAIN_TALLY,
 	XI_MAP__MAX,
 };
 
@@ -98,6 +99,10 @@ int xi_dataplane_conn_value_make(struct xi_dataplane *dp, struct xi_chain *chain
 int xi_dataplane_chain_srtp_check(const struct xi_chain *chain, struct xi_err *err);
 /* Chain swaps (user/dataplane/swap.c): the bank packets read now. */
 const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp);
+/* Writes the connection's xi_chain_tally slot {version, zeros} on every CPU
+ * (version 0: the slot of no connection). */
+int xi_dataplane_chain_tally_reset(struct xi_dataplane *dp, uint32_t conn_id, uint32_t version);
+
 /* Deletes the connection's xi_chain_runs entries of versions below
  * below (UINT32_MAX: all). */
 int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, uint32_t below);

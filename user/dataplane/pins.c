@@ -29,6 +29,7 @@ static const char *const map_names[XI_MAP__MAX] = {
 	[XI_MAP_CONN_META] = "xi_conn_meta",
 	[XI_MAP_LOSSES] = "xi_losses",
 	[XI_MAP_CHAIN_RUNS] = "xi_chain_runs",
+	[XI_MAP_CHAIN_TALLY] = "xi_chain_tally",
 };
 
 const char *xi_dataplane_map_name(enum xi_dataplane_map map)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <xicept/catalog.h>
 #include <xicept/config.h>
@@ -88,6 +89,88 @@ int xi_rcu_grace(void)
 	return r;
 }
 
+/* Bit per slot of the first k stages a bank runs: the stages_mask of its
+ * packets that ran k stages. */
+static uint32_t bank_prefix_slots(const struct xi_conn_bank *b, unsigned k)
+{
+	uint32_t m = 0;
+
+	for (unsigned i = 0; i < k && i < b->n_stages && i < XI_CHAIN_STAGES_MAX; i++)
+		m |= 1u << (b->stages[i] & 31);
+	return m;
+}
+
+static struct xi_chain_tally *tally_alloc(int *ret_ncpu)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0)
+		return NULL;
+	*ret_ncpu = ncpu;
+	return calloc((size_t)ncpu, sizeof(struct xi_chain_tally));
+}
+
+int xi_dataplane_chain_tally_reset(struct xi_dataplane *dp, uint32_t conn_id, uint32_t version)
+{
+	struct xi_chain_tally *t;
+	int ncpu, r = 0;
+
+	t = tally_alloc(&ncpu);
+	if (!t)
+		return -ENOMEM;
+	for (int c = 0; c < ncpu; c++)
+		t[c].version = version;
+	if (bpf_map_update_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &conn_id, t, BPF_ANY))
+		r = -errno;
+	free(t);
+	return r;
+}
+
+/* Moves the slot's counts of the old version (its chain: ob) into
+ * xi_chain_runs and gives the slot to the new version. After the grace
+ * period no packet of the old version is in flight: nothing else writes
+ * either. */
+static int chain_tally_harvest(struct xi_dataplane *dp, uint32_t id,
+			       const struct xi_conn_bank *ob, uint32_t version)
+{
+	int fd = dp->map_fds[XI_MAP_CHAIN_RUNS], ncpu, r = 0;
+	struct xi_chain_tally *t = tally_alloc(&ncpu);
+	uint64_t *v = NULL;
+
+	if (!t)
+		return -ENOMEM;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v) {
+		free(t);
+		return -ENOMEM;
+	}
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &id, t))
+		r = -errno;
+	for (unsigned k = 0; !r && t[0].version == ob->version && k <= XI_CHAIN_STAGES_MAX; k++) {
+		struct xi_chain_run_key key = {
+			.conn_id = id, .version = ob->version,
+			.stages_mask = bank_prefix_slots(ob, k),
+		};
+		uint64_t sum = 0;
+
+		for (int c = 0; c < ncpu; c++)
+			sum += t[c].runs[k];
+		if (!sum)
+			continue;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			memset(v, 0, (size_t)ncpu * sizeof(*v));
+		for (int c = 0; c < ncpu; c++)
+			v[c] += t[c].runs[k];
+		if (bpf_map_update_elem(fd, &key, v, BPF_ANY))
+			r = -errno;
+	}
+	free(v);
+	free(t);
+	if (!r)
+		r = xi_dataplane_chain_tally_reset(dp, id, version);
+	return r;
+}
+
 int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, uint32_t below)
 {
 	struct xi_chain_run_key k, *keys = NULL, *nk;
@@ -144,6 +227,63 @@ int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
 		v = nv;
 		v[n++] = (struct xi_chain_run){ .conn_id = k.conn_id, .version = k.version,
 						.stages_mask = k.stages_mask, .packets = packets };
+	}
+	/* The slots: the current versions' counts, merged into the entries of
+	 * the same key. */
+	for (uint32_t c = 0; !r && c < dp->max_conns + 1; c++) {
+		const struct xi_conn_bank *b;
+		struct xi_conn_bank tmp;
+		struct xi_chain_tally *t;
+		struct xi_conn cv;
+		int ncpu;
+
+		if (conn_id != XI_CONN_ANY && c != conn_id)
+			continue;
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &c, &cv) || cv.conn_id != c)
+			continue;
+		t = tally_alloc(&ncpu);
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t)) {
+			free(t);
+			continue;
+		}
+		/* Either bank: bank 0 is cv's own fields (read as the active one
+		 * with bank cleared), bank 1 alt. */
+		cv.bank = 0;
+		b = xi_conn_bank_active(&cv, &tmp);
+		if (b->version != t[0].version)
+			b = &cv.alt;
+		for (unsigned k = 0; t[0].version && b->version == t[0].version &&
+				     k <= XI_CHAIN_STAGES_MAX; k++) {
+			uint32_t mask = bank_prefix_slots(b, k);
+			uint64_t sum = 0;
+			size_t i;
+
+			for (int p = 0; p < ncpu; p++)
+				sum += t[p].runs[k];
+			if (!sum)
+				continue;
+			for (i = 0; i < n; i++)
+				if (v[i].conn_id == c && v[i].version == t[0].version &&
+				    v[i].stages_mask == mask)
+					break;
+			if (i < n) {
+				v[i].packets += sum;
+				continue;
+			}
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			v[n++] = (struct xi_chain_run){ .conn_id = c, .version = t[0].version,
+							.stages_mask = mask, .packets = sum };
+		}
+		free(t);
 	}
 	if (r) {
 		free(v);
@@ -323,6 +463,8 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 				  strerror(errno));
 	/* No packet reads the old bank any more: what only its stages kept goes. */
 	xi_dataplane_stages_sweep(dp, id, bank_slots(&ob) & ~bank_slots(&nb));
+	/* The slot's counts of the old version join the hash's. */
+	chain_tally_harvest(dp, id, &ob, nb.version);
 	/* The counts of the last 16 versions stay. */
 	if (nb.version > 16)
 		xi_dataplane_chain_runs_delete(dp, id, nb.version - 15);
