@@ -32,6 +32,7 @@
 
 #include "bpf/xi_pkt.h"
 #include "bpf/xi_sys.h"
+#include "user/dataplane/swap.h"
 
 struct fixture {
 	char ifname[IF_NAMESIZE];
@@ -973,6 +974,187 @@ static void test_detach_leaves_nothing(void **state)
 	assert_int_equal(attach_setup(NULL), 0);
 }
 
+
+/* ---- chain runs: the tally slot and the hash ---- */
+
+/* The connection's xi_chain_tally slot, summed over CPUs. */
+static uint32_t tally_read(uint32_t id, uint64_t runs[XI_CHAIN_STAGES_MAX + 1])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = pin_open("xi_chain_tally");
+	struct xi_chain_tally *t = calloc((size_t)ncpu, sizeof(*t));
+	uint32_t version;
+
+	assert_true(fd >= 0);
+	assert_non_null(t);
+	assert_int_equal(bpf_map_lookup_elem(fd, &id, t), 0);
+	version = t[0].version;
+	memset(runs, 0, (XI_CHAIN_STAGES_MAX + 1) * sizeof(*runs));
+	for (int c = 0; c < ncpu; c++) {
+		assert_int_equal(t[c].version, version);
+		for (int k = 0; k <= XI_CHAIN_STAGES_MAX; k++)
+			runs[k] += t[c].runs[k];
+	}
+	free(t);
+	close(fd);
+	return version;
+}
+
+/* xi_chain_runs' count of one key, 0 when it has none. */
+static uint64_t hash_count(uint32_t id, uint32_t version, uint32_t mask)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = pin_open("xi_chain_runs");
+	struct xi_chain_run_key k = { .conn_id = id, .version = version, .stages_mask = mask };
+	uint64_t *v = calloc((size_t)ncpu, sizeof(*v)), sum = 0;
+
+	assert_true(fd >= 0);
+	assert_non_null(v);
+	if (bpf_map_lookup_elem(fd, &k, v) == 0)
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c];
+	free(v);
+	close(fd);
+	return sum;
+}
+
+/* How many keys of the connection and version the hash has. */
+static int hash_keys(uint32_t id, uint32_t version)
+{
+	int fd = pin_open("xi_chain_runs"), n = 0;
+	struct xi_chain_run_key k;
+
+	assert_true(fd >= 0);
+	for (int e = bpf_map_get_next_key(fd, NULL, &k); !e; e = bpf_map_get_next_key(fd, &k, &k))
+		n += k.conn_id == id && k.version == version;
+	close(fd);
+	return n;
+}
+
+/* What xi_dataplane_chain_runs reports under one key; -1: no entry. Every
+ * key at most once. */
+static int64_t runs_reported(uint32_t id, uint32_t version, uint32_t mask)
+{
+	struct xi_chain_run *r;
+	int64_t got = -1;
+	size_t n;
+
+	assert_int_equal(xi_dataplane_chain_runs(fx.dp, XI_CONN_ANY, &r, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++)
+			assert_false(r[i].conn_id == r[j].conn_id && r[i].version == r[j].version &&
+				     r[i].stages_mask == r[j].stages_mask);
+		if (r[i].conn_id == id && r[i].version == version && r[i].stages_mask == mask) {
+			assert_int_equal(got, -1);
+			got = (int64_t)r[i].packets;
+		}
+	}
+	free(r);
+	return got;
+}
+
+#define M_SF (1u << XI_STAGE_SSRC_FILTER)
+#define M_HS (1u << XI_STAGE_HEADER_STATS)
+
+/*
+ * ssrc-filter allow 0x1111 ! header-stats: 3 packets run both stages (k 2),
+ * 2 of 0x2222 are dropped by the filter (k 1), 1 finds the filter's slot
+ * empty (k 0, the failed stage did not run). All counted in the slot, none
+ * in the hash; a set-chain moves them into the hash under version 1 and
+ * gives the slot to version 2; conn del zeroes it.
+ */
+static void test_chain_tally(void **state)
+{
+	struct xi_conn_spec s = spec_v4();
+	uint64_t runs[XI_CHAIN_STAGES_MAX + 1], reasons[XI_REASON__MAX];
+	struct xi_err err = { 0 };
+	uint32_t id, ver, slot = XI_STAGE_SSRC_FILTER;
+	int stages, prog;
+
+	strcpy(s.chain, "ssrc-filter mode=allow ssrc=0x1111 ! header-stats");
+	assert_int_equal(xi_dataplane_conn_add(fx.dp, &s, &id, &err), 0);
+	assert_int_equal(tally_read(id, runs), 1);
+	for (int k = 0; k <= XI_CHAIN_STAGES_MAX; k++)
+		assert_int_equal(runs[k], 0);
+
+	for (uint16_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(send_v4(0x1111, seq, seq * 1800u, 1000000000ull + seq), XDP_PASS);
+	for (uint16_t seq = 1; seq <= 2; seq++)
+		assert_int_equal(send_v4(0x2222, seq, seq * 1800u, 1000000000ull + seq), XDP_DROP);
+	stages = pin_open("xi_stages");
+	prog = pin_open("xi_ssrc_filter");
+	assert_true(stages >= 0 && prog >= 0);
+	assert_int_equal(bpf_map_delete_elem(stages, &slot), 0);
+	assert_int_equal(send_v4(0x1111, 4, 4 * 1800u, 1000000100ull), XDP_PASS);
+	assert_int_equal(bpf_map_update_elem(stages, &slot, &prog, BPF_ANY), 0);
+	close(prog);
+	close(stages);
+	assert_int_equal(xi_dataplane_reasons(fx.dp, reasons, XI_REASON__MAX), 0);
+	assert_int_equal(reasons[XI_REASON_TAILCALL_FAIL], 1);
+
+	/* (a) In the slot, none in the hash; reported under the stages' masks. */
+	assert_int_equal(tally_read(id, runs), 1);
+	assert_int_equal(runs[0], 1);
+	assert_int_equal(runs[1], 2);
+	assert_int_equal(runs[2], 3);
+	for (int k = 3; k <= XI_CHAIN_STAGES_MAX; k++)
+		assert_int_equal(runs[k], 0);
+	assert_int_equal(hash_keys(id, 1), 0);
+	assert_int_equal(runs_reported(id, 1, M_SF | M_HS), 3);
+	assert_int_equal(runs_reported(id, 1, M_SF), 2);
+	assert_int_equal(runs_reported(id, 1, 0), 1);
+
+	/* (b) set-chain: version 1's counts in the hash, exact; the slot holds
+	 * version 2 at 0. */
+	assert_int_equal(xi_dataplane_conn_set_chain(fx.dp, id, "header-stats", &ver, &err), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(hash_keys(id, 1), 3);
+	assert_int_equal(hash_count(id, 1, M_SF | M_HS), 3);
+	assert_int_equal(hash_count(id, 1, M_SF), 2);
+	assert_int_equal(hash_count(id, 1, 0), 1);
+	assert_int_equal(tally_read(id, runs), 2);
+	for (int k = 0; k <= XI_CHAIN_STAGES_MAX; k++)
+		assert_int_equal(runs[k], 0);
+	assert_int_equal(runs_reported(id, 1, M_SF | M_HS), 3);
+	assert_int_equal(runs_reported(id, 2, M_HS), -1);
+	for (uint16_t seq = 5; seq <= 6; seq++)
+		assert_int_equal(send_v4(0x2222, seq, seq * 1800u, 1000000200ull + seq), XDP_PASS);
+	assert_int_equal(tally_read(id, runs), 2);
+	assert_int_equal(runs[1], 2);
+	assert_int_equal(hash_keys(id, 2), 0);
+	assert_int_equal(runs_reported(id, 2, M_HS), 2);
+	assert_int_equal(runs_reported(id, 1, M_SF), 2);
+	assert_int_equal(runs_reported(id, 1, 0), 1);
+
+	/* A packet of a version the slot does not hold goes to the hash, and
+	 * the reader merges both under one key. */
+	{
+		int ncpu = libbpf_num_possible_cpus(), fd = pin_open("xi_chain_tally");
+		struct xi_chain_tally *t = calloc((size_t)ncpu, sizeof(*t));
+
+		assert_true(fd >= 0);
+		assert_non_null(t);
+		assert_int_equal(bpf_map_lookup_elem(fd, &id, t), 0);
+		for (int c = 0; c < ncpu; c++)
+			t[c].version = 99;
+		assert_int_equal(bpf_map_update_elem(fd, &id, t, BPF_ANY), 0);
+		assert_int_equal(send_v4(0x2222, 7, 7 * 1800u, 1000000300ull), XDP_PASS);
+		assert_int_equal(hash_count(id, 2, M_HS), 1);
+		for (int c = 0; c < ncpu; c++)
+			t[c].version = 2;
+		assert_int_equal(bpf_map_update_elem(fd, &id, t, BPF_ANY), 0);
+		free(t);
+		close(fd);
+	}
+	assert_int_equal(runs_reported(id, 2, M_HS), 3);
+
+	/* (c) conn del zeroes the slot. */
+	assert_int_equal(xi_dataplane_conn_del(fx.dp, id, &err), 0);
+	assert_int_equal(tally_read(id, runs), 0);
+	for (int k = 0; k <= XI_CHAIN_STAGES_MAX; k++)
+		assert_int_equal(runs[k], 0);
+	assert_int_equal(hash_keys(id, 1) + hash_keys(id, 2), 0);
+	assert_int_equal(runs_reported(id, 2, M_HS), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, attach_setup, attach_teardown)
 
 int main(void)
@@ -991,6 +1173,7 @@ int main(void)
 		T(test_conn_get_and_ids),
 		T(test_traffic_stats),
 		T(test_srtp_tag_counted_apart),
+		T(test_chain_tally),
 		T(test_reopen_and_del),
 		T(test_close_keeps_state),
 		T(test_userspace_tail),
