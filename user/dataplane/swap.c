@@ -229,27 +229,23 @@ int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
 						.stages_mask = k.stages_mask, .packets = packets };
 	}
 	/* The slots: the current versions' counts, merged into the entries of
-	 * the same key. */
+	 * the same key. One buffer of every CPU's slot serves each connection. */
+	int ncpu = 0;
+	struct xi_chain_tally *t = r ? NULL : tally_alloc(&ncpu);
+
+	if (!r && !t)
+		r = -ENOMEM;
 	for (uint32_t c = 0; !r && c < dp->max_conns + 1; c++) {
 		const struct xi_conn_bank *b;
 		struct xi_conn_bank tmp;
-		struct xi_chain_tally *t;
 		struct xi_conn cv;
-		int ncpu;
 
 		if (conn_id != XI_CONN_ANY && c != conn_id)
 			continue;
 		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &c, &cv) || cv.conn_id != c)
 			continue;
-		t = tally_alloc(&ncpu);
-		if (!t) {
-			r = -ENOMEM;
-			break;
-		}
-		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t)) {
-			free(t);
+		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t))
 			continue;
-		}
 		/* Either bank: bank 0 is cv's own fields (read as the active one
 		 * with bank cleared), bank 1 alt. */
 		cv.bank = 0;
@@ -283,8 +279,8 @@ int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
 			v[n++] = (struct xi_chain_run){ .conn_id = c, .version = t[0].version,
 							.stages_mask = mask, .packets = sum };
 		}
-		free(t);
 	}
+	free(t);
 	if (r) {
 		free(v);
 		return r;
