@@ -110,6 +110,16 @@ static struct xi_chain_tally *tally_alloc(int *ret_ncpu)
 	return calloc((size_t)ncpu, sizeof(struct xi_chain_tally));
 }
 
+/* Packets of the slot that ran k stages, over every CPU. */
+static uint64_t tally_sum(const struct xi_chain_tally *t, int ncpu, unsigned k)
+{
+	uint64_t sum = 0;
+
+	for (int c = 0; c < ncpu; c++)
+		sum += t[c].runs[k];
+	return sum;
+}
+
 int xi_dataplane_chain_tally_reset(struct xi_dataplane *dp, uint32_t conn_id, uint32_t version)
 {
 	struct xi_chain_tally *t;
@@ -151,11 +161,7 @@ static int chain_tally_harvest(struct xi_dataplane *dp, uint32_t id,
 			.conn_id = id, .version = ob->version,
 			.stages_mask = bank_prefix_slots(ob, k),
 		};
-		uint64_t sum = 0;
-
-		for (int c = 0; c < ncpu; c++)
-			sum += t[c].runs[k];
-		if (!sum)
+		if (!tally_sum(t, ncpu, k))
 			continue;
 		if (bpf_map_lookup_elem(fd, &key, v))
 			memset(v, 0, (size_t)ncpu * sizeof(*v));
@@ -196,11 +202,62 @@ int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, ui
 	return (int)n;
 }
 
+static int runs_append(struct xi_chain_run **v, size_t *n, struct xi_chain_run run)
+{
+	struct xi_chain_run *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = run;
+	return 0;
+}
+
+/* Connection c's slot (t: a buffer of every CPU's) as entries of v, each
+ * added to the hash's entry of the same key if there is one. The slot's
+ * version is one of the connection's two banks. */
+static int tally_runs(struct xi_dataplane *dp, uint32_t c, struct xi_chain_tally *t, int ncpu,
+		      struct xi_chain_run **v, size_t *n)
+{
+	const struct xi_conn_bank *b;
+	struct xi_conn_bank tmp;
+	struct xi_conn cv;
+	int r = 0;
+
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &c, &cv) || cv.conn_id != c ||
+	    bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t) || !t[0].version)
+		return 0;
+	/* Either bank: bank 0 is cv's own fields (read as the active one with
+	 * bank cleared), bank 1 alt. */
+	cv.bank = 0;
+	b = xi_conn_bank_active(&cv, &tmp);
+	if (b->version != t[0].version)
+		b = &cv.alt;
+	for (unsigned k = 0; !r && b->version == t[0].version && k <= XI_CHAIN_STAGES_MAX; k++) {
+		uint32_t mask = bank_prefix_slots(b, k);
+		uint64_t sum = tally_sum(t, ncpu, k);
+		size_t i;
+
+		if (!sum)
+			continue;
+		for (i = 0; i < *n; i++)
+			if ((*v)[i].conn_id == c && (*v)[i].version == t[0].version &&
+			    (*v)[i].stages_mask == mask)
+				break;
+		if (i < *n)
+			(*v)[i].packets += sum;
+		else
+			r = runs_append(v, n, (struct xi_chain_run){ .conn_id = c,
+					.version = t[0].version, .stages_mask = mask, .packets = sum });
+	}
+	return r;
+}
+
 int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
 			    struct xi_chain_run **ret, size_t *ret_n)
 {
 	struct xi_chain_run_key k;
-	struct xi_chain_run *v = NULL, *nv;
+	struct xi_chain_run *v = NULL;
 	int fd, r = 0;
 	size_t n = 0;
 
@@ -219,67 +276,26 @@ int xi_dataplane_chain_runs(struct xi_dataplane *dp, uint32_t conn_id,
 		}
 		if (r)
 			break;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			r = -ENOMEM;
+		r = runs_append(&v, &n, (struct xi_chain_run){ .conn_id = k.conn_id,
+				.version = k.version, .stages_mask = k.stages_mask, .packets = packets });
+		if (r)
 			break;
-		}
-		v = nv;
-		v[n++] = (struct xi_chain_run){ .conn_id = k.conn_id, .version = k.version,
-						.stages_mask = k.stages_mask, .packets = packets };
 	}
 	/* The slots: the current versions' counts, merged into the entries of
-	 * the same key. One buffer of every CPU's slot serves each connection. */
+	 * the same key. One buffer of every CPU's slot serves each connection;
+	 * the connections are xi_conn_meta's keys. */
 	int ncpu = 0;
 	struct xi_chain_tally *t = r ? NULL : tally_alloc(&ncpu);
+	uint32_t c;
 
 	if (!r && !t)
 		r = -ENOMEM;
-	for (uint32_t c = 0; !r && c < dp->max_conns + 1; c++) {
-		const struct xi_conn_bank *b;
-		struct xi_conn_bank tmp;
-		struct xi_conn cv;
-
-		if (conn_id != XI_CONN_ANY && c != conn_id)
-			continue;
-		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &c, &cv) || cv.conn_id != c)
-			continue;
-		if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t))
-			continue;
-		/* Either bank: bank 0 is cv's own fields (read as the active one
-		 * with bank cleared), bank 1 alt. */
-		cv.bank = 0;
-		b = xi_conn_bank_active(&cv, &tmp);
-		if (b->version != t[0].version)
-			b = &cv.alt;
-		for (unsigned k = 0; t[0].version && b->version == t[0].version &&
-				     k <= XI_CHAIN_STAGES_MAX; k++) {
-			uint32_t mask = bank_prefix_slots(b, k);
-			uint64_t sum = 0;
-			size_t i;
-
-			for (int p = 0; p < ncpu; p++)
-				sum += t[p].runs[k];
-			if (!sum)
-				continue;
-			for (i = 0; i < n; i++)
-				if (v[i].conn_id == c && v[i].version == t[0].version &&
-				    v[i].stages_mask == mask)
-					break;
-			if (i < n) {
-				v[i].packets += sum;
-				continue;
-			}
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			v = nv;
-			v[n++] = (struct xi_chain_run){ .conn_id = c, .version = t[0].version,
-							.stages_mask = mask, .packets = sum };
-		}
-	}
+	if (!r && conn_id != XI_CONN_ANY)
+		r = tally_runs(dp, conn_id, t, ncpu, &v, &n);
+	fd = dp->map_fds[XI_MAP_CONN_META];
+	for (int e = !r && conn_id == XI_CONN_ANY ? bpf_map_get_next_key(fd, NULL, &c) : -1;
+	     !e && !r; e = bpf_map_get_next_key(fd, &c, &c))
+		r = tally_runs(dp, c, t, ncpu, &v, &n);
 	free(t);
 	if (r) {
 		free(v);
@@ -308,11 +324,7 @@ int xi_dataplane_conn_version(struct xi_dataplane *dp, uint32_t id, uint32_t *re
 /* Bit per slot of the stages a bank runs. */
 static uint32_t bank_slots(const struct xi_conn_bank *b)
 {
-	uint32_t m = 0;
-
-	for (unsigned i = 0; i < b->n_stages && i < XI_CHAIN_STAGES_MAX; i++)
-		m |= 1u << (b->stages[i] & 31);
-	return m;
+	return bank_prefix_slots(b, XI_CHAIN_STAGES_MAX);
 }
 
 /* Each XDP element of the new chain's prefix whose factory is also in the
