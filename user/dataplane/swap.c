@@ -177,6 +177,36 @@ static int chain_tally_harvest(struct xi_dataplane *dp, uint32_t id,
 	return r;
 }
 
+/* A harvest that failed at the last switch (set-chain below) left the slot
+ * with the version before the current one, whose bank is still the other
+ * one: its counts move now, before the swap overwrites that bank, and the
+ * slot goes to the current version (whose packets meanwhile went to the
+ * hash; the reader merges both). */
+static int chain_tally_catch_up(struct xi_dataplane *dp, uint32_t id)
+{
+	struct xi_conn c, c0;
+	struct xi_conn_bank ta, to;
+	const struct xi_conn_bank *a, *o;
+	struct xi_chain_tally *t;
+	int ncpu, r = 0;
+
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c) || c.conn_id != id)
+		return 0;
+	a = xi_conn_bank_active(&c, &ta);
+	c0 = c;
+	c0.bank = 0;   /* bank 0 is the fields, bank 1 alt: the other is */
+	o = c.bank ? xi_conn_bank_active(&c0, &to) : &c.alt;
+	t = tally_alloc(&ncpu);
+	if (!t)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &id, t))
+		r = -errno;
+	else if (t[0].version && t[0].version == o->version && o->version != a->version)
+		r = chain_tally_harvest(dp, id, o, a->version);
+	free(t);
+	return r;
+}
+
 int xi_dataplane_chain_runs_delete(struct xi_dataplane *dp, uint32_t conn_id, uint32_t below)
 {
 	struct xi_chain_run_key k, *keys = NULL, *nk;
@@ -440,6 +470,12 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 		xi_chain_plan_free(&np);
 		return r;
 	}
+	r = chain_tally_catch_up(dp, id);
+	if (r) {
+		xi_chain_plan_free(&np);
+		return xi_err_set(err, r, "moving connection %u's chain counts: %s", id,
+				  strerror(-r));
+	}
 	nb.n_stages = tmp.n_stages;
 	nb.verdict = tmp.verdict;
 	nb.flags = tmp.flags;
@@ -471,7 +507,9 @@ int xi_dataplane_conn_set_chain(struct xi_dataplane *dp, uint32_t id, const char
 				  strerror(errno));
 	/* No packet reads the old bank any more: what only its stages kept goes. */
 	xi_dataplane_stages_sweep(dp, id, bank_slots(&ob) & ~bank_slots(&nb));
-	/* The slot's counts of the old version join the hash's. */
+	/* The slot's counts of the old version join the hash's. Should that
+	 * fail, they stay in the slot, reported, and the next switch moves
+	 * them first (chain_tally_catch_up): the switch itself is done. */
 	chain_tally_harvest(dp, id, &ob, nb.version);
 	/* The counts of the last 16 versions stay. */
 	if (nb.version > 16)

@@ -1146,6 +1146,36 @@ static void test_chain_tally(void **state)
 	}
 	assert_int_equal(runs_reported(id, 2, M_HS), 3);
 
+	/* A harvest that failed at the switch to 2 (as if xi_chain_runs had
+	 * no room) leaves the slot at version 1: reported under version 1's
+	 * masks while its bank is the other one, and moved to the hash by the
+	 * next switch before that bank is overwritten. Version 2's slot counts
+	 * go with the planting: the hash's one stays. */
+	{
+		int ncpu = libbpf_num_possible_cpus(), fd = pin_open("xi_chain_tally");
+		struct xi_chain_tally *t = calloc((size_t)ncpu, sizeof(*t));
+
+		assert_true(fd >= 0);
+		assert_non_null(t);
+		for (int c = 0; c < ncpu; c++)
+			t[c].version = 1;
+		t[0].runs[1] = 5;
+		assert_int_equal(bpf_map_update_elem(fd, &id, t, BPF_ANY), 0);
+		free(t);
+		close(fd);
+	}
+	assert_int_equal(runs_reported(id, 1, M_SF), 2 + 5);
+	assert_int_equal(runs_reported(id, 2, M_HS), 1);
+	assert_int_equal(xi_dataplane_conn_set_chain(fx.dp, id, "ssrc-filter mode=allow ssrc=0x2222",
+						     &ver, &err), 0);
+	assert_int_equal(ver, 3);
+	assert_int_equal(hash_count(id, 1, M_SF), 2 + 5);
+	assert_int_equal(runs_reported(id, 1, M_SF), 2 + 5);
+	assert_int_equal(runs_reported(id, 2, M_HS), 1);
+	assert_int_equal(tally_read(id, runs), 3);
+	for (int k = 0; k <= XI_CHAIN_STAGES_MAX; k++)
+		assert_int_equal(runs[k], 0);
+
 	/* (c) conn del zeroes the slot. */
 	assert_int_equal(xi_dataplane_conn_del(fx.dp, id, &err), 0);
 	assert_int_equal(tally_read(id, runs), 0);
