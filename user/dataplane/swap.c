@@ -41,9 +41,12 @@
 #include "user/dataplane/internal.h"
 #include "user/dataplane/swap.h"
 
-const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp)
+/* Bank 0 (the value's own fields, copied into tmp) or 1 (alt): bank_set's
+ * twin. */
+static const struct xi_conn_bank *bank_get(const struct xi_conn *c, int bank,
+					   struct xi_conn_bank *tmp)
 {
-	if (c->bank)
+	if (bank)
 		return &c->alt;
 	memset(tmp, 0, sizeof(*tmp));
 	tmp->version = c->version;
@@ -52,6 +55,11 @@ const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct x
 	tmp->flags = c->flags;
 	memcpy(tmp->stages, c->stages, sizeof(tmp->stages));
 	return tmp;
+}
+
+const struct xi_conn_bank *xi_conn_bank_active(const struct xi_conn *c, struct xi_conn_bank *tmp)
+{
+	return bank_get(c, c->bank, tmp);
 }
 
 static void bank_set(struct xi_conn *c, int bank, const struct xi_conn_bank *b)
@@ -184,7 +192,7 @@ static int chain_tally_harvest(struct xi_dataplane *dp, uint32_t id,
  * hash; the reader merges both). */
 static int chain_tally_catch_up(struct xi_dataplane *dp, uint32_t id)
 {
-	struct xi_conn c, c0;
+	struct xi_conn c;
 	struct xi_conn_bank ta, to;
 	const struct xi_conn_bank *a, *o;
 	struct xi_chain_tally *t;
@@ -192,10 +200,8 @@ static int chain_tally_catch_up(struct xi_dataplane *dp, uint32_t id)
 
 	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &id, &c) || c.conn_id != id)
 		return 0;
-	a = xi_conn_bank_active(&c, &ta);
-	c0 = c;
-	c0.bank = 0;   /* bank 0 is the fields, bank 1 alt: the other is */
-	o = c.bank ? xi_conn_bank_active(&c0, &to) : &c.alt;
+	a = bank_get(&c, c.bank, &ta);
+	o = bank_get(&c, !c.bank, &to);
 	t = tally_alloc(&ncpu);
 	if (!t)
 		return -ENOMEM;
@@ -257,12 +263,10 @@ static int tally_runs(struct xi_dataplane *dp, uint32_t c, struct xi_chain_tally
 	if (bpf_map_lookup_elem(dp->map_fds[XI_MAP_CONNS], &c, &cv) || cv.conn_id != c ||
 	    bpf_map_lookup_elem(dp->map_fds[XI_MAP_CHAIN_TALLY], &c, t) || !t[0].version)
 		return 0;
-	/* Either bank: bank 0 is cv's own fields (read as the active one with
-	 * bank cleared), bank 1 alt. */
-	cv.bank = 0;
-	b = xi_conn_bank_active(&cv, &tmp);
+	/* Either bank. */
+	b = bank_get(&cv, 0, &tmp);
 	if (b->version != t[0].version)
-		b = &cv.alt;
+		b = bank_get(&cv, 1, &tmp);
 	for (unsigned k = 0; !r && b->version == t[0].version && k <= XI_CHAIN_STAGES_MAX; k++) {
 		uint32_t mask = bank_prefix_slots(b, k);
 		uint64_t sum = tally_sum(t, ncpu, k);
