@@ -480,6 +480,51 @@ struct xi_tap_record {
 };
 
 /*
+ * Small records (sizeof(struct xi_tap_record) + XI_TAP_SNAP_HDR) of packets
+ * arriving are batched per CPU: XDP stages up to XI_TAP_BATCH_MAX of them
+ * and writes them as one ring record, struct xi_tap_batch followed by count
+ * records of record_bytes each, so the ring's reserve and commit (its spin
+ * lock, about 25 ns) are paid once a batch instead of once a packet. A batch
+ * goes out when it is full, before a large record from the same CPU (records
+ * stay in their CPU's order), or at the latest XI_TAP_FLUSH_US after its
+ * first record, by a timer pinned to that CPU. A reader tells a batch from a
+ * record by the magic at meta.magic's offset. Kernels whose timers cannot be
+ * pinned (before 6.7) get single records only.
+ */
+#define XI_TAP_BATCH_MAGIC     0x78697462u   /* "xitb" */
+#define XI_TAP_BATCH_MAX       8
+#define XI_TAP_FLUSH_US        500u
+
+struct xi_tap_batch {
+	__u64 reserved;            /* where a record has meta.now_ns; 0 */
+	__u32 magic;               /* XI_TAP_BATCH_MAGIC, where a record has meta.magic */
+	__u16 count;               /* records that follow, 1..XI_TAP_BATCH_MAX */
+	__u16 record_bytes;        /* each one's: sizeof(struct xi_tap_record) + XI_TAP_SNAP_HDR */
+};
+
+/*
+ * xi_tap_stage (ARRAY by CPU; attach sizes it to the possible CPUs): the
+ * small records a CPU has staged, with the timer that flushes them. Only its
+ * own CPU touches an entry (bpf/tap.bpf.c). mode XI_TAP_DIRECT writes single
+ * records (a CPU whose timer cannot be pinned; or set from userspace, as
+ * tests of the single-record path do: an update keeps the timer).
+ */
+enum { XI_TAP_NEW, XI_TAP_BATCHING, XI_TAP_DIRECT };
+
+#define XI_TAP_SMALL_BYTES     (sizeof(struct xi_tap_record) + XI_TAP_SNAP_HDR)
+
+struct xi_tap_stage {
+	struct bpf_timer timer;
+	__u32 n;                   /* records staged */
+	__u8 busy;                 /* XDP is writing the entry */
+	__u8 armed;                /* the flush timer is set */
+	__u8 mode;                 /* XI_TAP_NEW, _BATCHING, _DIRECT */
+	__u8 pad;
+	struct xi_tap_batch hdr;   /* the ring record: this, then n of slots */
+	__u8 slots[XI_TAP_BATCH_MAX][XI_TAP_SMALL_BYTES];
+};
+
+/*
  * Records of packets leaving (TC egress, XI_STAGE_TAP in a connection's
  * egress list) are large ones and hold the whole frame, up to XI_TAP_FULL
  * bytes, so that the nack-responder can keep copies to retransmit. Their

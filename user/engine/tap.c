@@ -64,10 +64,9 @@ static int frame_rebuild(struct xi_tap *tap, const struct xi_tap_record *r, size
 	return 0;
 }
 
-static void record_run(void *ctx, const void *data, uint32_t size)
+static void record_one(void *ctx, const struct xi_tap_record *r, uint32_t size)
 {
 	struct xi_tap *tap = ctx;
-	const struct xi_tap_record *r = data;
 
 	if (frame_rebuild(tap, r, size)) {
 		tap->stats.bad++;
@@ -82,6 +81,33 @@ static void record_run(void *ctx, const void *data, uint32_t size)
 	/* Observed, not delivered: XDP passed the packet already. */
 	xi_engine_conns_observe(tap->worker, &r->meta, r->queue, tap->frame, r->frame_len,
 				r->caplen);
+}
+
+static void record_run(void *ctx, const void *data, uint32_t size)
+{
+	struct xi_tap *tap = ctx;
+
+	if (xi_tap_records(data, size, record_one, tap) < 0)
+		tap->stats.bad++;
+}
+
+int xi_tap_records(const void *data, uint32_t size, xi_tap_record_fn fn, void *ctx)
+{
+	const struct xi_tap_batch *b = data;
+	const uint8_t *p = data;
+
+	if (size < sizeof(*b) || b->magic != XI_TAP_BATCH_MAGIC) {
+		fn(ctx, data, size);
+		return 1;
+	}
+	if (!b->count || b->count > XI_TAP_BATCH_MAX ||
+	    b->record_bytes != XI_TAP_SMALL_BYTES ||
+	    size < sizeof(*b) + (uint32_t)b->count * b->record_bytes)
+		return -EBADMSG;
+	p += sizeof(*b);
+	for (unsigned i = 0; i < b->count; i++, p += b->record_bytes)
+		fn(ctx, (const struct xi_tap_record *)p, b->record_bytes);
+	return b->count;
 }
 
 static int slot_fill(struct xi_tap *tap)
@@ -176,9 +202,14 @@ void xi_tap_free(struct xi_tap *tap)
 		bpf_map_delete_elem(xi_dataplane_map_fd(tap->dp, XI_MAP_STAGES), &slot);
 	if (tap->eslot_set)
 		bpf_map_delete_elem(tap->estages_fd, &slot);
-	/* What is still in the ring was passed already: observe it too. */
-	if (tap->rb)
+	/* What is still in the ring was passed already: observe it too,
+	 * with what the CPUs staged (their timers flush it within
+	 * XI_TAP_FLUSH_US of the slot's emptying). */
+	if (tap->rb) {
+		if (tap->slot_set)
+			usleep(2 * XI_TAP_FLUSH_US);
 		xi_ring_consume(tap->rb, 0);
+	}
 	xi_ring_free(tap->rb);
 	if (tap->prog_fd >= 0)
 		close(tap->prog_fd);

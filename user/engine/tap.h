@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <xicept/abi.h>
+
 #include "user/engine/conns.h"
 
 struct xi_tap;
@@ -39,6 +41,16 @@ int xi_tap_fd(const struct xi_tap *tap);
  * xi_ring_consume). How many, or a negative errno. */
 int xi_tap_consume(struct xi_tap *tap, int woken);
 void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret);
+/*
+ * The records of one ring record: itself, or each of a batch's (struct
+ * xi_tap_batch, include/xicept/abi.h), in order; size: each one's. Returns
+ * how many fn ran on, or -EBADMSG for a batch whose header does not match
+ * its size (then fn ran on none).
+ */
+typedef void (*xi_tap_record_fn)(void *ctx, const struct xi_tap_record *r, uint32_t size);
+int xi_tap_records(const void *data, uint32_t size, xi_tap_record_fn fn, void *ctx);
+/* XI_TAP_FLUSH_US: how long a CPU may keep records staged. xi_tap_free
+ * waits that long (and a margin) before its last read. */
 /* Empties the slot first (packets then pass unobserved, counted as
  * no_daemon), then frees. NULL is fine. */
 void xi_tap_free(struct xi_tap *tap);

@@ -20,11 +20,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sched.h>
 #include <sys/epoll.h>
 
 #include "bpf/xi_tb.h"
 #include "bpf/xi_xsk.h"
 #include "user/engine/ring.h"
+#include "user/engine/tap.h"
 #include "user/interceptors/header_stats/header_stats_abi.h"
 
 #define CONN 9
@@ -42,8 +44,27 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* One CPU for every test-run: the tap stages records per CPU, and its
+ * batches come out in one CPU's order only. */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(c, &set);
+			return sched_setaffinity(0, sizeof(set), &set);
+		}
+	return -1;
+}
+
 static int group_setup(void **state)
 {
+	if (pin_cpu())
+		return -1;
 	fx.tb = tb_open();
 	if (!fx.tb || xsk_fx_up(&fx.x, "xiu")) {
 		group_teardown(state);
@@ -236,25 +257,72 @@ static void test_unknown_flow_not_redirected(void **state)
 
 /* ---- the tap (XI_STAGE_TAP) ---- */
 
-#define TAP_SMALL (sizeof(struct xi_tap_record) + XI_TAP_SNAP_HDR)
+#define TAP_SMALL XI_TAP_SMALL_BYTES
 #define TAP_LARGE (sizeof(struct xi_tap_record) + XI_TAP_SNAP_FRAME)
+/* In the ring, with its 8-byte header: a small record, a full batch. */
+#define RB_SMALL (TAP_SMALL + 8)
+#define RB_BATCH (sizeof(struct xi_tap_batch) + XI_TAP_BATCH_MAX * TAP_SMALL + 8)
 
-/* The first records taken, and their sizes. */
+/* The first records taken, and their sizes; the ring records they came in
+ * (a batch is one) and each one's count of records. */
 static union {
 	struct xi_tap_record r;
 	uint8_t bytes[TAP_LARGE];
-} tap_got[4];
-static size_t tap_size[4], tap_n;
+} tap_got[16];
+static size_t tap_size[16], tap_n, tap_rings, tap_counts[16];
 
-static int tap_take(void *ctx, void *data, size_t size)
+static void tap_one(void *ctx, const struct xi_tap_record *r, uint32_t size)
 {
 	assert_true(size == TAP_SMALL || size == TAP_LARGE);
-	if (tap_n < 4) {
-		memcpy(&tap_got[tap_n], data, size);
+	if (tap_n < 16) {
+		memcpy(&tap_got[tap_n], r, size);
 		tap_size[tap_n] = size;
 	}
 	tap_n++;
+}
+
+static int tap_take(void *ctx, void *data, size_t size)
+{
+	int n = xi_tap_records(data, (uint32_t)size, tap_one, NULL);
+
+	assert_true(n > 0);
+	if (tap_rings < 16)
+		tap_counts[tap_rings] = (size_t)n;
+	tap_rings++;
 	return 0;
+}
+
+/* Every CPU's staging entry (abi.h, struct xi_tap_stage) emptied and set to
+ * mode, its timer marked armed or not. batched(): staging as XDP finds it
+ * on a fresh load; but marked armed, so that XDP never starts the flush
+ * timer and batches go out only full (or before a large record): the tests
+ * that count bytes in the ring need that, since a timer that fires between
+ * two test-run repetitions would send a partial batch. */
+static void tap_stage_set(uint8_t mode, uint8_t armed)
+{
+	int fd = tb_fd(fx.tb->skel->maps.xi_tap_stage);
+	struct xi_tap_stage st;
+
+	for (uint32_t cpu = 0; cpu < (uint32_t)fx.tb->ncpu; cpu++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &cpu, &st), 0);
+		st.n = 0;
+		st.mode = mode;
+		st.armed = armed;
+		assert_int_equal(bpf_map_update_elem(fd, &cpu, &st, BPF_ANY), 0);
+	}
+}
+
+static void single_records(void) { tap_stage_set(XI_TAP_DIRECT, 0); }
+static void batched_untimed(void) { tap_stage_set(XI_TAP_NEW, 1); }
+
+/* This CPU's staged records. */
+static uint32_t tap_staged(void)
+{
+	uint32_t cpu = (uint32_t)sched_getcpu();
+	struct xi_tap_stage st;
+
+	assert_int_equal(bpf_map_lookup_elem(tb_fd(fx.tb->skel->maps.xi_tap_stage), &cpu, &st), 0);
+	return st.n;
 }
 
 /* The connection as setup() makes it, but ending in the tap: header-stats
@@ -270,19 +338,28 @@ static int tap_setup(void **state)
 	assert_int_equal(bpf_map_update_elem(tb_fd(fx.tb->skel->maps.xi_stages), &slot, &prog,
 					     BPF_ANY), 0);
 	assert_int_equal(tb_conn(fx.tb, CONN, stages, 2, XI_ACT_PASS, 90000), 0);
-	tap_n = 0;
+	tap_stage_set(XI_TAP_NEW, 0);   /* as a fresh load has it */
+	tap_n = tap_rings = 0;
 	return 0;
 }
 
-static size_t tap_consume(void)
+/* What is in the ring now; with wait, after the flush timers ran. */
+static size_t tap_read(bool wait)
 {
 	struct ring_buffer *rb = ring_buffer__new(tb_fd(fx.tb->skel->maps.xi_tap_ring), tap_take,
 						  NULL, NULL);
 
 	assert_non_null(rb);
+	if (wait)
+		usleep(3 * XI_TAP_FLUSH_US);
 	assert_true(ring_buffer__consume(rb) >= 0);
 	ring_buffer__free(rb);
 	return tap_n;
+}
+
+static size_t tap_consume(void)
+{
+	return tap_read(true);
 }
 
 /* Records hold what the observers read: an RTP frame's headers through
@@ -313,6 +390,9 @@ static void test_tap_copies_and_passes(void **state)
 	len_rtcp = pkt_build(h, &sp);
 	assert_int_equal(run(h, len_rtcp, out, &out_len), XDP_PASS);
 	assert_int_equal(tap_consume(), 3);
+	/* Small records, staged on this CPU: one batch, sent by the timer. */
+	assert_int_equal(tap_rings, 1);
+	assert_int_equal(tap_counts[0], 3);
 
 	t = &tap_got[0].r;
 	assert_int_equal(tap_size[0], TAP_SMALL);
@@ -371,6 +451,7 @@ static void test_tap_whole_frames(void **state)
 	assert_true(len > XI_TAP_SNAP_HDR && len < XI_TAP_SNAP_FRAME);
 	assert_int_equal(run(g, len, out, &out_len), XDP_PASS);
 	assert_int_equal(tap_consume(), 2);
+	assert_int_equal(tap_rings, 2);             /* large records go singly */
 	assert_int_equal(tap_size[0], TAP_LARGE);   /* 154 bytes: more than the small one holds */
 	assert_int_equal(tap_got[0].r.caplen, len_short);
 	assert_memory_equal(tap_got[0].r.frame, f, len_short);
@@ -392,18 +473,85 @@ static void test_tap_without_daemon_passes(void **state)
 	assert_int_equal(tap_consume(), 0);
 }
 
-/* A ring nobody reads fills: every packet still passes, and each one that
- * found no room is counted, exactly: the ring holds its size over a small
- * record's size (with its 8-byte header) records. */
-static void test_tap_full_is_counted(void **state)
+/* Seq of the RTP frame a record holds. */
+static uint16_t rec_seq(const struct xi_tap_record *r)
 {
-	const uint32_t n = 100000, room = XI_TAP_RING_BYTES / (TAP_SMALL + 8);
+	return (uint16_t)(r->frame[r->meta.payload_off + 2] << 8 | r->frame[r->meta.payload_off + 3]);
+}
+
+/* The eighth small record of a CPU sends its batch at once, in order; the
+ * rest wait, for the timer (here held off: marked armed), or for a large
+ * record, which sends them before itself. With the timer, a partial batch
+ * goes out by itself. */
+static void test_tap_batches(void **state)
+{
+	struct rtp_spec big = { .ssrc = 0x3333, .seq = 500, .pt = 96, .ext_words = 30,
+				.body = 100 };
+	uint8_t f[PKT_MAX], out[PKT_MAX + 256], pl[1024];
+	struct pkt_spec sp;
+	uint32_t out_len;
+	size_t n, len;
+
+	socket_add();
+	batched_untimed();
+	for (uint16_t seq = 1; seq <= 11; seq++) {
+		len = rtp_frame(f, 0, 0x1111, seq, &n);
+		assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	}
+	assert_int_equal(tap_read(false), 8);   /* no wait: the full batch went at once */
+	assert_int_equal(tap_rings, 1);
+	assert_int_equal(tap_counts[0], 8);
+	for (unsigned i = 0; i < 8; i++) {
+		assert_int_equal(tap_size[i], TAP_SMALL);
+		assert_int_equal(tap_got[i].r.meta.conn_id, CONN);
+		assert_int_equal(rec_seq(&tap_got[i].r), i + 1);
+	}
+	assert_int_equal(tap_read(true), 8);    /* no timer: 9..11 stay */
+	assert_int_equal(tap_staged(), 3);
+
+	/* A large record: the three staged go before it, in one batch. */
+	sp = tb_spec4(pl, rtp_build(pl, &big));
+	len = pkt_build(f, &sp);
+	assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	tap_n = tap_rings = 0;
+	assert_int_equal(tap_read(false), 4);
+	assert_int_equal(tap_rings, 2);
+	assert_int_equal(tap_counts[0], 3);
+	assert_int_equal(tap_counts[1], 1);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(rec_seq(&tap_got[i].r), 9 + i);
+	assert_int_equal(tap_size[3], TAP_LARGE);
+	assert_int_equal(rec_seq(&tap_got[3].r), 500);
+	assert_int_equal(tap_staged(), 0);
+
+	/* With the timer: two records, one batch, sent within the period. */
+	tap_stage_set(XI_TAP_NEW, 0);
+	tap_n = tap_rings = 0;
+	for (uint16_t seq = 20; seq <= 21; seq++) {
+		len = rtp_frame(f, 0, 0x1111, seq, &n);
+		assert_int_equal(run(f, len, out, &out_len), XDP_PASS);
+	}
+	assert_int_equal(tap_read(true), 2);
+	assert_int_equal(tap_rings, 1);
+	assert_int_equal(rec_seq(&tap_got[0].r), 20);
+	assert_int_equal(rec_seq(&tap_got[1].r), 21);
+	assert_int_equal(tap_staged(), 0);
+	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), 0);
+}
+
+/* A ring nobody reads fills: every packet still passes, and each one that
+ * found no room is counted, exactly: the ring holds its size over a ring
+ * record's size (with its 8-byte header) of them, single records or full
+ * batches. */
+static void tap_full_counted(uint32_t rec, uint32_t per)
+{
+	const uint32_t n = 100000, room = XI_TAP_RING_BYTES / rec * per;
 	uint8_t f[PKT_MAX], out[PKT_MAX + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = n);
 	size_t pl;
 
-	_Static_assert(TAP_SMALL % 8 == 0, "records are 8-byte aligned");
+	_Static_assert(RB_SMALL % 8 == 0 && RB_BATCH % 8 == 0, "records are 8-byte aligned");
 	o.data_size_in = (uint32_t)rtp_frame(f, 0, 0x1111, 7, &pl);
 	socket_add();
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(fx.tb->skel->progs.xi_entry), &o), 0);
@@ -411,7 +559,21 @@ static void test_tap_full_is_counted(void **state)
 	assert_int_equal(tb_reason(fx.tb, XI_REASON_RTP), n);
 	assert_int_equal(tb_reason(fx.tb, XI_REASON_CHAIN_END), n);
 	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), n - room);
-	assert_int_equal(tap_consume(), room);
+	assert_int_equal(tap_staged(), n % per);
+	assert_int_equal(tap_read(false), room);
+}
+
+static void test_tap_full_is_counted(void **state)
+{
+	single_records();
+	tap_full_counted(RB_SMALL, 1);
+}
+
+static void test_tap_full_is_counted_batched(void **state)
+{
+	_Static_assert(100000 % XI_TAP_BATCH_MAX == 0, "full batches only");
+	batched_untimed();
+	tap_full_counted(RB_BATCH, XI_TAP_BATCH_MAX);
 }
 
 /* ---- the tap's wakeups and its reader (user/engine/ring.c) ---- */
@@ -445,22 +607,26 @@ static int tap_wakeups(struct xi_ring *rg)
 
 static uint64_t ring_records;
 
-static void ring_count(void *ctx, const void *data, uint32_t size)
+static void ring_one(void *ctx, const struct xi_tap_record *r, uint32_t size)
 {
-	const struct xi_tap_record *r = data;
-
 	assert_int_equal(size, TAP_SMALL);
 	assert_int_equal(r->meta.conn_id, CONN);
 	assert_int_equal(r->meta.ssrc, 0x1111);
 	ring_records++;
 }
 
-/* The record that takes the fill across an eighth of the ring wakes the
- * reader; none before it, none after it while the ring stays above; once
- * the reader has emptied the ring, the next crossing wakes it again. */
-static void test_tap_wakes_once_an_eighth_waits(void **state)
+static void ring_count(void *ctx, const void *data, uint32_t size)
 {
-	const uint32_t rec = TAP_SMALL + 8, below = (XI_TAP_WAKE_BYTES - 1) / rec;
+	assert_true(xi_tap_records(data, size, ring_one, NULL) > 0);
+}
+
+/* The ring record that takes the fill across an eighth of the ring wakes
+ * the reader; none before it, none after it while the ring stays above;
+ * once the reader has emptied the ring, the next crossing wakes it again.
+ * rec: a ring record's size; per: packets a ring record. */
+static void tap_wakes_once(uint32_t rec, uint32_t per)
+{
+	const uint32_t below = (XI_TAP_WAKE_BYTES - 1) / rec;
 	uint8_t f[PKT_MAX];
 	size_t pl, len = rtp_frame(f, 0, 0x1111, 7, &pl);
 	struct xi_ring *rg;
@@ -472,17 +638,29 @@ static void test_tap_wakes_once_an_eighth_waits(void **state)
 	socket_add();
 	ring_records = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		tap_run(f, len, below);            /* fill below * rec < an eighth */
+		tap_run(f, len, below * per);      /* fill below * rec < an eighth */
 		assert_int_equal(tap_wakeups(rg), 0);
-		tap_run(f, len, 1);                /* across it */
+		tap_run(f, len, per);              /* across it */
 		assert_int_equal(tap_wakeups(rg), 1);
-		tap_run(f, len, 1000);             /* above it */
+		tap_run(f, len, 1000 * per);       /* above it */
 		assert_int_equal(tap_wakeups(rg), 0);
 		assert_int_equal(xi_ring_consume(rg, 1), below + 1 + 1000);
 	}
-	assert_int_equal(ring_records, 2 * (below + 1 + 1000));
+	assert_int_equal(ring_records, 2ull * (below + 1 + 1000) * per);
 	assert_int_equal(tb_reason(fx.tb, XI_REASON_TAP_FULL), 0);
 	xi_ring_free(rg);
+}
+
+static void test_tap_wakes_once_an_eighth_waits(void **state)
+{
+	single_records();
+	tap_wakes_once(RB_SMALL, 1);
+}
+
+static void test_tap_wakes_once_an_eighth_waits_batched(void **state)
+{
+	batched_untimed();
+	tap_wakes_once(RB_BATCH, XI_TAP_BATCH_MAX);
 }
 
 /* The consumer position as the producer sees it, at each record. */
@@ -501,7 +679,7 @@ static void ring_watch(void *ctx, const void *data, uint32_t size)
  * and come out whole and in order (counted), none lost. */
 static void test_ring_reader_batches_and_wraps(void **state)
 {
-	const uint32_t rec = TAP_SMALL + 8, n = XI_RING_RELEASE_EVERY * 3 + 10;
+	const uint32_t rec = RB_SMALL, n = XI_RING_RELEASE_EVERY * 3 + 10;
 	const uint32_t big = XI_TAP_RING_BYTES / rec * 3 / 4;   /* three passes wrap */
 	int ring_fd = tb_fd(fx.tb->skel->maps.xi_tap_ring);
 	uint8_t f[PKT_MAX];
@@ -510,6 +688,7 @@ static void test_ring_reader_batches_and_wraps(void **state)
 	uint64_t start;
 	void *page;
 
+	single_records();   /* one record a packet: the positions below are exact */
 	page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, ring_fd, 0);
 	assert_true(page != MAP_FAILED);
 	ring_cons = page;
@@ -547,8 +726,11 @@ int main(void)
 		cmocka_unit_test_setup(test_tap_copies_and_passes, tap_setup),
 		cmocka_unit_test_setup(test_tap_whole_frames, tap_setup),
 		cmocka_unit_test_setup(test_tap_without_daemon_passes, tap_setup),
+		cmocka_unit_test_setup(test_tap_batches, tap_setup),
 		cmocka_unit_test_setup(test_tap_full_is_counted, tap_setup),
+		cmocka_unit_test_setup(test_tap_full_is_counted_batched, tap_setup),
 		cmocka_unit_test_setup(test_tap_wakes_once_an_eighth_waits, tap_setup),
+		cmocka_unit_test_setup(test_tap_wakes_once_an_eighth_waits_batched, tap_setup),
 		cmocka_unit_test_setup(test_ring_reader_batches_and_wraps, tap_setup),
 	};
 
