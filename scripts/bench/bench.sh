@@ -13,7 +13,8 @@
 # bench/results), BENCH_ONLY (an extended regex: only the rows it matches,
 # and the phases conns-install, conns-1, testrun, tap-record, userspace,
 # deliver, srtp; for work on a few rows, with their baselines named too),
-# BENCH_GEN_MODE (xi-gen --mode: auto, the default, live or xsk).
+# BENCH_GEN_MODE (xi-gen --mode: auto, the default, live or xsk),
+# BENCH_RPS (a hex CPU mask for RPS on the rx veth; default none).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
 # BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, or where the
@@ -135,6 +136,15 @@ preflight() {
 	# No IPv6 chatter (router solicitations, MLD) among the counted frames.
 	tb_tx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	tb_rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	# BENCH_RPS: a CPU mask for RPS on the rx veth's queues, so the stack's
+	# receive of passed frames runs there rather than on the generator's
+	# CPU (ip netns exec: sysfs is the namespace's there).
+	if [[ -n ${BENCH_RPS:-} ]]; then
+		[[ $BENCH_RPS =~ ^[0-9a-fA-F]+$ ]] || die "BENCH_RPS: a hex CPU mask, not '$BENCH_RPS'"
+		ip netns exec "$TB_RX_NS" sh -c 'for q in /sys/class/net/$1/queues/rx-*/rps_cpus; do
+			echo "$2" >"$q" || exit 1; done' sh "$TB_RX_IF" "$BENCH_RPS" ||
+			die "cannot set rps_cpus $BENCH_RPS on $TB_RX_IF"
+	fi
 	mkdir -p "$OUT"
 	: >"$B_TMP/runs"
 	: >"$B_TMP/meta"
