@@ -14,7 +14,8 @@
 # and the phases conns-install, conns-1, testrun, tap-record, userspace,
 # deliver, srtp; for work on a few rows, with their baselines named too),
 # BENCH_GEN_MODE (xi-gen --mode: auto, the default, live or xsk),
-# BENCH_RPS (a hex CPU mask for RPS on the rx veth; default none).
+# BENCH_RPS (a hex CPU mask for RPS on the rx veth; default none),
+# BENCH_PACE_CHUNK (frames per chunk of a paced run, default 256).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
 # BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, or where the
@@ -40,7 +41,7 @@ REPEATS=${BENCH_REPEATS:-5}
 N_DROP=${BENCH_N_DROP:-4000000}
 N_PASS=${BENCH_N_PASS:-1000000}
 TAP_RATE=${BENCH_TAP_RATE:-1}
-PACE_CHUNK=256     # frames per chunk (live: test-run call) of a paced run
+PACE_CHUNK=${BENCH_PACE_CHUNK:-256}     # frames per chunk (live: test-run call) of a paced run
 GEN_MODE=${BENCH_GEN_MODE:-auto}
 XICEPT=$BUILD/xicept
 GEN=$BUILD/bench/xi-gen
