@@ -139,10 +139,11 @@ static int tables_size(struct xicept *skel, const struct xi_attach_opts *o)
 		r = map_size_by_name(skel, xi_dataplane_map_name(XI_MAP_CHAIN_TALLY),
 				     o->max_conns + 1);
 	/* The tap's staging (bpf/tap.bpf.c): an entry a CPU. */
-	if (!r)
-		r = libbpf_num_possible_cpus() < 0 ? libbpf_num_possible_cpus()
-		    : bpf_map__set_max_entries(skel->maps.xi_tap_stage,
-					       (__u32)libbpf_num_possible_cpus());
+	if (!r) {
+		int cpus = libbpf_num_possible_cpus();
+
+		r = cpus < 0 ? cpus : bpf_map__set_max_entries(skel->maps.xi_tap_stage, (__u32)cpus);
+	}
 	/* No program reads the meta (750 bytes a connection): it takes memory
 	 * as connections come instead of all of it up front. */
 	if (!r)

@@ -49,10 +49,9 @@ void xi_tap_stats(const struct xi_tap *tap, struct xi_tap_stats *ret);
  */
 typedef void (*xi_tap_record_fn)(void *ctx, const struct xi_tap_record *r, uint32_t size);
 int xi_tap_records(const void *data, uint32_t size, xi_tap_record_fn fn, void *ctx);
-/* XI_TAP_FLUSH_US: how long a CPU may keep records staged. xi_tap_free
- * waits that long (and a margin) before its last read. */
 /* Empties the slot first (packets then pass unobserved, counted as
- * no_daemon), then frees. NULL is fine. */
+ * no_daemon), waits twice XI_TAP_FLUSH_US (how long a CPU may keep records
+ * staged), reads what is left, then frees. NULL is fine. */
 void xi_tap_free(struct xi_tap *tap);
 
 #endif
