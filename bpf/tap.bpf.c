@@ -110,11 +110,18 @@ static int xi_tap_flush_timer(void *map, __u32 *key, struct xi_tap_stage *s)
 	return 0;
 }
 
+/* This CPU's entry, as it is (NULL past max_entries). */
+static __always_inline struct xi_tap_stage *xi_tap_stage_this(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&xi_tap_stage, &cpu);
+}
+
 /* This CPU's entry, ready to batch into, or NULL: write single records. */
 static __always_inline struct xi_tap_stage *xi_tap_stage_get(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct xi_tap_stage *s = bpf_map_lookup_elem(&xi_tap_stage, &cpu);
+	struct xi_tap_stage *s = xi_tap_stage_this();
 	long err;
 
 	if (!s || s->mode == XI_TAP_DIRECT)
@@ -212,8 +219,7 @@ static __always_inline int xi_tap_stage_small(struct xdp_md *ctx, struct xi_pkt_
 /* Before a single record: what this CPU staged goes out first. */
 static __always_inline void xi_tap_stage_drain(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct xi_tap_stage *s = bpf_map_lookup_elem(&xi_tap_stage, &cpu);
+	struct xi_tap_stage *s = xi_tap_stage_this();
 
 	if (!s || !s->n)
 		return;
