@@ -15,7 +15,8 @@
 # deliver, srtp; for work on a few rows, with their baselines named too),
 # BENCH_GEN_MODE (xi-gen --mode: auto, the default, live or xsk),
 # BENCH_RPS (a hex CPU mask for RPS on the rx veth; default none),
-# BENCH_PACE_CHUNK (frames per chunk of a paced run, default 256).
+# BENCH_PACE_CHUNK (frames per chunk of a paced run, default 256),
+# BENCH_TAP_CHUNK (the same for tap-chain and xdp-limit-pass-paced, default 4096).
 #
 # How: xi-gen (scripts/bench/xi_gen.c, gen.bpf.c) sends RTP with
 # BPF_PROG_TEST_RUN in live-frames mode out of the tx veth, or where the
@@ -42,6 +43,12 @@ N_DROP=${BENCH_N_DROP:-4000000}
 N_PASS=${BENCH_N_PASS:-1000000}
 TAP_RATE=${BENCH_TAP_RATE:-1}
 PACE_CHUNK=${BENCH_PACE_CHUNK:-256}     # frames per chunk (live: test-run call) of a paced run
+# The tap rows' chunk: each live test-run call builds and tears down a page
+# pool and leaves a gap in which the socket's reader falls asleep, about
+# 45 us of CPU 0 a call (perf); 256-frame calls cost xdp-limit-pass 9-22 %
+# of its rate, 4096 1-2 % (engine-findings.md). The AF_XDP rows keep
+# PACE_CHUNK: their bursts must fit the socket's rings.
+TAP_CHUNK=${BENCH_TAP_CHUNK:-4096}
 GEN_MODE=${BENCH_GEN_MODE:-auto}
 XICEPT=$BUILD/xicept
 GEN=$BUILD/bench/xi-gen

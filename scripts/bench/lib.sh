@@ -42,8 +42,8 @@ veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.droppe
 
 # gen COUNT SSRCS START: one generator run; sets G_SENT, G_NS and G_MODE
 # (live or xsk: which way xi-gen sent, recorded in meta as generator/mode
-# for the report). With GEN_RATE (Mpps) set, paced: chunks of PACE_CHUNK
-# frames (live: a test-run call each, the program held on a spare veth so a
+# for the report). With GEN_RATE (Mpps) set, paced: chunks of GEN_CHUNK
+# (default PACE_CHUNK) frames (live: a test-run call each, the program held on a spare veth so a
 # call does not rebuild the kernel's XDP dispatcher, ~0.5 ms of CPU a call
 # here).
 gen() {
@@ -52,7 +52,7 @@ gen() {
 		return
 	fi
 	local out pace=()
-	[[ -z ${GEN_RATE:-} ]] || pace=(--rate "$GEN_RATE" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
+	[[ -z ${GEN_RATE:-} ]] || pace=(--rate "$GEN_RATE" --chunk "${GEN_CHUNK:-$PACE_CHUNK}" --hold "$B_HOLD_IF")
 	out=$(tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "${GEN_BASE:-$SSRC_BASE}" --count "$1" \
 		--start "$3" --cpu "$GEN_CPU" --mode "$GEN_MODE" "${pace[@]}") || die "xi-gen failed: $out"

@@ -47,6 +47,18 @@ sc_limit_pass() {
 	limit_down
 }
 
+# xdp-limit-pass-paced: the no-op pass program offered tap-chain's rate,
+# paced the same way, in the same round: how much of the offered rate this
+# core passes to a socket with no xicept at all.
+sc_limit_pass_paced() {
+	limit_up pass
+	sink_start --mode count --expect "$N_PASS"
+	GEN_RATE=$TAP_RATE GEN_CHUNK=$TAP_CHUNK measure xdp-limit-pass-paced "$N_PASS" "$N_SSRCS" snap_limit .count
+	sink_wait
+	sink_check xdp-limit-pass-paced "$M_COUNTED"
+	limit_down
+}
+
 sc_unknown_drop() {
 	xi_up
 	measure fastpath-unknown-drop "$N_DROP" "$N_SSRCS" snap_xi_all .reasons.unknown_flow
@@ -153,7 +165,7 @@ sc_tap_chain() {
 	tap_probe probe_no_daemon   # nothing reads the tap: no record, no_daemon
 	run_start
 	sink_start --mode count --expect "$N_PASS"
-	GEN_RATE=$TAP_RATE RECORD=0 measure tap-chain "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	GEN_RATE=$TAP_RATE GEN_CHUNK=$TAP_CHUNK RECORD=0 measure tap-chain "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
 	sink_wait
 	run_stop
 	got=$(kv "$S_OUT" received)
@@ -353,7 +365,7 @@ sc_tap_chain_srtp() {
 	path_is tap
 	run_start
 	sink_start --mode count --expect "$N_PASS"
-	GEN_RATE=$TAP_RATE RECORD=0 measure tap-chain-srtp "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
+	GEN_RATE=$TAP_RATE GEN_CHUNK=$TAP_CHUNK RECORD=0 measure tap-chain-srtp "$N_PASS" "$N_SSRCS" snap_xi_all .reasons.rtp
 	sink_wait
 	run_stop
 	run_emitted
@@ -392,7 +404,7 @@ only() {
 # The live rows (xi-gen on the veth testbed): with BENCH_ONLY naming none of
 # them, no warm-up either.
 LIVE_ROWS="xdp-limit-drop xdp-limit-pass fastpath-unknown-drop fastpath-filter-drop
-fastpath-stats-filter-drop fastpath-filter-stats-pass socket-baseline ssrcs-64 tap-chain
+fastpath-stats-filter-drop fastpath-filter-stats-pass socket-baseline ssrcs-64 xdp-limit-pass-paced tap-chain
 afxdp-chain afxdp-chain-2q $(for ((k = 0; k <= CHAIN_MAX; k++)); do echo "chain-noop-$k"; done)"
 
 run_live_rounds() {
@@ -412,6 +424,7 @@ run_live_rounds() {
 		only socket-baseline sc_socket_baseline
 		for ((k = 0; k <= CHAIN_MAX; k++)); do only "chain-noop-$k" sc_chain "$k"; done
 		only ssrcs-64 sc_ssrcs64
+		only xdp-limit-pass-paced sc_limit_pass_paced
 		only tap-chain sc_tap_chain
 		only afxdp-chain sc_afxdp_chain veth
 		only afxdp-chain-raw sc_afxdp_chain raw

@@ -272,10 +272,15 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* A generator behind its schedule goes on at once: clock_nanosleep with a
+ * deadline already past still arms and cancels an hrtimer with interrupts
+ * off, about 17 us of CPU 0 a call here (perf, 256-frame chunks). */
 static void sleep_until(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
 
+	if (mono_ns() >= ns)
+		return;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }

@@ -79,13 +79,13 @@ xi stats "$IF" --json >"$T_TMP/before.json" || fail "stats"
 veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.dropped'; }
 drops0=$(veth_drops)
 
-# Chunks of 512 frames a live test-run call: its ~75 µs set-up caps 256 at
-# about 0.83 Mpps, and 1024 made bursts that cost the pass path more
-# (bench/results/engine-findings.md). Five pairs back to back, strict:
-# 256 sent 0.733 Mpps (median), 512 0.760, 512 ahead in every pair.
+# Chunks of 4096 frames a live test-run call: each call builds and tears
+# down a page pool and leaves a gap in which the socket's reader sleeps, so
+# 256-frame calls cost the pass path's core 9-22 % of its rate and 4096 1-2 %
+# (bench/results/engine-findings.md, "The generator's own cost").
 tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" --dst "$TB_RX_IP:5004" \
   --ssrcs "$SSRCS" --ssrc-base "$BASE" --count "$COUNT" --start 1 --cpu 0 \
-  --rate "$RATE" --chunk 512 --hold "$HOLD" >"$T_TMP/gen" 2>&1 &
+  --rate "$RATE" --chunk "${T81_CHUNK:-4096}" --hold "$HOLD" >"$T_TMP/gen" 2>&1 &
 GEN_PID=$!
 T_PIDS+=("$GEN_PID")
 # Switch while it runs: by set-chain and by apply, both ways.
