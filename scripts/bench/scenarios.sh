@@ -38,26 +38,22 @@ sc_limit_drop() {
 	limit_down
 }
 
+# sc_limit_pass [NAME]: the no-op pass program to a socket, as row NAME
+# (default xdp-limit-pass), paced when the caller sets GEN_RATE.
 sc_limit_pass() {
+	local name=${1:-xdp-limit-pass}
 	limit_up pass
 	sink_start --mode count --expect "$N_PASS"
-	measure xdp-limit-pass "$N_PASS" "$N_SSRCS" snap_limit .count
+	measure "$name" "$N_PASS" "$N_SSRCS" snap_limit .count
 	sink_wait
-	sink_check xdp-limit-pass "$M_COUNTED"
+	sink_check "$name" "$M_COUNTED"
 	limit_down
 }
 
 # xdp-limit-pass-paced: the no-op pass program offered tap-chain's rate,
 # paced the same way, in the same round: how much of the offered rate this
 # core passes to a socket with no xicept at all.
-sc_limit_pass_paced() {
-	limit_up pass
-	sink_start --mode count --expect "$N_PASS"
-	GEN_RATE=$TAP_RATE GEN_CHUNK=$TAP_CHUNK measure xdp-limit-pass-paced "$N_PASS" "$N_SSRCS" snap_limit .count
-	sink_wait
-	sink_check xdp-limit-pass-paced "$M_COUNTED"
-	limit_down
-}
+sc_limit_pass_paced() { GEN_RATE=$TAP_RATE GEN_CHUNK=$TAP_CHUNK sc_limit_pass xdp-limit-pass-paced; }
 
 sc_unknown_drop() {
 	xi_up
