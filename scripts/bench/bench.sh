@@ -45,8 +45,8 @@ TAP_RATE=${BENCH_TAP_RATE:-1}
 PACE_CHUNK=${BENCH_PACE_CHUNK:-256}     # frames per chunk (live: test-run call) of a paced run
 # The tap rows' chunk: each live test-run call builds and tears down a page
 # pool and leaves a gap in which the socket's reader falls asleep, about
-# 45 us of CPU 0 a call (perf); 256-frame calls cost xdp-limit-pass 9-22 %
-# of its rate, 4096 1-2 % (engine-findings.md). The AF_XDP rows keep
+# 42 us of CPU 0 a call (perf); unpaced xdp-limit-pass lost 6-22 % of its
+# rate to 256-frame calls, 1-18 % to 4096 (engine-findings.md). The AF_XDP rows keep
 # PACE_CHUNK: their bursts must fit the socket's rings.
 TAP_CHUNK=${BENCH_TAP_CHUNK:-4096}
 GEN_MODE=${BENCH_GEN_MODE:-auto}

@@ -43,9 +43,9 @@ veth_drops() { tb_tx ip -j -s link show "$TB_TX_IF" | jq '.[0].stats64.tx.droppe
 # gen COUNT SSRCS START: one generator run; sets G_SENT, G_NS and G_MODE
 # (live or xsk: which way xi-gen sent, recorded in meta as generator/mode
 # for the report). With GEN_RATE (Mpps) set, paced: chunks of GEN_CHUNK
-# (default PACE_CHUNK) frames (live: a test-run call each, the program held on a spare veth so a
-# call does not rebuild the kernel's XDP dispatcher, ~0.5 ms of CPU a call
-# here).
+# (default PACE_CHUNK) frames (live: a test-run call each, the program held
+# on a spare veth so a call does not rebuild the kernel's XDP dispatcher,
+# ~0.5 ms of CPU a call here).
 gen() {
 	if ((${GEN_TWO:-0})); then
 		gen_two "$@"
@@ -77,8 +77,8 @@ gen_two() {
 	if [[ -n ${GEN_RATE:-} ]]; then
 		local r
 		r=$(awk -v r="$GEN_RATE" 'BEGIN { print r / 2 }')
-		pace0=(--rate "$r" --chunk "$PACE_CHUNK" --hold "$B_HOLD_IF")
-		pace1=(--rate "$r" --chunk "$PACE_CHUNK" --hold "$B_HOLD2_IF")
+		pace0=(--rate "$r" --chunk "${GEN_CHUNK:-$PACE_CHUNK}" --hold "$B_HOLD_IF")
+		pace1=(--rate "$r" --chunk "${GEN_CHUNK:-$PACE_CHUNK}" --hold "$B_HOLD2_IF")
 	fi
 	tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" \
 		--dst "$TB_RX_IP:5004" --ssrcs "$2" --ssrc-base "$SSRC_BASE" --count "$half" \

@@ -81,7 +81,7 @@ drops0=$(veth_drops)
 
 # Chunks of 4096 frames a live test-run call: each call builds and tears
 # down a page pool and leaves a gap in which the socket's reader sleeps, so
-# 256-frame calls cost the pass path's core 9-22 % of its rate and 4096 1-2 %
+# 256-frame calls cost the pass path's core 6-22 % of its rate and 4096 1-18 %
 # (bench/results/engine-findings.md, "The generator's own cost").
 tb_tx "$GEN" --ifname "$TB_TX_IF" --dst-mac "$RX_MAC" --src "$TB_TX_IP:6000" --dst "$TB_RX_IP:5004" \
   --ssrcs "$SSRCS" --ssrc-base "$BASE" --count "$COUNT" --start 1 --cpu 0 \
